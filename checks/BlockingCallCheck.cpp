@@ -1,0 +1,428 @@
+//===--- BlockingCallCheck.cpp - coro-blocking-call -------------------------===//
+
+#include "BlockingCallCheck.h"
+#include "CoroutineKnowledge.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/raw_ostream.h"
+#include <deque>
+
+using namespace clang;
+using namespace clang::ast_matchers;
+
+namespace coroscope {
+
+namespace {
+
+/// A blocking call found directly in some function's evaluated code.
+struct DirectBlock {
+  SourceLocation Loc;
+  BlockingCall Call;
+};
+
+/// One call from Caller to Callee, a function the analysis may follow.
+struct CallEdge {
+  SourceLocation Loc;
+  const FunctionDecl *Callee;
+};
+
+/// What one function's body does, as far as blocking goes.
+struct FunctionSummary {
+  std::optional<DirectBlock> FirstBlock;
+  std::vector<CallEdge> Edges;
+};
+
+/// A chain Caller -> ... -> blocking call, for notes.
+struct BlockingPath {
+  struct Step {
+    SourceLocation Loc;
+    const FunctionDecl *Caller;
+    const FunctionDecl *Callee;
+  };
+  std::vector<Step> Steps; // calls after the first one, in order
+  const FunctionDecl *LeafFunction;
+  DirectBlock Leaf;
+};
+
+/// A finding waiting for the end of the translation unit, where pattern and
+/// instantiation findings of the same call are merged.
+struct Finding {
+  SourceLocation Loc;
+  std::string Message;
+  std::optional<FixItHint> Fix;
+  std::optional<BlockingPath> Path;
+  const FunctionDecl *Callee = nullptr;
+  // Set when found only in a template instantiation.
+  std::string InstantiationName;
+  SourceLocation InstantiationLoc;
+};
+
+struct FindingSlot {
+  std::optional<Finding> FromPattern;
+  std::optional<Finding> FromInstantiation;
+};
+
+/// The template instantiation that \p FD belongs to, for a note.
+std::pair<std::string, SourceLocation>
+describeInstantiation(const FunctionDecl &FD) {
+  for (const DeclContext *DC = &FD; DC; DC = DC->getParent()) {
+    std::string Name;
+    llvm::raw_string_ostream OS(Name);
+    if (const auto *F = dyn_cast<FunctionDecl>(DC)) {
+      if (!F->isTemplateInstantiation())
+        continue;
+      F->getNameForDiagnostic(OS, F->getASTContext().getPrintingPolicy(),
+                              /*Qualified=*/false);
+      SourceLocation Loc = F->getPointOfInstantiation();
+      return {Name, Loc.isValid() ? Loc : F->getLocation()};
+    }
+    if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(DC)) {
+      Spec->getNameForDiagnostic(OS, Spec->getASTContext().getPrintingPolicy(),
+                                 /*Qualified=*/false);
+      SourceLocation Loc = Spec->getPointOfInstantiation();
+      return {Name, Loc.isValid() ? Loc : Spec->getLocation()};
+    }
+  }
+  return {functionDiagName(FD), FD.getLocation()};
+}
+
+} // namespace
+
+/// Per-translation-unit state: findings and the memoized call summaries.
+struct BlockingCallCheck::Analysis {
+  ASTContext *Ctx = nullptr;
+  llvm::DenseSet<const FunctionDecl *> SeenCoroutines;
+  llvm::DenseMap<SourceLocation, FindingSlot> Findings;
+  llvm::DenseMap<const FunctionDecl *, FunctionSummary> Summaries;
+  llvm::DenseMap<const FunctionDecl *, std::optional<BlockingPath>> Paths;
+};
+
+namespace {
+
+/// Collects, in source order, the blocking calls of a body and the calls the
+/// transitive analysis may follow.
+class CallCollector : public EvaluatedCodeVisitor<CallCollector> {
+public:
+  struct Visit {
+    const Expr *Call;
+    std::optional<BlockingCall> Blocking;
+    const FunctionDecl *Followable;
+  };
+
+  CallCollector(const ASTContext &Ctx, const BlockingCatalogue &Catalogue,
+                bool FollowCalls)
+      : EvaluatedCodeVisitor(Ctx), Catalogue(Catalogue),
+        FollowCalls(FollowCalls) {}
+
+  bool VisitCallExpr(CallExpr *Call) {
+    record(*Call);
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
+    record(*Construct);
+    return true;
+  }
+
+  std::vector<Visit> Visits;
+
+private:
+  void record(const Expr &E) {
+    std::optional<BlockingCall> Blocking = Catalogue.classify(E, Ctx);
+    const FunctionDecl *Followable =
+        Blocking || !FollowCalls ? nullptr : followable(E);
+    if (Blocking || Followable)
+      Visits.push_back({&E, std::move(Blocking), Followable});
+  }
+
+  /// The definition a call runs, when the analysis can see and may follow it:
+  /// defined in this TU outside system headers, not a coroutine (calling one
+  /// only creates it), not reached through a virtual call or a pointer.
+  const FunctionDecl *followable(const Expr &E) const {
+    const FunctionDecl *Callee = nullptr;
+    if (const auto *Call = dyn_cast<CallExpr>(&E)) {
+      Callee = Call->getDirectCallee();
+      const auto *Method = dyn_cast_or_null<CXXMethodDecl>(Callee);
+      if (Method && Method->isVirtual() && !Method->hasAttr<FinalAttr>() &&
+          !Method->getParent()->hasAttr<FinalAttr>()) {
+        const auto *Member = dyn_cast<MemberExpr>(
+            Call->getCallee()->IgnoreParenImpCasts());
+        if (!Member || !Member->hasQualifier())
+          return nullptr;
+      }
+    } else if (const auto *Construct = dyn_cast<CXXConstructExpr>(&E)) {
+      Callee = Construct->getConstructor();
+    }
+    if (!Callee)
+      return nullptr;
+    const FunctionDecl *Definition = Callee->getDefinition();
+    if (!Definition || !Definition->hasBody() || Definition->isDefaulted())
+      return nullptr;
+    if (Ctx.getSourceManager().isInSystemHeader(Definition->getLocation()))
+      return nullptr;
+    if (isCoroutine(*Definition) || Catalogue.isAllowed(*Definition))
+      return nullptr;
+    return Definition;
+  }
+
+  const BlockingCatalogue &Catalogue;
+  bool FollowCalls;
+};
+
+std::vector<CallCollector::Visit> collectCalls(const FunctionDecl &FD,
+                                               const ASTContext &Ctx,
+                                               const BlockingCatalogue &Catalogue,
+                                               bool FollowCalls) {
+  CallCollector Collector(Ctx, Catalogue, FollowCalls);
+  if (const Stmt *Body = userBody(FD))
+    Collector.TraverseStmt(const_cast<Stmt *>(Body));
+  // Constructor initializers run before the body.
+  if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(&FD)) {
+    CallCollector InitCollector(Ctx, Catalogue, FollowCalls);
+    for (const CXXCtorInitializer *Init : Ctor->inits())
+      if (Init->isWritten())
+        InitCollector.TraverseStmt(Init->getInit());
+    InitCollector.Visits.insert(InitCollector.Visits.end(),
+                                Collector.Visits.begin(),
+                                Collector.Visits.end());
+    return std::move(InitCollector.Visits);
+  }
+  return std::move(Collector.Visits);
+}
+
+const FunctionSummary &summarize(BlockingCallCheck::Analysis &State,
+                                 const FunctionDecl &FD,
+                                 const BlockingCatalogue &Catalogue) {
+  auto [It, Inserted] = State.Summaries.try_emplace(&FD);
+  if (!Inserted)
+    return It->second;
+  FunctionSummary Summary;
+  for (CallCollector::Visit &V :
+       collectCalls(FD, *State.Ctx, Catalogue, /*FollowCalls=*/true)) {
+    if (V.Blocking) {
+      if (!Summary.FirstBlock)
+        Summary.FirstBlock = DirectBlock{V.Call->getBeginLoc(), *V.Blocking};
+    } else {
+      Summary.Edges.push_back({V.Call->getBeginLoc(), V.Followable});
+    }
+  }
+  // Recursion into summarize() above may have grown the map; look up again.
+  return State.Summaries[&FD] = std::move(Summary);
+}
+
+/// The shortest chain of calls from \p Start to a blocking call, if any.
+/// Breadth-first, so recursion and shared callees are safe and cheap.
+const std::optional<BlockingPath> &
+findBlockingPath(BlockingCallCheck::Analysis &State, const FunctionDecl &Start,
+                 const BlockingCatalogue &Catalogue) {
+  if (auto It = State.Paths.find(&Start); It != State.Paths.end())
+    return It->second;
+
+  struct Parent {
+    const FunctionDecl *Caller;
+    SourceLocation Loc;
+  };
+  llvm::DenseMap<const FunctionDecl *, Parent> Parents;
+  std::deque<const FunctionDecl *> Queue{&Start};
+  Parents[&Start] = {nullptr, SourceLocation()};
+  std::optional<BlockingPath> Result;
+  while (!Queue.empty()) {
+    const FunctionDecl *Current = Queue.front();
+    Queue.pop_front();
+    const FunctionSummary &Summary = summarize(State, *Current, Catalogue);
+    if (Summary.FirstBlock) {
+      BlockingPath Path{{}, Current, *Summary.FirstBlock};
+      for (const FunctionDecl *F = Current; F != &Start;) {
+        const Parent &P = Parents[F];
+        Path.Steps.push_back({P.Loc, P.Caller, F});
+        F = P.Caller;
+      }
+      std::reverse(Path.Steps.begin(), Path.Steps.end());
+      Result = std::move(Path);
+      break;
+    }
+    for (const CallEdge &Edge : Summary.Edges) {
+      if (Parents.count(Edge.Callee))
+        continue;
+      Parents[Edge.Callee] = {Current, Edge.Loc};
+      Queue.push_back(Edge.Callee);
+    }
+  }
+  return State.Paths[&Start] = std::move(Result);
+}
+
+std::optional<FixItHint> replacementFix(const Expr &E, const BlockingCall &Call,
+                                        const std::vector<std::pair<NameList, std::string>> &Rules) {
+  if (!Call.IsFreeFunctionCall || Rules.empty())
+    return std::nullopt;
+  const auto *CE = dyn_cast<CallExpr>(&E);
+  if (!CE || CE->getBeginLoc().isMacroID() ||
+      CE->getCallee()->getEndLoc().isMacroID())
+    return std::nullopt;
+  for (const auto &[Names, Replacement] : Rules)
+    if (Names.findMatch(Call.Names))
+      return FixItHint::CreateReplacement(
+          CharSourceRange::getTokenRange(CE->getBeginLoc(),
+                                         CE->getCallee()->getEndLoc()),
+          "co_await " + Replacement);
+  return std::nullopt;
+}
+
+std::string directMessage(const BlockingCall &Call, StringRef Coroutine) {
+  return (Call.Subject + " blocks the thread while " + Coroutine +
+          " runs; " + familyPhrase(Call.Family) +
+          " stalls every coroutine on this thread")
+      .str();
+}
+
+} // namespace
+
+BlockingCallCheck::BlockingCallCheck(StringRef Name,
+                                     clang::tidy::ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context),
+      BlockingFunctions(Options.get("BlockingFunctions", "")),
+      AllowedFunctions(Options.get("AllowedFunctions", "")),
+      Replacements(Options.get("Replacements", "")),
+      LockingIsBlocking(Options.get("LockingIsBlocking", true)),
+      FollowCalls(Options.get("FollowCalls", true)),
+      Catalogue(BlockingFunctions, AllowedFunctions, LockingIsBlocking),
+      State(std::make_unique<Analysis>()) {
+  for (const std::string &Error : Catalogue.extraBlocking().errors())
+    configurationDiag("invalid regular expression in option "
+                      "'BlockingFunctions' of '%0': %1")
+        << Name << Error;
+  for (const std::string &Error : Catalogue.allowed().errors())
+    configurationDiag("invalid regular expression in option "
+                      "'AllowedFunctions' of '%0': %1")
+        << Name << Error;
+  llvm::SmallVector<StringRef, 4> Pairs;
+  StringRef(Replacements).split(Pairs, ';', -1, /*KeepEmpty=*/false);
+  for (StringRef Pair : Pairs) {
+    auto [From, To] = Pair.split('=');
+    From = From.trim();
+    To = To.trim();
+    if (From.empty() || To.empty()) {
+      configurationDiag("ignoring entry '%0' of option 'Replacements' of "
+                        "'%1': expected 'name=replacement'")
+          << Pair.trim() << Name;
+      continue;
+    }
+    ReplacementRules.emplace_back(NameList(From), To.str());
+  }
+}
+
+BlockingCallCheck::~BlockingCallCheck() = default;
+
+void BlockingCallCheck::storeOptions(
+    clang::tidy::ClangTidyOptions::OptionMap &Opts) {
+  Options.store(Opts, "BlockingFunctions", BlockingFunctions);
+  Options.store(Opts, "AllowedFunctions", AllowedFunctions);
+  Options.store(Opts, "Replacements", Replacements);
+  Options.store(Opts, "LockingIsBlocking", LockingIsBlocking);
+  Options.store(Opts, "FollowCalls", FollowCalls);
+}
+
+void BlockingCallCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(functionDecl(isDefinition(), hasBody(coroutineBodyStmt()),
+                                  unless(isExpansionInSystemHeader()))
+                         .bind("coroutine"),
+                     this);
+  // Lambda call operators are reached through the lambda expression.
+  Finder->addMatcher(
+      lambdaExpr(unless(isExpansionInSystemHeader())).bind("lambda"), this);
+}
+
+void BlockingCallCheck::check(const MatchFinder::MatchResult &Result) {
+  State->Ctx = Result.Context;
+  const FunctionDecl *Coroutine =
+      Result.Nodes.getNodeAs<FunctionDecl>("coroutine");
+  if (const auto *Lambda = Result.Nodes.getNodeAs<LambdaExpr>("lambda")) {
+    Coroutine = Lambda->getCallOperator();
+    if (!Coroutine || !isCoroutine(*Coroutine))
+      return;
+  }
+  if (!Coroutine || !State->SeenCoroutines.insert(Coroutine).second)
+    return;
+  analyzeCoroutine(*Coroutine, *Result.Context);
+}
+
+void BlockingCallCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
+                                         ASTContext &Ctx) {
+  const bool Instantiated = isInstantiated(Coroutine);
+  const std::string CoroutineName = describeCoroutine(Coroutine);
+  for (CallCollector::Visit &V :
+       collectCalls(Coroutine, Ctx, Catalogue, FollowCalls)) {
+    Finding F;
+    F.Loc = V.Call->getBeginLoc();
+    if (V.Blocking) {
+      F.Message = directMessage(*V.Blocking, CoroutineName);
+      if (!Instantiated)
+        F.Fix = replacementFix(*V.Call, *V.Blocking, ReplacementRules);
+    } else {
+      const std::optional<BlockingPath> &Path =
+          findBlockingPath(*State, *V.Followable, Catalogue);
+      if (!Path)
+        continue;
+      F.Path = *Path;
+      F.Callee = V.Followable;
+      F.Message = ("'" + functionDiagName(*V.Followable) +
+                   "' blocks the thread while " + CoroutineName +
+                   " runs; it reaches " + Path->Leaf.Call.Subject + " (" +
+                   familyPhrase(Path->Leaf.Call.Family) + ")")
+                      .str();
+    }
+    FindingSlot &Slot = State->Findings[F.Loc];
+    if (!Instantiated) {
+      if (!Slot.FromPattern)
+        Slot.FromPattern = std::move(F);
+      continue;
+    }
+    if (Slot.FromInstantiation)
+      continue;
+    std::tie(F.InstantiationName, F.InstantiationLoc) =
+        describeInstantiation(Coroutine);
+    Slot.FromInstantiation = std::move(F);
+  }
+}
+
+void BlockingCallCheck::onEndOfTranslationUnit() {
+  if (!State->Ctx) {
+    State = std::make_unique<Analysis>();
+    return;
+  }
+  const SourceManager &SM = State->Ctx->getSourceManager();
+  std::vector<const Finding *> Ordered;
+  for (const auto &[Loc, Slot] : State->Findings)
+    Ordered.push_back(Slot.FromPattern ? &*Slot.FromPattern
+                                       : &*Slot.FromInstantiation);
+  llvm::sort(Ordered, [&](const Finding *A, const Finding *B) {
+    return SM.isBeforeInTranslationUnit(A->Loc, B->Loc);
+  });
+
+  for (const Finding *F : Ordered) {
+    {
+      auto Diag = diag(F->Loc, "%0") << F->Message;
+      if (F->Fix)
+        Diag << *F->Fix;
+    }
+    if (!F->InstantiationName.empty())
+      diag(F->InstantiationLoc,
+           "only the instantiation '%0' blocks; it is instantiated here",
+           DiagnosticIDs::Note)
+          << F->InstantiationName;
+    if (!F->Path)
+      continue;
+    for (const BlockingPath::Step &Step : F->Path->Steps)
+      diag(Step.Loc, "'%0' calls '%1' here", DiagnosticIDs::Note)
+          << functionDiagName(*Step.Caller) << functionDiagName(*Step.Callee);
+    diag(F->Path->Leaf.Loc, "'%0' calls %1 here, which blocks",
+         DiagnosticIDs::Note)
+        << functionDiagName(*F->Path->LeafFunction)
+        << F->Path->Leaf.Call.Subject;
+  }
+  State = std::make_unique<Analysis>();
+}
+
+} // namespace coroscope

@@ -1,0 +1,119 @@
+//===--- CoroutineKnowledge.h - What coroscope knows about coroutines -----===//
+//
+// The one place that decides what a coroutine is, how functions are named in
+// diagnostics, and which code a function body really evaluates. Every check
+// and the rewriter use these instead of their own copies.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COROSCOPE_CHECKS_COROUTINEKNOWLEDGE_H
+#define COROSCOPE_CHECKS_COROUTINEKNOWLEDGE_H
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Decl.h"
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/Basic/Version.h"
+#include <string>
+
+namespace coroscope {
+
+/// True when \p FD has a body and that body is a coroutine body, i.e. it
+/// contains co_await, co_yield or co_return. Holds for template patterns too.
+bool isCoroutine(const clang::FunctionDecl &FD);
+
+/// The statement a coroutine's user code lives in (skips the promise and the
+/// implicit initial/final suspends). For a non-coroutine, its body.
+const clang::Stmt *userBody(const clang::FunctionDecl &FD);
+
+/// True when \p FD is, or is nested in, a template instantiation: its code
+/// is a copy of a pattern the user wrote once.
+bool isInstantiated(const clang::FunctionDecl &FD);
+
+/// The qualified name without template arguments and inline namespaces, as a
+/// user writes it in an option: "std::future::get", "asio::io_context::run",
+/// "sleep". Specializations are named after their template.
+std::string plainQualifiedName(const clang::NamedDecl &D);
+
+/// The name of a function in a diagnostic: "handle_request", "Server::run", or
+/// "(lambda at file:line:col)" for a lambda's call operator.
+std::string functionDiagName(const clang::FunctionDecl &FD);
+
+/// "coroutine 'handle_request'" or "coroutine lambda in 'serve'".
+std::string describeCoroutine(const clang::FunctionDecl &FD);
+
+/// The class of the object a member call is made on (through pointers and
+/// references), or null.
+const clang::CXXRecordDecl *objectClass(const clang::Expr &Object);
+
+/// Source text of \p E when it is short and spelled in one file, else "".
+std::string shortSourceText(const clang::Expr &E, const clang::ASTContext &Ctx,
+                            unsigned MaxLength = 40);
+
+/// A RecursiveASTVisitor over the code a body evaluates when it runs:
+/// - nested lambdas are skipped (only their captures' initializers run here);
+///   a coroutine lambda is a coroutine of its own, and any other lambda runs
+///   wherever it is handed to (a thread, a pool, an algorithm);
+/// - local classes are skipped;
+/// - unevaluated operands (sizeof, alignof, noexcept, decltype, typeid of a
+///   non-polymorphic operand, requires-expressions) are skipped;
+/// - the discarded branch of a non-dependent `if constexpr` is skipped.
+/// Coroutine machinery (promise calls, await_ready/suspend/resume) is implicit
+/// code and not visited; the operand of co_await/co_yield/co_return is.
+template <typename Derived>
+class EvaluatedCodeVisitor : public clang::RecursiveASTVisitor<Derived> {
+  using Base = clang::RecursiveASTVisitor<Derived>;
+
+public:
+  explicit EvaluatedCodeVisitor(const clang::ASTContext &Ctx) : Ctx(Ctx) {}
+
+  bool shouldVisitTemplateInstantiations() const { return false; }
+  bool shouldVisitImplicitCode() const { return false; }
+
+  bool TraverseLambdaExpr(clang::LambdaExpr *LE) {
+    for (clang::Expr *Init : LE->capture_inits())
+      if (Init && !this->getDerived().TraverseStmt(Init))
+        return false;
+    return true;
+  }
+  bool TraverseCXXRecordDecl(clang::CXXRecordDecl *) { return true; }
+  bool TraverseUnaryExprOrTypeTraitExpr(clang::UnaryExprOrTypeTraitExpr *) {
+    return true;
+  }
+  bool TraverseCXXNoexceptExpr(clang::CXXNoexceptExpr *) { return true; }
+  bool TraverseRequiresExpr(clang::RequiresExpr *) { return true; }
+  bool TraverseConceptSpecializationExpr(clang::ConceptSpecializationExpr *) {
+    return true;
+  }
+  bool TraverseCXXTypeidExpr(clang::CXXTypeidExpr *E) {
+    if (E->isTypeOperand() || !E->isPotentiallyEvaluated())
+      return true;
+    return Base::TraverseCXXTypeidExpr(E);
+  }
+  // Types hold no evaluated code we care about; decltype() is unevaluated.
+#if CLANG_VERSION_MAJOR >= 22
+  bool TraverseTypeLoc(clang::TypeLoc, bool = true) { return true; }
+#else
+  bool TraverseTypeLoc(clang::TypeLoc) { return true; }
+#endif
+  bool TraverseIfStmt(clang::IfStmt *S) {
+    if (!S->isConstexpr() || S->getCond() == nullptr ||
+        S->getCond()->isValueDependent())
+      return Base::TraverseIfStmt(S);
+    std::optional<clang::Stmt *> Taken = S->getNondiscardedCase(Ctx);
+    if (!Taken)
+      return Base::TraverseIfStmt(S);
+    if (S->getInit() && !this->getDerived().TraverseStmt(S->getInit()))
+      return false;
+    return *Taken == nullptr || this->getDerived().TraverseStmt(*Taken);
+  }
+
+protected:
+  const clang::ASTContext &Ctx;
+};
+
+} // namespace coroscope
+
+#endif // COROSCOPE_CHECKS_COROUTINEKNOWLEDGE_H

@@ -1,0 +1,39 @@
+# lit configuration for coroscope's check, tool and (later) rewriter tests.
+import os
+
+import lit.formats
+
+config.name = "coroscope"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".cpp", ".test"]
+config.excludes = ["Inputs", "include", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.coroscope_binary_dir, "test")
+
+llvm_bin = config.llvm_tools_dir
+config.environment["PATH"] = os.pathsep.join(
+    [llvm_bin, config.environment.get("PATH", "")])
+
+include_dir = os.path.join(config.test_source_root, "include")
+runner = " ".join([
+    config.python_executable,
+    os.path.join(config.test_source_root, "check_coro_tidy.py"),
+    "--clang-tidy", config.clang_tidy,
+    "--plugin", config.tidy_plugin,
+    "--coroscope-tidy", config.coroscope_tidy,
+    "--filecheck", os.path.join(llvm_bin, "FileCheck"),
+    "--include", include_dir,
+])
+config.substitutions += [
+    ("%check_coro_tidy", runner),
+    ("%coroscope_tidy", config.coroscope_tidy),
+    ("%clang_tidy_plugin", config.clang_tidy + " -load=" + config.tidy_plugin),
+    ("%clang_tidy", config.clang_tidy),
+    ("%clangxx", config.clangxx),
+    ("%test_include", include_dir),
+    # Debian's Asio 1.22 enables co_await for g++ only; clang needs this.
+    ("%asio_flags", "-DASIO_HAS_CO_AWAIT"),
+    ("%python", config.python_executable),
+    ("%examples", os.path.join(config.coroscope_source_dir, "examples")),
+]
+config.available_features.add("llvm-%d" % config.llvm_version_major)
