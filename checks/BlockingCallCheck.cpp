@@ -270,6 +270,14 @@ std::optional<FixItHint> replacementFix(const Expr &E, const BlockingCall &Call,
   return std::nullopt;
 }
 
+/// Callees are named with their namespaces: 'metrics::flush'.
+std::string calleeName(const FunctionDecl &FD) {
+  const auto *Method = dyn_cast<CXXMethodDecl>(&FD);
+  if (Method && Method->getParent()->isLambda())
+    return functionDiagName(FD);
+  return plainQualifiedName(FD);
+}
+
 std::string directMessage(const BlockingCall &Call, StringRef Coroutine) {
   return (Call.Subject + " blocks the thread while " + Coroutine +
           " runs; " + familyPhrase(Call.Family) +
@@ -367,7 +375,7 @@ void BlockingCallCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
         continue;
       F.Path = *Path;
       F.Callee = V.Followable;
-      F.Message = ("'" + functionDiagName(*V.Followable) +
+      F.Message = ("'" + calleeName(*V.Followable) +
                    "' blocks the thread while " + CoroutineName +
                    " runs; it reaches " + Path->Leaf.Call.Subject + " (" +
                    familyPhrase(Path->Leaf.Call.Family) + ")")
@@ -416,10 +424,10 @@ void BlockingCallCheck::onEndOfTranslationUnit() {
       continue;
     for (const BlockingPath::Step &Step : F->Path->Steps)
       diag(Step.Loc, "'%0' calls '%1' here", DiagnosticIDs::Note)
-          << functionDiagName(*Step.Caller) << functionDiagName(*Step.Callee);
+          << calleeName(*Step.Caller) << calleeName(*Step.Callee);
     diag(F->Path->Leaf.Loc, "'%0' calls %1 here, which blocks",
          DiagnosticIDs::Note)
-        << functionDiagName(*F->Path->LeafFunction)
+        << calleeName(*F->Path->LeafFunction)
         << F->Path->Leaf.Call.Subject;
   }
   State = std::make_unique<Analysis>();

@@ -81,7 +81,7 @@ constexpr CatalogueRow AsioRows[] = {
      "asio::basic_datagram_socket::receive_from "
      "asio::basic_datagram_socket::send asio::basic_datagram_socket::send_to "
      "asio::basic_socket::connect asio::basic_socket_acceptor::accept "
-     "asio::basic_resolver::resolve asio::basic_waitable_timer::wait "
+     "asio::ip::basic_resolver::resolve asio::basic_waitable_timer::wait "
      "asio::basic_deadline_timer::wait asio::basic_stream_file::read_some "
      "asio::basic_stream_file::write_some",
      BlockingFamily::IO},

@@ -9,7 +9,8 @@ result is checked twice: through `clang-tidy -load libcoroscope-tidy.so` and
 through `coroscope-tidy`. For each run:
   - CHECK-MESSAGES[-SUFFIX]: FileCheck over the warnings; any other warning
     or error fails the test.
-  - CHECK-NOTES[-SUFFIX]: the same over warnings and notes.
+  - CHECK-NOTES[-SUFFIX]: FileCheck over warnings and notes, together with
+    the CHECK-MESSAGES lines; any other warning, error or note fails.
   - CHECK-FIXES[-SUFFIX]: FileCheck over the fixed file. Without any
     CHECK-FIXES, the fixed file must equal the input: no unexpected fix-its.
 """
@@ -31,7 +32,8 @@ def run(cmd, **kwargs):
 
 def filecheck(args, input_file, check_file, prefixes, implicit_not):
     cmd = [args.filecheck, "-input-file=" + input_file, check_file,
-           "-check-prefixes=" + ",".join(prefixes), "-strict-whitespace"]
+           "-check-prefixes=" + ",".join(prefixes), "-strict-whitespace",
+           "-allow-unused-prefixes"]
     if implicit_not:
         cmd.append("-implicit-check-not=" + implicit_not)
     result = run(cmd)
@@ -57,11 +59,14 @@ def main():
     parser.add_argument("source")
     parser.add_argument("check")
     parser.add_argument("temp")
-    args, rest = parser.parse_known_args()
+    argv = sys.argv[1:]
+    rest = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, rest = argv[:split], argv[split + 1:]
+    args = parser.parse_args(argv)
 
     tidy_args, compile_args = [], []
-    if rest and rest[0] == "--":
-        rest = rest[1:]
     if "--" in rest:
         split = rest.index("--")
         tidy_args, compile_args = rest[:split], rest[split + 1:]
@@ -76,7 +81,8 @@ def main():
 
     with open(args.source) as f:
         original = f.read()
-    has = {kind: any(p + ":" in original for p in prefixes(kind))
+    has = {kind: any(re.search(re.escape(p) + r"(-DAG|-NEXT|-SAME)?:", original)
+                     for p in prefixes(kind))
            for kind in ("MESSAGES", "NOTES", "FIXES")}
     if not (has["MESSAGES"] or has["NOTES"]):
         sys.exit("error: %s has no CHECK-MESSAGES or CHECK-NOTES for %s"
@@ -111,16 +117,19 @@ def main():
         messages = base + ".msg"
         with open(messages, "w") as f:
             f.write(output)
-        if has["MESSAGES"]:
-            ok &= filecheck(args, messages, args.source, prefixes("MESSAGES"),
-                            "{{warning|error}}:")
         if has["NOTES"]:
+            # Notes are checked together with any CHECK-MESSAGES lines, so
+            # a file may mix both; then every note must be listed.
             notes = base + ".notes"
             with open(notes, "w") as f:
                 f.write("\n".join(l for l in output.splitlines()
                                   if "note: FIX-IT applied" not in l))
-            ok &= filecheck(args, notes, args.source, prefixes("NOTES"),
+            ok &= filecheck(args, notes, args.source,
+                            prefixes("MESSAGES") + prefixes("NOTES"),
                             "{{note|warning|error}}:")
+        elif has["MESSAGES"]:
+            ok &= filecheck(args, messages, args.source, prefixes("MESSAGES"),
+                            "{{warning|error}}:")
         with open(fixed) as f:
             fixed_text = f.read()
         if has["FIXES"]:

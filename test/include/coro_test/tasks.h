@@ -60,7 +60,6 @@ public:
     return std::move(*handle.promise().value);
   }
 
-private:
   std::coroutine_handle<promise_type> handle;
 };
 
