@@ -299,11 +299,13 @@ BlockingCallCheck::BlockingCallCheck(StringRef Name,
       State(std::make_unique<Analysis>()) {
   for (const std::string &Error : Catalogue.extraBlocking().errors())
     configurationDiag("invalid regular expression in option "
-                      "'BlockingFunctions' of '%0': %1")
+                      "'BlockingFunctions' of '%0': %1",
+                      DiagnosticIDs::Error)
         << Name << Error;
   for (const std::string &Error : Catalogue.allowed().errors())
     configurationDiag("invalid regular expression in option "
-                      "'AllowedFunctions' of '%0': %1")
+                      "'AllowedFunctions' of '%0': %1",
+                      DiagnosticIDs::Error)
         << Name << Error;
   llvm::SmallVector<StringRef, 4> Pairs;
   StringRef(Replacements).split(Pairs, ';', -1, /*KeepEmpty=*/false);
@@ -313,7 +315,8 @@ BlockingCallCheck::BlockingCallCheck(StringRef Name,
     To = To.trim();
     if (From.empty() || To.empty()) {
       configurationDiag("ignoring entry '%0' of option 'Replacements' of "
-                        "'%1': expected 'name=replacement'")
+                        "'%1': expected 'name=replacement'",
+                        DiagnosticIDs::Error)
           << Pair.trim() << Name;
       continue;
     }
@@ -425,10 +428,8 @@ void BlockingCallCheck::onEndOfTranslationUnit() {
     for (const BlockingPath::Step &Step : F->Path->Steps)
       diag(Step.Loc, "'%0' calls '%1' here", DiagnosticIDs::Note)
           << calleeName(*Step.Caller) << calleeName(*Step.Callee);
-    diag(F->Path->Leaf.Loc, "'%0' calls %1 here, which blocks",
-         DiagnosticIDs::Note)
-        << calleeName(*F->Path->LeafFunction)
-        << F->Path->Leaf.Call.Subject;
+    diag(F->Path->Leaf.Loc, "%0 blocks here, in '%1'", DiagnosticIDs::Note)
+        << F->Path->Leaf.Call.Subject << calleeName(*F->Path->LeafFunction);
   }
   State = std::make_unique<Analysis>();
 }

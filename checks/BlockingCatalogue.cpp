@@ -5,6 +5,7 @@
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Basic/Version.h"
 #include "llvm/ADT/StringSet.h"
 
 using namespace clang;
@@ -108,7 +109,11 @@ std::string printType(QualType Type, const ASTContext &Ctx) {
   PrintingPolicy Policy(Ctx.getLangOpts());
   Policy.SuppressTagKeyword = true;
   Policy.FullyQualifiedName = true;
+#if CLANG_VERSION_MAJOR >= 21
+  Policy.PrintAsCanonical = true;
+#else
   Policy.PrintCanonicalTypes = true;
+#endif
   return Type.getCanonicalType().getAsString(Policy);
 }
 

@@ -109,9 +109,14 @@ std::string plainQualifiedName(const NamedDecl &D) {
 std::string functionDiagName(const FunctionDecl &FD) {
   const auto *Method = dyn_cast<CXXMethodDecl>(&FD);
   if (Method && Method->getParent()->isLambda()) {
-    PrintingPolicy Policy(FD.getASTContext().getLangOpts());
-    return QualType(Method->getParent()->getTypeForDecl(), 0)
-        .getAsString(Policy);
+    const ASTContext &Ctx = FD.getASTContext();
+    PrintingPolicy Policy(Ctx.getLangOpts());
+#if CLANG_VERSION_MAJOR >= 22
+    QualType Closure = Ctx.getCanonicalTagType(Method->getParent());
+#else
+    QualType Closure = Ctx.getRecordType(Method->getParent());
+#endif
+    return Closure.getAsString(Policy);
   }
   std::string Name;
   llvm::raw_string_ostream OS(Name);

@@ -35,5 +35,7 @@ config.substitutions += [
     ("%asio_flags", "-DASIO_HAS_CO_AWAIT"),
     ("%python", config.python_executable),
     ("%examples", os.path.join(config.coroscope_source_dir, "examples")),
+    ("%run_clang_tidy", os.path.join(llvm_bin, "run-clang-tidy")),
+    ("%clang_apply_replacements", os.path.join(llvm_bin, "clang-apply-replacements")),
 ]
 config.available_features.add("llvm-%d" % config.llvm_version_major)

@@ -9,6 +9,9 @@
 
 #include "clang-tidy/tool/ClangTidyMain.h"
 #include "clang/Tooling/CompilationDatabase.h"
+#include "clang/Tooling/JSONCompilationDatabase.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 #include <optional>
@@ -37,6 +40,17 @@ std::optional<std::string> explicitBuildPath(int Argc, const char **Argv) {
 int main(int Argc, const char **Argv) {
   if (std::optional<std::string> BuildPath = explicitBuildPath(Argc, Argv)) {
     std::string Error;
+    // A compile_commands.json that exists but does not parse deserves its
+    // own message, not "could not auto-detect".
+    llvm::SmallString<256> JsonPath(*BuildPath);
+    llvm::sys::path::append(JsonPath, "compile_commands.json");
+    if (llvm::sys::fs::exists(JsonPath) &&
+        !clang::tooling::JSONCompilationDatabase::loadFromFile(
+            JsonPath, Error, clang::tooling::JSONCommandLineSyntax::AutoDetect)) {
+      llvm::errs() << "coroscope-tidy: error: cannot read '" << JsonPath
+                   << "': " << llvm::StringRef(Error).trim() << "\n";
+      return 1;
+    }
     if (!clang::tooling::CompilationDatabase::autoDetectFromDirectory(
             *BuildPath, Error)) {
       llvm::StringRef Reason = llvm::StringRef(Error).trim();

@@ -28,15 +28,15 @@ cppcoro::task<> handle_request(int fd) {
   retry();
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'retry' blocks the thread while coroutine 'handle_request' runs; it reaches 'std::this_thread::sleep_for' (sleeping) [coro-blocking-call]
   // CHECK-NOTES: :[[@LINE-9]]:16: note: 'retry' calls 'backoff' here
-  // CHECK-NOTES: :[[@LINE-11]]:18: note: 'backoff' calls 'std::this_thread::sleep_for' here, which blocks
+  // CHECK-NOTES: :[[@LINE-11]]:18: note: 'std::this_thread::sleep_for' blocks here, in 'backoff'
   // The shortest chain is shown: save -> flush_to_disk -> fsync.
   save(fd);
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'save' blocks the thread while coroutine 'handle_request' runs; it reaches 'fsync' (blocking I/O)
   // CHECK-NOTES: :[[@LINE-11]]:3: note: 'save' calls 'flush_to_disk' here
-  // CHECK-NOTES: storage.h:5:37: note: 'flush_to_disk' calls 'fsync' here, which blocks
+  // CHECK-NOTES: storage.h:5:37: note: 'fsync' blocks here, in 'flush_to_disk'
   flush_to_disk(fd);
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'flush_to_disk' blocks the thread while coroutine 'handle_request' runs; it reaches 'fsync' (blocking I/O)
-  // CHECK-NOTES: storage.h:5:37: note: 'flush_to_disk' calls 'fsync' here, which blocks
+  // CHECK-NOTES: storage.h:5:37: note: 'fsync' blocks here, in 'flush_to_disk'
   ::sleep(1);
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'sleep' blocks the thread while coroutine 'handle_request' runs; sleeping
   // CHECK-MESSAGES-NOFOLLOW: :[[@LINE-2]]:3: warning: 'sleep' blocks the thread while coroutine 'handle_request' runs; sleeping
@@ -57,7 +57,7 @@ cppcoro::task<> rally() {
   pong(3);
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'pong' blocks the thread while coroutine 'rally' runs; it reaches 'usleep' (sleeping)
   // CHECK-NOTES: :[[@LINE-9]]:5: note: 'pong' calls 'ping' here
-  // CHECK-NOTES: :[[@LINE-6]]:3: note: 'ping' calls 'usleep' here, which blocks
+  // CHECK-NOTES: :[[@LINE-6]]:3: note: 'usleep' blocks here, in 'ping'
   co_return;
 }
 int countdown(int n) { return n == 0 ? 0 : countdown(n - 1); }
@@ -78,13 +78,13 @@ struct Cache {
 cppcoro::task<int> serve(Cache &cache) {
   Registration registration;
   // CHECK-NOTES: :[[@LINE-1]]:16: warning: 'Registration::Registration' blocks the thread while coroutine 'serve' runs; it reaches 'std::mutex::lock' on 'registry_mutex' (synchronous locking)
-  // CHECK-NOTES: :[[@LINE-13]]:20: note: 'Registration::Registration' calls 'std::mutex::lock' on 'registry_mutex' here, which blocks
+  // CHECK-NOTES: :[[@LINE-13]]:20: note: 'std::mutex::lock' on 'registry_mutex' blocks here, in 'Registration::Registration'
   int value = cache.lookup(1);
   // CHECK-NOTES: :[[@LINE-1]]:15: warning: 'Cache::lookup' blocks the thread while coroutine 'serve' runs; it reaches constructing 'std::lock_guard<std::mutex>' on 'mu' (synchronous locking)
-  // CHECK-NOTES: :[[@LINE-11]]:33: note: 'Cache::lookup' calls constructing 'std::lock_guard<std::mutex>' on 'mu' here, which blocks
+  // CHECK-NOTES: :[[@LINE-11]]:33: note: constructing 'std::lock_guard<std::mutex>' on 'mu' blocks here, in 'Cache::lookup'
   [] { ::sleep(1); }();
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: '(lambda at {{.*}})' blocks the thread while coroutine 'serve' runs; it reaches 'sleep' (sleeping)
-  // CHECK-NOTES: :[[@LINE-2]]:8: note: '(lambda at {{.*}})' calls 'sleep' here, which blocks
+  // CHECK-NOTES: :[[@LINE-2]]:8: note: 'sleep' blocks here, in '(lambda at {{.*}})'
   co_return value + countdown(3);
 }
 
@@ -99,7 +99,7 @@ void (*hook)() = backoff;
 cppcoro::task<> sleepy_child() {
   backoff();
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'backoff' blocks the thread while coroutine 'sleepy_child' runs; it reaches 'std::this_thread::sleep_for' (sleeping)
-  // CHECK-NOTES: :[[@LINE-82]]:18: note: 'backoff' calls 'std::this_thread::sleep_for' here, which blocks
+  // CHECK-NOTES: :[[@LINE-82]]:18: note: 'std::this_thread::sleep_for' blocks here, in 'backoff'
   co_return;
 }
 cppcoro::task<> not_followed(Store &store, std::vector<int> &items) {
@@ -115,6 +115,6 @@ cppcoro::task<> not_followed(Store &store, std::vector<int> &items) {
 cppcoro::task<> qualified(Store &store) {
   store.Store::put(1);
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'Store::put' blocks the thread while coroutine 'qualified' runs; it reaches 'sleep' (sleeping)
-  // CHECK-NOTES: :[[@LINE-23]]:27: note: 'Store::put' calls 'sleep' here, which blocks
+  // CHECK-NOTES: :[[@LINE-23]]:27: note: 'sleep' blocks here, in 'Store::put'
   co_return;
 }

@@ -1,0 +1,51 @@
+#include "job_store.h"
+
+#include <sstream>
+
+namespace jobqueue {
+
+bool JobStore::push(std::string payload, std::uint64_t &id) {
+  std::lock_guard queue_lock(queue_mutex_);
+  if (queue_.size() >= capacity_)
+    return false;
+  id = next_id_++;
+  std::string kind = payload.substr(0, payload.find(' '));
+  queue_.push_back({id, std::move(payload)});
+  // Lock order: queue_mutex_, then stats_mutex_.
+  std::lock_guard stats_lock(stats_mutex_);
+  ++stats_.submitted;
+  ++stats_.by_kind[kind];
+  return true;
+}
+
+std::optional<Job> JobStore::pop() {
+  std::lock_guard lock(queue_mutex_);
+  if (queue_.empty())
+    return std::nullopt;
+  Job job = std::move(queue_.front());
+  queue_.pop_front();
+  return job;
+}
+
+void JobStore::complete(const Job &) {
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.completed;
+}
+
+std::string JobStore::report() {
+  // BUG (lock order inversion): stats_mutex_, then queue_mutex_; push()
+  // takes them the other way round, so the two can deadlock.
+  std::lock_guard stats_lock(stats_mutex_);
+  std::lock_guard queue_lock(queue_mutex_);
+  std::ostringstream out;
+  out << "queued=" << queue_.size() << " submitted=" << stats_.submitted
+      << " completed=" << stats_.completed;
+  return out.str();
+}
+
+std::size_t JobStore::size() {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
+} // namespace jobqueue

@@ -1,0 +1,152 @@
+// jobqueue: a tiny line-based job server on standalone Asio coroutines.
+//
+//   PUT <kind> <data>   queue a job, answers "OK <id>" or "BUSY"
+//   STATS               answers the queue statistics
+//
+// Run `jobqueue --self-test N` to start the server, submit N jobs from an
+// in-process client, drain them and exit.
+//
+// It is written the way real services are, and it has the four bugs
+// coroscope exists to catch; each is marked "BUG".
+
+#include "audit.h"
+#include "job_store.h"
+
+#include <asio.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace jobqueue {
+
+std::mutex watchers_mutex;
+int watchers = 0;
+
+awaitable<void> notify_watchers(std::uint64_t id) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer debounce(executor, 1ms);
+  co_await debounce.async_wait(use_awaitable);
+  std::lock_guard lock(watchers_mutex);
+  watchers += static_cast<int>(id % 2);
+}
+
+awaitable<void> handle_client(tcp::socket socket, JobStore &store) {
+  asio::streambuf buffer;
+  for (;;) {
+    std::size_t n = co_await asio::async_read_until(socket, buffer, '\n',
+                                                    use_awaitable);
+    std::string line(asio::buffers_begin(buffer.data()),
+                     asio::buffers_begin(buffer.data()) + n - 1);
+    buffer.consume(n);
+
+    std::string reply;
+    if (line.rfind("PUT ", 0) == 0) {
+      std::uint64_t id = 0;
+      int attempts = 0;
+      while (!store.push(line.substr(4), id) && ++attempts < 3) {
+        // BUG (blocking call): backing off with sleep_for stalls every
+        // connection served by this thread, and the worker that would make
+        // room in the queue too.
+        std::this_thread::sleep_for(5ms);
+      }
+      if (id == 0) {
+        co_await asio::async_write(socket, asio::buffer("BUSY\n", 5),
+                                   use_awaitable);
+        continue;
+      }
+      // BUG (blocking call, through a helper): audit() opens and writes a
+      // file synchronously.
+      audit("put " + std::to_string(id));
+      // BUG (unawaited task): the awaitable is created and dropped, so the
+      // watchers are never notified.
+      notify_watchers(id);
+      reply = "OK " + std::to_string(id) + "\n";
+    } else if (line == "STATS") {
+      reply = store.report() + "\n";
+    } else if (line == "QUIT") {
+      co_return;
+    } else {
+      reply = "ERR unknown command\n";
+    }
+    co_await asio::async_write(socket, asio::buffer(reply), use_awaitable);
+  }
+}
+
+awaitable<void> worker(JobStore &store, std::uint64_t &done,
+                       std::uint64_t expected) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer idle(executor);
+  while (done < expected) {
+    std::optional<Job> job = store.pop();
+    if (!job) {
+      idle.expires_after(1ms);
+      co_await idle.async_wait(use_awaitable);
+      continue;
+    }
+    // BUG (lock held across co_await): the guard stays locked while the
+    // coroutine is suspended, and may be released on another thread.
+    std::lock_guard lock(watchers_mutex);
+    idle.expires_after(1ms);
+    co_await idle.async_wait(use_awaitable);
+    store.complete(*job);
+    ++done;
+  }
+}
+
+awaitable<void> listen(tcp::acceptor &acceptor, JobStore &store) {
+  for (;;) {
+    tcp::socket socket = co_await acceptor.async_accept(use_awaitable);
+    asio::co_spawn(acceptor.get_executor(),
+                   handle_client(std::move(socket), store), asio::detached);
+  }
+}
+
+awaitable<void> self_test_client(tcp::endpoint endpoint, int jobs) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::socket socket(executor);
+  co_await socket.async_connect(endpoint, use_awaitable);
+  asio::streambuf buffer;
+  for (int i = 0; i < jobs; ++i) {
+    std::string request = "PUT resize image-" + std::to_string(i) + "\n";
+    co_await asio::async_write(socket, asio::buffer(request), use_awaitable);
+    co_await asio::async_read_until(socket, buffer, '\n', use_awaitable);
+    buffer.consume(buffer.size());
+  }
+  std::string quit = "QUIT\n";
+  co_await asio::async_write(socket, asio::buffer(quit), use_awaitable);
+}
+
+} // namespace jobqueue
+
+int main(int argc, char **argv) {
+  int jobs = 20;
+  if (argc == 3 && std::string(argv[1]) == "--self-test")
+    jobs = std::atoi(argv[2]);
+  if (jobs <= 0) {
+    std::cerr << "usage: jobqueue [--self-test N]\n";
+    return 2;
+  }
+
+  asio::io_context io;
+  jobqueue::JobStore store(1024);
+  tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+  std::uint64_t done = 0;
+  asio::co_spawn(io, jobqueue::listen(acceptor, store), asio::detached);
+  asio::co_spawn(io, jobqueue::worker(store, done, jobs),
+                 [&](std::exception_ptr) { io.stop(); });
+  asio::co_spawn(io,
+                 jobqueue::self_test_client(acceptor.local_endpoint(), jobs),
+                 asio::detached);
+  io.run();
+  std::cout << "processed " << done << " jobs; " << store.report() << "\n";
+  return done == static_cast<std::uint64_t>(jobs) ? 0 : 1;
+}

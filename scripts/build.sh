@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures and builds coroscope against Debian's LLVM $COROSCOPE_LLVM_VERSION
+# (default 19) in build-llvm<N>/. Prints the build directory last.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+version=${COROSCOPE_LLVM_VERSION:-19}
+build=${COROSCOPE_BUILD_DIR:-$root/build-llvm$version}
+"$root/scripts/deps.sh" "$version"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCOROSCOPE_LLVM_VERSION="$version" > "$build.configure.log" 2>&1 ||
+  { cat "$build.configure.log"; exit 1; }
+cmake --build "$build" -j2
