@@ -260,7 +260,7 @@ bool BlockingCatalogue::isAllowed(const FunctionDecl &FD) const {
 }
 
 std::optional<BlockingCall>
-BlockingCatalogue::classifyStream(const Expr &Call, const FunctionDecl &Callee,
+BlockingCatalogue::classifyStream(const FunctionDecl &Callee,
                                   const Expr *Stream,
                                   const ASTContext &Ctx) const {
   static const llvm::StringSet<> Input = {
@@ -293,7 +293,6 @@ BlockingCatalogue::classifyStream(const Expr &Call, const FunctionDecl &Callee,
   std::string StreamText = shortSourceText(*Bare, Ctx);
   if (!StreamText.empty())
     Result.Subject += " on '" + StreamText + "'";
-  (void)Call;
   return Result;
 }
 
@@ -334,7 +333,7 @@ BlockingCatalogue::classify(const Expr &E, const ASTContext &Ctx) const {
           Object ? Object : (Call->getNumArgs() ? Call->getArg(0) : nullptr);
       if (Stream)
         if (std::optional<BlockingCall> StreamCall =
-                classifyStream(*Call, *Callee, Stream, Ctx))
+                classifyStream(*Callee, Stream, Ctx))
           return StreamCall;
       if (Object) {
         std::string ViaObject;

@@ -98,8 +98,7 @@ private:
   };
   void add(llvm::StringRef Name, BlockingFamily Family,
            MatchRule Rule = MatchRule::Any);
-  std::optional<BlockingCall> classifyStream(const clang::Expr &Call,
-                                             const clang::FunctionDecl &Callee,
+  std::optional<BlockingCall> classifyStream(const clang::FunctionDecl &Callee,
                                              const clang::Expr *Stream,
                                              const clang::ASTContext &Ctx) const;
 

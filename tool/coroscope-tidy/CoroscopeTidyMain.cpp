@@ -39,20 +39,23 @@ std::optional<std::string> explicitBuildPath(int Argc, const char **Argv) {
 
 int main(int Argc, const char **Argv) {
   if (std::optional<std::string> BuildPath = explicitBuildPath(Argc, Argv)) {
-    std::string Error;
-    // A compile_commands.json that exists but does not parse deserves its
-    // own message, not "could not auto-detect".
+    // A compile_commands.json in the directory itself is read directly: a
+    // broken one is an error here, where auto-detection would quietly fall
+    // back to a parent directory's database. A good one is then not read a
+    // second time by auto-detection.
     llvm::SmallString<256> JsonPath(*BuildPath);
     llvm::sys::path::append(JsonPath, "compile_commands.json");
-    if (llvm::sys::fs::exists(JsonPath) &&
-        !clang::tooling::JSONCompilationDatabase::loadFromFile(
-            JsonPath, Error, clang::tooling::JSONCommandLineSyntax::AutoDetect)) {
-      llvm::errs() << "coroscope-tidy: error: cannot read '" << JsonPath
-                   << "': " << llvm::StringRef(Error).trim() << "\n";
-      return 1;
-    }
-    if (!clang::tooling::CompilationDatabase::autoDetectFromDirectory(
-            *BuildPath, Error)) {
+    std::string Error;
+    if (llvm::sys::fs::exists(JsonPath)) {
+      if (!clang::tooling::JSONCompilationDatabase::loadFromFile(
+              JsonPath, Error,
+              clang::tooling::JSONCommandLineSyntax::AutoDetect)) {
+        llvm::errs() << "coroscope-tidy: error: cannot read '" << JsonPath
+                     << "': " << llvm::StringRef(Error).trim() << "\n";
+        return 1;
+      }
+    } else if (!clang::tooling::CompilationDatabase::autoDetectFromDirectory(
+                   *BuildPath, Error)) {
       llvm::StringRef Reason = llvm::StringRef(Error).trim();
       Reason = Reason.take_until([](char C) { return C == '\n'; });
       llvm::errs() << "coroscope-tidy: error: no usable compilation database "
