@@ -1,4 +1,5 @@
-//===--- BlockingCallCheck.cpp - coro-blocking-call -------------------------===//
+//===--- BlockingCallCheck.cpp - coro-blocking-call
+//-------------------------===//
 
 #include "BlockingCallCheck.h"
 #include "CoroutineKnowledge.h"
@@ -147,8 +148,8 @@ private:
       const auto *Method = dyn_cast_or_null<CXXMethodDecl>(Callee);
       if (Method && Method->isVirtual() && !Method->hasAttr<FinalAttr>() &&
           !Method->getParent()->hasAttr<FinalAttr>()) {
-        const auto *Member = dyn_cast<MemberExpr>(
-            Call->getCallee()->IgnoreParenImpCasts());
+        const auto *Member =
+            dyn_cast<MemberExpr>(Call->getCallee()->IgnoreParenImpCasts());
         if (!Member || !Member->hasQualifier())
           return nullptr;
       }
@@ -171,10 +172,9 @@ private:
   bool FollowCalls;
 };
 
-std::vector<CallCollector::Visit> collectCalls(const FunctionDecl &FD,
-                                               const ASTContext &Ctx,
-                                               const BlockingCatalogue &Catalogue,
-                                               bool FollowCalls) {
+std::vector<CallCollector::Visit>
+collectCalls(const FunctionDecl &FD, const ASTContext &Ctx,
+             const BlockingCatalogue &Catalogue, bool FollowCalls) {
   CallCollector Collector(Ctx, Catalogue, FollowCalls);
   if (const Stmt *Body = userBody(FD))
     Collector.TraverseStmt(const_cast<Stmt *>(Body));
@@ -253,8 +253,9 @@ findBlockingPath(BlockingCallCheck::Analysis &State, const FunctionDecl &Start,
   return State.Paths[&Start] = std::move(Result);
 }
 
-std::optional<FixItHint> replacementFix(const Expr &E, const BlockingCall &Call,
-                                        const std::vector<std::pair<NameList, std::string>> &Rules) {
+std::optional<FixItHint>
+replacementFix(const Expr &E, const BlockingCall &Call,
+               const std::vector<std::pair<NameList, std::string>> &Rules) {
   if (!Call.IsFreeFunctionCall || Rules.empty())
     return std::nullopt;
   const auto *CE = dyn_cast<CallExpr>(&E);
@@ -279,9 +280,8 @@ std::string calleeName(const FunctionDecl &FD) {
 }
 
 std::string directMessage(const BlockingCall &Call, StringRef Coroutine) {
-  return (Call.Subject + " blocks the thread while " + Coroutine +
-          " runs; " + familyPhrase(Call.Family) +
-          " stalls every coroutine on this thread")
+  return (Call.Subject + " blocks the thread while " + Coroutine + " runs; " +
+          familyPhrase(Call.Family) + " stalls every coroutine on this thread")
       .str();
 }
 
@@ -378,11 +378,11 @@ void BlockingCallCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
         continue;
       F.Path = *Path;
       F.Callee = V.Followable;
-      F.Message = ("'" + calleeName(*V.Followable) +
-                   "' blocks the thread while " + CoroutineName +
-                   " runs; it reaches " + Path->Leaf.Call.Subject + " (" +
-                   familyPhrase(Path->Leaf.Call.Family) + ")")
-                      .str();
+      F.Message =
+          ("'" + calleeName(*V.Followable) + "' blocks the thread while " +
+           CoroutineName + " runs; it reaches " + Path->Leaf.Call.Subject +
+           " (" + familyPhrase(Path->Leaf.Call.Family) + ")")
+              .str();
     }
     FindingSlot &Slot = State->Findings[F.Loc];
     if (!Instantiated) {

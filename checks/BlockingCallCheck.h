@@ -1,4 +1,5 @@
-//===--- BlockingCallCheck.h - coro-blocking-call ---------------------------===//
+//===--- BlockingCallCheck.h - coro-blocking-call
+//---------------------------===//
 
 #ifndef COROSCOPE_CHECKS_BLOCKINGCALLCHECK_H
 #define COROSCOPE_CHECKS_BLOCKINGCALLCHECK_H
@@ -19,15 +20,18 @@ namespace coroscope {
 /// For the user-facing documentation see docs/checks/coro-blocking-call.md.
 class BlockingCallCheck : public clang::tidy::ClangTidyCheck {
 public:
-  BlockingCallCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context);
+  BlockingCallCheck(llvm::StringRef Name,
+                    clang::tidy::ClangTidyContext *Context);
   ~BlockingCallCheck() override;
 
-  bool isLanguageVersionSupported(const clang::LangOptions &LangOpts) const override {
+  bool isLanguageVersionSupported(
+      const clang::LangOptions &LangOpts) const override {
     return LangOpts.CPlusPlus20;
   }
   void storeOptions(clang::tidy::ClangTidyOptions::OptionMap &Opts) override;
   void registerMatchers(clang::ast_matchers::MatchFinder *Finder) override;
-  void check(const clang::ast_matchers::MatchFinder::MatchResult &Result) override;
+  void
+  check(const clang::ast_matchers::MatchFinder::MatchResult &Result) override;
   void onEndOfTranslationUnit() override;
 
   struct Analysis;

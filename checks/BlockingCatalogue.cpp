@@ -54,7 +54,8 @@ constexpr CatalogueRow CRows[] = {
     {"pthread_mutex_lock pthread_rwlock_rdlock pthread_rwlock_wrlock "
      "pthread_spin_lock",
      BlockingFamily::Locking},
-    {"pthread_cond_wait pthread_cond_timedwait", BlockingFamily::ConditionVariable},
+    {"pthread_cond_wait pthread_cond_timedwait",
+     BlockingFamily::ConditionVariable},
     {"pthread_join sem_wait sem_timedwait", BlockingFamily::SyncWait},
     {"read write pread pwrite pread64 pwrite64 readv writev preadv pwritev "
      "recv recvfrom recvmsg recvmmsg send sendto sendmsg sendmmsg accept "
@@ -238,10 +239,9 @@ BlockingCatalogue::BlockingCatalogue(StringRef ExtraBlockingFunctions,
   AddRows(AsioRows, MatchRule::Any, "");
   AddRows(AsioRows, MatchRule::Any, "boost::");
   if (LockingIsBlocking)
-    for (StringRef Lock : {"std::lock_guard::lock_guard",
-                           "std::scoped_lock::scoped_lock",
-                           "std::unique_lock::unique_lock",
-                           "std::shared_lock::shared_lock"})
+    for (StringRef Lock :
+         {"std::lock_guard::lock_guard", "std::scoped_lock::scoped_lock",
+          "std::unique_lock::unique_lock", "std::shared_lock::shared_lock"})
       add(Lock, BlockingFamily::Locking, MatchRule::LockConstruction);
   for (StringRef Stream : {"std::basic_ifstream::basic_ifstream",
                            "std::basic_ofstream::basic_ofstream",
@@ -309,8 +309,8 @@ BlockingCatalogue::classify(const Expr &E, const ASTContext &Ctx) const {
       return std::nullopt;
     Decl = Ctor;
     Result.Names.push_back(plainQualifiedName(*Ctor));
-    Result.Subject = "constructing '" + printType(Construct->getType(), Ctx) +
-                     "'";
+    Result.Subject =
+        "constructing '" + printType(Construct->getType(), Ctx) + "'";
   } else if (const auto *Call = dyn_cast<CallExpr>(&E)) {
     if (const FunctionDecl *Callee = Call->getDirectCallee()) {
       Decl = Callee;
@@ -338,7 +338,8 @@ BlockingCatalogue::classify(const Expr &E, const ASTContext &Ctx) const {
       if (Object) {
         std::string ViaObject;
         if (const CXXRecordDecl *RD = objectClass(*Object))
-          ViaObject = plainQualifiedName(*RD) + "::" + Callee->getNameAsString();
+          ViaObject =
+              plainQualifiedName(*RD) + "::" + Callee->getNameAsString();
         if (!ViaObject.empty() && ViaObject != Result.Names.front())
           Result.Names.push_back(ViaObject);
         Result.Subject = "'" + printType(Object->getType(), Ctx) +
@@ -356,7 +357,8 @@ BlockingCatalogue::classify(const Expr &E, const ASTContext &Ctx) const {
       Decl = (*Lookup->decls_begin())->getUnderlyingDecl();
       if (isa<CXXMethodDecl>(Decl) ||
           (isa<FunctionTemplateDecl>(Decl) &&
-           isa<CXXMethodDecl>(cast<FunctionTemplateDecl>(Decl)->getTemplatedDecl())))
+           isa<CXXMethodDecl>(
+               cast<FunctionTemplateDecl>(Decl)->getTemplatedDecl())))
         return std::nullopt;
       Result.Names.push_back(plainQualifiedName(*Decl));
       Result.Subject = "'" + Result.Names.front() + "'";

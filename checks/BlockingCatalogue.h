@@ -98,9 +98,9 @@ private:
   };
   void add(llvm::StringRef Name, BlockingFamily Family,
            MatchRule Rule = MatchRule::Any);
-  std::optional<BlockingCall> classifyStream(const clang::FunctionDecl &Callee,
-                                             const clang::Expr *Stream,
-                                             const clang::ASTContext &Ctx) const;
+  std::optional<BlockingCall>
+  classifyStream(const clang::FunctionDecl &Callee, const clang::Expr *Stream,
+                 const clang::ASTContext &Ctx) const;
 
   llvm::StringMap<Builtin> Builtins;
   NameList Extra;

@@ -1,4 +1,5 @@
-//===--- CoroTidyModule.cpp - the coro clang-tidy module -------------------===//
+//===--- CoroTidyModule.cpp - the coro clang-tidy module
+//-------------------===//
 
 #include "BlockingCallCheck.h"
 #include "clang-tidy/ClangTidyModule.h"
@@ -19,4 +20,3 @@ public:
 static clang::tidy::ClangTidyModuleRegistry::Add<coroscope::CoroTidyModule>
     CoroModuleRegistration("coro-module",
                            "Checks for C++20 coroutine correctness.");
-

@@ -40,7 +40,8 @@ void printPlainContext(const DeclContext *DC, llvm::raw_ostream &OS) {
         OS << "(anonymous namespace)::";
       else
         OS << NS->getName() << "::";
-    } else if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(C)) {
+    } else if (const auto *Spec =
+                   dyn_cast<ClassTemplateSpecializationDecl>(C)) {
       OS << Spec->getSpecializedTemplate()->getName() << "::";
     } else if (const auto *RD = dyn_cast<RecordDecl>(C)) {
       if (RD->getIdentifier())

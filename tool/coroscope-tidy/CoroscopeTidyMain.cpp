@@ -10,9 +10,9 @@
 #include "clang-tidy/tool/ClangTidyMain.h"
 #include "clang/Tooling/CompilationDatabase.h"
 #include "clang/Tooling/JSONCompilationDatabase.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 #include <optional>
 #include <string>
@@ -60,8 +60,8 @@ int main(int Argc, const char **Argv) {
       Reason = Reason.take_until([](char C) { return C == '\n'; });
       llvm::errs() << "coroscope-tidy: error: no usable compilation database "
                       "in '"
-                   << *BuildPath << "'"
-                   << (Reason.empty() ? "" : ": ") << Reason << "\n";
+                   << *BuildPath << "'" << (Reason.empty() ? "" : ": ")
+                   << Reason << "\n";
       return 1;
     }
   }
