@@ -1,5 +1,4 @@
-//===--- BlockingCallCheck.cpp - coro-blocking-call
-//-------------------------===//
+//===--- BlockingCallCheck.cpp - coro-blocking-call -----------------------===//
 
 #include "BlockingCallCheck.h"
 #include "CoroutineKnowledge.h"

@@ -1,5 +1,4 @@
-//===--- BlockingCallCheck.h - coro-blocking-call
-//---------------------------===//
+//===--- BlockingCallCheck.h - coro-blocking-call -------------------------===//
 
 #ifndef COROSCOPE_CHECKS_BLOCKINGCALLCHECK_H
 #define COROSCOPE_CHECKS_BLOCKINGCALLCHECK_H

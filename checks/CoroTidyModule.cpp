@@ -1,9 +1,12 @@
-//===--- CoroTidyModule.cpp - the coro clang-tidy module
-//-------------------===//
+//===--- CoroTidyModule.cpp - the coro clang-tidy module ------------------===//
 
 #include "BlockingCallCheck.h"
 #include "clang-tidy/ClangTidyModule.h"
+#include "clang/Basic/Version.h"
+// LLVM 22 moved the registry into ClangTidyModule.h and deprecated this.
+#if CLANG_VERSION_MAJOR < 22
 #include "clang-tidy/ClangTidyModuleRegistry.h"
+#endif
 
 namespace coroscope {
 
