@@ -1,0 +1,400 @@
+// coroscope runtime: the tracker that instrumented coroutines call.
+//
+// The rewriter and the compiler plugin emit calls to this header only; users
+// can write the same calls by hand through the COROSCOPE_* macros at the end.
+// Everything on the per-await path is inline, lock-free and allocation-free.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define COROSCOPE_HAS_TSC 1
+#else
+#define COROSCOPE_HAS_TSC 0
+#endif
+
+namespace coroscope {
+
+enum class site_kind : std::uint8_t { body, await, yield };
+
+// A place in the source known at compile time: a coroutine body or one of its
+// suspension points. Sites are static constants and are identified by their
+// address. `function` may be null on await/yield sites; the enclosing
+// coroutine's name is used then.
+struct site {
+  const char *function;
+  const char *file;
+  std::uint32_t line;
+  std::uint32_t column;
+  site_kind kind;
+};
+
+enum class state : std::uint8_t { running, suspended, finished, failed, cancelled };
+
+class frame;
+
+namespace detail {
+struct failure_record;
+
+// 0: not yet configured, 1: tracking, 2: off (COROSCOPE=off).
+inline constinit std::atomic<std::uint8_t> g_gate{0};
+inline constinit std::atomic<bool> g_use_tsc{false};
+inline constinit std::atomic<bool> g_trace_on{false};
+inline constinit std::atomic<std::int64_t> g_slow_ticks{INT64_MAX};
+inline constinit std::atomic<std::int64_t> g_hang_ticks{INT64_MAX};
+inline constinit std::atomic<double> g_ns_per_tick{1.0};
+
+bool configure_on_first_use() noexcept;
+
+inline bool tracking() noexcept {
+  auto gate = g_gate.load(std::memory_order_relaxed);
+  if (gate == 1) [[likely]]
+    return true;
+  return gate == 0 && configure_on_first_use();
+}
+
+inline std::int64_t now_ticks() noexcept {
+#if COROSCOPE_HAS_TSC
+  if (g_use_tsc.load(std::memory_order_relaxed)) [[likely]]
+    return static_cast<std::int64_t>(__rdtsc());
+#endif
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+inline std::uint64_t ticks_to_ns(std::int64_t ticks) noexcept {
+  if (ticks <= 0)
+    return 0;
+  return static_cast<std::uint64_t>(
+      static_cast<double>(ticks) * g_ns_per_tick.load(std::memory_order_relaxed));
+}
+
+// A counter with one writer (its thread) and any number of readers.
+struct counter {
+  std::atomic<std::uint64_t> value{0};
+  void add(std::uint64_t delta) noexcept {
+    value.store(value.load(std::memory_order_relaxed) + delta,
+                std::memory_order_relaxed);
+  }
+  void raise_to(std::uint64_t candidate) noexcept {
+    if (candidate > value.load(std::memory_order_relaxed))
+      value.store(candidate, std::memory_order_relaxed);
+  }
+  std::uint64_t get() const noexcept {
+    return value.load(std::memory_order_relaxed);
+  }
+};
+
+// Log-linear buckets over nanoseconds: values below 4 ns get a bucket each,
+// then every power of two is split into 4 buckets (at most 12.5% error).
+inline constexpr int kSubBucketBits = 2;
+inline constexpr int kMaxExponent = 45; // 2^45 ns is about 9.8 hours
+inline constexpr int kBucketCount =
+    (1 << kSubBucketBits) + (kMaxExponent - kSubBucketBits + 1) * (1 << kSubBucketBits);
+
+constexpr int bucket_of(std::uint64_t ns) noexcept {
+  if (ns < (1u << kSubBucketBits))
+    return static_cast<int>(ns);
+  int exponent = 63 - __builtin_clzll(ns);
+  if (exponent > kMaxExponent)
+    return kBucketCount - 1;
+  int sub = static_cast<int>((ns >> (exponent - kSubBucketBits)) &
+                             ((1u << kSubBucketBits) - 1));
+  return (1 << kSubBucketBits) + (exponent - kSubBucketBits) * (1 << kSubBucketBits) + sub;
+}
+
+// Smallest value that falls in bucket `index`.
+constexpr std::uint64_t bucket_floor(int index) noexcept {
+  if (index < (1 << kSubBucketBits))
+    return static_cast<std::uint64_t>(index);
+  int rest = index - (1 << kSubBucketBits);
+  int exponent = rest / (1 << kSubBucketBits) + kSubBucketBits;
+  std::uint64_t sub = static_cast<std::uint64_t>(rest % (1 << kSubBucketBits));
+  return (std::uint64_t{1} << exponent) + (sub << (exponent - kSubBucketBits));
+}
+
+struct histogram {
+  counter count, sum_ns, max_ns;
+  counter buckets[kBucketCount];
+  void record(std::uint64_t ns) noexcept {
+    count.add(1);
+    sum_ns.add(ns);
+    max_ns.raise_to(ns);
+    buckets[bucket_of(ns)].add(1);
+  }
+};
+
+// Statistics of one site as seen by one thread; only that thread writes them.
+// An await/yield site uses `count`, `wait` and `step` (the step that ended by
+// suspending there). A body site uses the lifecycle counters, `wait` as the
+// coroutine's lifetime and `step` as the final steps.
+struct site_stats {
+  const site *where = nullptr;
+  counter count; // awaits, or coroutines started
+  counter finished, failed, cancelled, slow_steps;
+  counter running_ns, suspended_ns, suspensions, cross_thread_resumptions;
+  histogram wait;
+  histogram step;
+  site_stats *next_in_thread = nullptr;
+};
+
+struct step_event; // trace record
+
+inline constexpr int kSiteCacheSize = 256;
+
+struct thread_state {
+  struct cache_entry {
+    const site *key;
+    site_stats *stats;
+  };
+  cache_entry cache[kSiteCacheSize] = {};
+  std::uint32_t index = 0;   // small per-process thread number
+  frame *current = nullptr;  // the tracked coroutine running on this thread
+  // The coroutine that suspended last on this thread, by id: a coroutine
+  // starting next is the one it awaits. An id, because it may end elsewhere.
+  std::uint64_t pending_awaiter = 0;
+  std::uint64_t next_id = 0, id_limit = 0;
+  void *owner = nullptr; // the runtime's record of this thread
+};
+
+inline constinit thread_local thread_state *t_state = nullptr;
+
+thread_state *make_thread_state() noexcept;
+site_stats *intern_site(thread_state &thread, const site *where) noexcept;
+
+inline thread_state *this_thread() noexcept {
+  thread_state *thread = t_state;
+  if (thread == nullptr) [[unlikely]]
+    thread = make_thread_state();
+  return thread;
+}
+
+inline site_stats *stats_for(thread_state &thread, const site *where) noexcept {
+  auto slot = (reinterpret_cast<std::uintptr_t>(where) >> 4) & (kSiteCacheSize - 1);
+  auto &entry = thread.cache[slot];
+  if (entry.key == where) [[likely]]
+    return entry.stats;
+  return intern_site(thread, where);
+}
+
+// Out-of-line slow paths.
+void begin_coroutine(frame &f, const site *body) noexcept;
+void end_coroutine(frame &f) noexcept;
+void on_slow_step(frame &f, const site *to, std::int64_t begin, std::int64_t end) noexcept;
+void on_long_wait(frame &f, const site *at, std::int64_t begin, std::int64_t end) noexcept;
+void trace_step(thread_state &thread, const frame &f, const site *to,
+                std::int64_t begin, std::int64_t end, bool suspended) noexcept;
+
+} // namespace detail
+
+// The tracking object: the first local of an instrumented coroutine body.
+// Constructing it means the body started; destroying it means the coroutine
+// finished (after `returning()`), failed (exception in flight or `fail()`), or
+// was destroyed while suspended (cancelled).
+class frame {
+public:
+  explicit frame(const site *body) noexcept {
+    if (detail::tracking())
+      detail::begin_coroutine(*this, body);
+  }
+  ~frame() {
+    if (body_ != nullptr)
+      detail::end_coroutine(*this);
+  }
+  frame(const frame &) = delete;
+  frame &operator=(const frame &) = delete;
+
+  // Marks a normal completion: `co_return`, or the end of the body.
+  void returning() noexcept { returned_ = true; }
+  // Records the exception being handled; call it from a catch handler.
+  void fail() noexcept;
+  // A user-visible name, shown in reports and async stacks (truncated).
+  void set_name(std::string_view name) noexcept;
+
+  bool tracked() const noexcept { return body_ != nullptr; }
+  std::uint64_t id() const noexcept { return id_; }
+  coroscope::state current_state() const noexcept {
+    return static_cast<coroscope::state>(state_.load(std::memory_order_relaxed));
+  }
+
+  // The per-await hooks; see await_point().
+  detail::site_stats *suspend(const site *at) noexcept {
+    detail::thread_state &thread = *detail::t_state;
+    auto now = detail::now_ticks();
+    auto began = since_.load(std::memory_order_relaxed);
+    auto *stats = detail::stats_for(thread, at);
+    end_step(thread, stats, at, began, now, true);
+    suspend_thread_ = thread.index;
+    site_.store(at, std::memory_order_relaxed);
+    since_.store(now, std::memory_order_relaxed);
+    state_.store(static_cast<std::uint8_t>(state::suspended), std::memory_order_relaxed);
+    thread.current = resumer_;
+    thread.pending_awaiter = id_;
+    return stats;
+  }
+
+  void resume(const site *at, detail::site_stats *stats) noexcept {
+    detail::thread_state &thread = *detail::this_thread();
+    auto now = detail::now_ticks();
+    auto began = since_.load(std::memory_order_relaxed);
+    auto wait_ns = detail::ticks_to_ns(now - began);
+    // Statistics are per thread: a coroutine resumed elsewhere counts there.
+    if (thread.index != suspend_thread_) [[unlikely]]
+      stats = detail::stats_for(thread, at);
+    stats->count.add(1);
+    stats->wait.record(wait_ns);
+    if (now - began > detail::g_hang_ticks.load(std::memory_order_relaxed)) [[unlikely]]
+      detail::on_long_wait(*this, at, began, now);
+    suspended_ns_.store(suspended_ns_.load(std::memory_order_relaxed) + wait_ns,
+                        std::memory_order_relaxed);
+    suspensions_.store(suspensions_.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
+    if (thread.index != suspend_thread_)
+      cross_thread_.store(cross_thread_.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
+    since_.store(now, std::memory_order_relaxed);
+    state_.store(static_cast<std::uint8_t>(state::running), std::memory_order_relaxed);
+    resumer_ = thread.current;
+    thread.current = this;
+    thread.pending_awaiter = 0;
+  }
+
+  // Closes the running step at `to` (a suspension point or the body's end).
+  void end_step(detail::thread_state &thread, detail::site_stats *stats, const site *to,
+                std::int64_t began, std::int64_t now, bool suspending) noexcept {
+    auto step_ns = detail::ticks_to_ns(now - began);
+    stats->step.record(step_ns);
+    running_ns_.store(running_ns_.load(std::memory_order_relaxed) + step_ns,
+                      std::memory_order_relaxed);
+    if (step_ns > max_step_ns_.load(std::memory_order_relaxed)) {
+      max_step_ns_.store(step_ns, std::memory_order_relaxed);
+      max_step_from_.store(site_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      max_step_to_.store(to, std::memory_order_relaxed);
+    }
+    if (now - began > detail::g_slow_ticks.load(std::memory_order_relaxed)) [[unlikely]]
+      detail::on_slow_step(*this, to, began, now);
+    if (detail::g_trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+      detail::trace_step(thread, *this, to, began, now, suspending);
+  }
+
+  // Fields below are the runtime's; they are public only so that the inline
+  // hooks and the library share one definition.
+  const site *body_ = nullptr;
+  std::uint64_t id_ = 0;
+  std::uint64_t parent_id_ = 0;
+  std::atomic<std::uint8_t> state_{0};
+  std::atomic<const site *> site_{nullptr}; // await site, or where the step began
+  std::atomic<std::int64_t> since_{0};      // suspension start, or step start
+  std::int64_t start_ticks_ = 0;
+  std::atomic<std::uint64_t> running_ns_{0}, suspended_ns_{0}, max_step_ns_{0};
+  std::atomic<std::uint32_t> suspensions_{0}, cross_thread_{0};
+  std::atomic<const site *> max_step_from_{nullptr}, max_step_to_{nullptr};
+  std::atomic<std::uint64_t> watchdog_mark_{0}; // last stall/hang reported
+  std::uint32_t suspend_thread_ = 0;
+  std::uint32_t start_thread_ = 0;
+  int uncaught_at_start_ = 0;
+  bool returned_ = false;
+  frame *resumer_ = nullptr;
+  frame *prev_ = nullptr, *next_ = nullptr;
+  std::uint32_t shard_ = 0;
+  detail::failure_record *failure_ = nullptr;
+  char name_[48] = {};
+};
+
+// The temporary that brackets one co_await/co_yield. It lives until the end
+// of the full-expression, so it is destroyed when the coroutine resumes.
+class await_scope {
+public:
+  await_scope(frame &f, const site *at) noexcept : at_(at) {
+    if (f.tracked()) [[likely]] {
+      frame_ = &f;
+      stats_ = f.suspend(at);
+    }
+  }
+  ~await_scope() {
+    if (frame_ != nullptr)
+      frame_->resume(at_, stats_);
+  }
+  await_scope(const await_scope &) = delete;
+  await_scope &operator=(const await_scope &) = delete;
+
+private:
+  frame *frame_ = nullptr;
+  const site *at_;
+  detail::site_stats *stats_ = nullptr;
+};
+
+// `(::coroscope::await_point(frame, &site), co_await X)`: the operand X is
+// untouched, so a promise's await_transform still sees the user's type.
+inline await_scope await_point(frame &f, const site *at) noexcept { return await_scope(f, at); }
+
+// --- Manual API --------------------------------------------------------------
+
+// Prints every live coroutine as a tree, like `asyncio pstree`.
+void dump_async_stacks(std::ostream &out);
+// Writes the JSON report atomically; false (and a one-line error on stderr)
+// when the file cannot be written.
+bool write_report(const std::string &path);
+// Writes the trace-event JSON atomically.
+bool write_trace(const std::string &path);
+// Prints the human summary.
+void print_summary(std::ostream &out);
+// Names the tracked coroutine running on this thread, if any.
+void name_current(std::string_view name) noexcept;
+// The tracked coroutine running on this thread, or null.
+inline frame *current() noexcept {
+  return detail::t_state != nullptr ? detail::t_state->current : nullptr;
+}
+
+} // namespace coroscope
+
+// Hand instrumentation. In a coroutine body:
+//   COROSCOPE_CORO();                       first statement
+//   COROSCOPE_TRY { ...body... } COROSCOPE_CATCH   optional: records exceptions
+//   auto v = COROSCOPE_AWAIT(expr);         instead of co_await expr
+//   COROSCOPE_YIELD(expr);                  instead of co_yield expr
+//   COROSCOPE_RETURN(expr);                 instead of co_return expr;
+//   COROSCOPE_RETURN();                     at the end of a body that falls off
+#define COROSCOPE_SITE_(kind_)                                                             \
+  ([]() noexcept -> const ::coroscope::site * {                                            \
+    static constexpr ::coroscope::site coroscope_site_{nullptr, __FILE__, __LINE__, 0,     \
+                                                       ::coroscope::site_kind::kind_};     \
+    return &coroscope_site_;                                                               \
+  }())
+
+#define COROSCOPE_CORO()                                                                   \
+  static constexpr const char *coroscope_function_ = __func__;                            \
+  static constexpr ::coroscope::site coroscope_body_site_{                                \
+      coroscope_function_, __FILE__, __LINE__, 0, ::coroscope::site_kind::body};           \
+  ::coroscope::frame coroscope_frame_ { &coroscope_body_site_ }
+
+#define COROSCOPE_AWAIT(...)                                                               \
+  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await)), co_await __VA_ARGS__)
+#define COROSCOPE_YIELD(...)                                                               \
+  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(yield)), co_yield __VA_ARGS__)
+#define COROSCOPE_RETURN(...)                                                              \
+  do {                                                                                     \
+    coroscope_frame_.returning();                                                          \
+    co_return __VA_ARGS__;                                                                 \
+  } while (0)
+#define COROSCOPE_NAME(name) coroscope_frame_.set_name(name)
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+#define COROSCOPE_TRY try
+#define COROSCOPE_CATCH                                                                    \
+  catch (...) {                                                                            \
+    coroscope_frame_.fail();                                                               \
+    throw;                                                                                 \
+  }
+#else
+#define COROSCOPE_TRY
+#define COROSCOPE_CATCH
+#endif

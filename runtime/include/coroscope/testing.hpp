@@ -1,0 +1,42 @@
+// Internal API for coroscope's own tests and tools: configuration parsing and
+// direct access to the report model. Not part of the stable user API.
+#pragma once
+
+#include "coroscope/coroscope.hpp"
+#include "coroscope/report.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace coroscope::detail {
+
+struct config {
+  bool enabled = true;
+  double slow_ms = 100;
+  double hang_ms = 10000;
+  bool watchdog = false;
+  bool signal = false;
+  bool summary = false;
+  std::string report_path, trace_path;
+  std::string clock = "auto"; // auto, tsc, steady
+  std::size_t max_records = 1000;
+  std::size_t max_trace_events = 1000000;
+  std::size_t max_site_blocks = 16384;
+};
+
+// Reads COROSCOPE_* through `getenv`. Each bad value adds a one-line warning
+// to `warnings` and keeps the default.
+config read_config(const std::function<const char *(const char *)> &getenv,
+                   std::vector<std::string> &warnings);
+
+// Replaces the live configuration (starting or stopping the watchdog) and,
+// for tests, forgets everything recorded so far. Call it only while no
+// tracked coroutine runs on another thread.
+void reset_for_testing(const config &cfg);
+
+// The report as write_report() would write it now.
+report::report make_report(bool at_exit = false);
+
+} // namespace coroscope::detail

@@ -1,0 +1,312 @@
+// The JSON report, its atomic write, merging, the summary, the trace, and the
+// histogram arithmetic. Reports are read back with nlohmann::json, an
+// independent parser.
+#include "support.hpp"
+#include "test_util.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <unistd.h>
+
+using namespace coroscope_test;
+namespace report = coroscope::report;
+namespace fs = std::filesystem;
+
+namespace {
+
+class ReportTest : public RuntimeTest {
+protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    dir_ = fs::temp_directory_path() /
+           ("coroscope-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::permissions(dir_, fs::perms::owner_all, ignored);
+    fs::remove_all(dir_, ignored);
+    RuntimeTest::TearDown();
+  }
+  static nlohmann::json read_json(const fs::path &path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+  }
+  fs::path dir_;
+};
+
+task<int> leaf(int v) {
+  COROSCOPE_CORO();
+  COROSCOPE_RETURN(v);
+}
+
+task<int> fails_sometimes(int v) {
+  COROSCOPE_CORO();
+  COROSCOPE_TRY {
+    int x = COROSCOPE_AWAIT(leaf(v));
+    if (x % 3 == 0)
+      throw std::invalid_argument("multiple of three");
+    COROSCOPE_RETURN(x);
+  }
+  COROSCOPE_CATCH
+}
+
+void run_workload(int n) {
+  for (int i = 1; i <= n; ++i) {
+    auto t = fails_sometimes(i);
+    t.start();
+  }
+}
+
+TEST_F(ReportTest, JsonReportFollowsTheSchema) {
+  run_workload(9);
+  event e;
+  auto pending = [](event &e) -> task<> {
+    COROSCOPE_CORO();
+    COROSCOPE_AWAIT(e);
+    COROSCOPE_RETURN();
+  }(e);
+  pending.start();
+
+  fs::path path = dir_ / "report.json";
+  ASSERT_TRUE(coroscope::write_report(path.string()));
+  nlohmann::json j = read_json(path);
+  EXPECT_EQ(j["schema"], "coroscope-report");
+  EXPECT_EQ(j["version"], 1);
+  for (const char *key : {"processes", "duration_ms", "clock", "at_exit", "config", "summary",
+                          "functions", "sites", "slow_steps", "hangs", "failures", "cancelled",
+                          "live", "drops"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  const auto &s = j["summary"];
+  EXPECT_EQ(s["started"], 19); // 9 + 9 leaves + 1 pending
+  EXPECT_EQ(s["finished"], 15);
+  EXPECT_EQ(s["failed"], 3);
+  EXPECT_EQ(s["live"], 1);
+  EXPECT_EQ(s["suspended"], 1);
+  EXPECT_NEAR(s["error_rate"].get<double>(), 3.0 / 18.0, 1e-6);
+  EXPECT_NEAR(s["success_rate"].get<double>(), 15.0 / 18.0, 1e-6);
+  EXPECT_EQ(s["duration"]["count"], 18);
+  EXPECT_GE(s["last_minute"]["finished"].get<int>(), 15);
+  for (const char *key : {"p50_ns", "p90_ns", "p99_ns", "max_ns", "mean_ns", "buckets"})
+    EXPECT_TRUE(s["duration"].contains(key)) << key;
+
+  ASSERT_EQ(j["failures"].size(), 3u);
+  EXPECT_EQ(j["failures"][0]["exception"]["type"], "std::invalid_argument");
+  EXPECT_EQ(j["failures"][0]["exception"]["what"], "multiple of three");
+  EXPECT_EQ(j["failures"][0]["body"]["function"], "fails_sometimes");
+  ASSERT_EQ(j["live"].size(), 1u);
+  EXPECT_EQ(j["live"][0]["state"], "suspended");
+  for (const auto &drop : {"trace_events", "slow_steps", "hangs", "failures", "cancelled", "live",
+                           "site_statistics", "log_lines"})
+    EXPECT_TRUE(j["drops"].contains(drop)) << drop;
+  bool found = false;
+  for (const auto &f : j["functions"])
+    if (f["body"]["function"] == "fails_sometimes") {
+      found = true;
+      EXPECT_EQ(f["started"], 9);
+      EXPECT_EQ(f["failed"], 3);
+      EXPECT_EQ(f["finished"], 6);
+      EXPECT_EQ(f["duration"]["count"], 9);
+    }
+  EXPECT_TRUE(found);
+  e.fire();
+}
+
+TEST_F(ReportTest, ReportReplacesTheFileAtomically) {
+  fs::path path = dir_ / "report.json";
+  std::ofstream(path) << "previous contents";
+  run_workload(2);
+  ASSERT_TRUE(coroscope::write_report(path.string()));
+  EXPECT_EQ(read_json(path)["schema"], "coroscope-report");
+  for (const auto &entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().filename(), "report.json") << "left behind: " << entry.path();
+}
+
+TEST_F(ReportTest, UnwritablePathIsOneLineErrorAndTheProgramGoesOn) {
+  testing::internal::CaptureStderr();
+  bool written = coroscope::write_report((dir_ / "missing-dir" / "r.json").string());
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(written);
+  EXPECT_EQ(err.rfind("coroscope: error: cannot write the report: cannot write '", 0), 0u) << err;
+  EXPECT_EQ(count_lines(err, "\n"), 1) << err;
+  if (::geteuid() != 0) { // root ignores directory permissions
+    fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
+    EXPECT_FALSE(coroscope::write_report((dir_ / "r.json").string()));
+  }
+}
+
+TEST_F(ReportTest, ReportsRoundTripAndMerge) {
+  run_workload(6);
+  report::report first = coroscope::detail::make_report();
+  reset(config());
+  run_workload(3);
+  report::report second = coroscope::detail::make_report();
+
+  std::string error;
+  auto first_back = report::from_json(report::to_json(first), error);
+  ASSERT_TRUE(first_back.has_value()) << error;
+  EXPECT_EQ(report::to_json(*first_back), report::to_json(first));
+
+  report::report merged = report::merge({*first_back, second});
+  const auto *f = function_named(merged, "fails_sometimes");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->started, 9u);
+  EXPECT_EQ(f->failed, 3u); // 3, 6 and 3
+  EXPECT_EQ(f->duration.count, 9u);
+  EXPECT_EQ(f->duration.max_ns, std::max(function_named(first, "fails_sometimes")->duration.max_ns,
+                                         function_named(second, "fails_sometimes")->duration.max_ns));
+  EXPECT_EQ(merged.failures.size(), 3u);
+  EXPECT_EQ(merged.processes.size(), 2u);
+  std::uint64_t site_count = 0;
+  for (const auto &s : merged.sites)
+    site_count += s.count;
+  EXPECT_EQ(site_count, 9u);
+  EXPECT_EQ(report::summarize(merged).started, 18u);
+}
+
+TEST(ReportParse, RejectsWhatIsNotAReport) {
+  std::string error;
+  EXPECT_FALSE(report::from_json("{\"schema\": \"coroscope-report\", \"version\": 99}", error));
+  EXPECT_EQ(error, "unsupported report version 99 (this build reads 1)");
+  EXPECT_FALSE(report::from_json("[1, 2", error));
+  EXPECT_EQ(error.rfind("invalid JSON: ", 0), 0u) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+  EXPECT_FALSE(report::from_json("{\"traceEvents\": []}", error));
+  EXPECT_EQ(error, "not a coroscope report (no \"schema\": \"coroscope-report\")");
+}
+
+TEST_F(ReportTest, SummaryPutsTheWorstFunctionsFirst) {
+  run_workload(6);
+  for (int i = 0; i < 4; ++i) {
+    auto t = leaf(i);
+    t.start();
+  }
+  std::ostringstream out;
+  coroscope::print_summary(out);
+  std::string text = out.str();
+  EXPECT_NE(text.find("coroscope: 16 coroutines in "), std::string::npos) << text;
+  EXPECT_NE(text.find(": 14 finished, 2 failed, 0 cancelled, 0 live"), std::string::npos) << text;
+  auto failing = text.find("  fails_sometimes");
+  auto healthy = text.find("  leaf");
+  ASSERT_NE(failing, std::string::npos) << text;
+  ASSERT_NE(healthy, std::string::npos) << text;
+  EXPECT_LT(failing, healthy) << text;
+  EXPECT_NE(text.find("coroscope: failed: fails_sometimes: std::invalid_argument: multiple of "
+                      "three"),
+            std::string::npos)
+      << text;
+}
+
+task<> traced_hop(thread_pool &pool, std::atomic<bool> &done) {
+  COROSCOPE_CORO();
+  COROSCOPE_AWAIT(std::suspend_never{});
+  COROSCOPE_AWAIT(pool.schedule());
+  done = true;
+  COROSCOPE_RETURN();
+}
+
+TEST_F(ReportTest, TraceFollowsTheTraceEventFormat) {
+  auto cfg = config();
+  cfg.trace_path = (dir_ / "unused.json").string();
+  reset(cfg);
+  std::atomic<bool> done{false};
+  {
+    thread_pool pool(1);
+    auto t = traced_hop(pool, done);
+    t.start();
+    ASSERT_TRUE(eventually([&] { return done.load() && t.done(); }));
+  }
+  fs::path path = dir_ / "trace.json";
+  ASSERT_TRUE(coroscope::write_trace(path.string()));
+  nlohmann::json j = read_json(path);
+  ASSERT_TRUE(j["traceEvents"].is_array());
+  std::set<std::string> starts, finishes;
+  std::set<int> step_threads, named_threads;
+  int steps = 0;
+  for (const auto &e : j["traceEvents"]) {
+    ASSERT_TRUE(e["ph"].is_string());
+    ASSERT_TRUE(e["pid"].is_number_integer());
+    std::string ph = e["ph"];
+    if (ph == "M") {
+      if (e["name"] == "thread_name")
+        named_threads.insert(e["tid"].get<int>());
+      continue;
+    }
+    ASSERT_TRUE(e["ts"].is_number()) << e;
+    ASSERT_TRUE(e["tid"].is_number_integer()) << e;
+    if (ph == "X") {
+      ASSERT_TRUE(e["dur"].is_number()) << e;
+      EXPECT_GE(e["dur"].get<double>(), 0.0);
+      if (e["name"] == "traced_hop") {
+        ++steps;
+        step_threads.insert(e["tid"].get<int>());
+      }
+    } else if (ph == "s") {
+      starts.insert(e["id"].get<std::string>());
+    } else if (ph == "f") {
+      EXPECT_EQ(e["bp"], "e");
+      finishes.insert(e["id"].get<std::string>());
+    } else {
+      ADD_FAILURE() << "unexpected phase " << ph;
+    }
+  }
+  EXPECT_EQ(steps, 3); // start -> first await -> pool hop -> end
+  EXPECT_EQ(step_threads.size(), 2u) << "one track per thread";
+  for (int tid : step_threads)
+    EXPECT_TRUE(named_threads.count(tid)) << tid;
+  EXPECT_GE(starts.size(), 2u);
+  EXPECT_EQ(starts, finishes) << "every suspend flows to its resume";
+}
+
+TEST(Histogram, BucketsAreLogLinearAndCoverEveryValue) {
+  using namespace coroscope::detail;
+  for (std::uint64_t v : {0ull, 1ull, 3ull, 4ull, 5ull, 7ull, 8ull, 1000ull, 123456ull,
+                          999999999ull, 1ull << 40, (1ull << 45) - 1}) {
+    int b = bucket_of(v);
+    ASSERT_GE(b, 0);
+    ASSERT_LT(b, kBucketCount);
+    EXPECT_LE(bucket_floor(b), v) << v;
+    if (b + 1 < kBucketCount) {
+      EXPECT_GT(bucket_floor(b + 1), v) << v;
+      if (v >= 8) // within 25% width above the linear range
+        EXPECT_LE(double(bucket_floor(b + 1) - bucket_floor(b)), 0.25 * double(v) + 1) << v;
+    }
+  }
+  EXPECT_EQ(bucket_of(~0ull), kBucketCount - 1);
+}
+
+TEST(Histogram, PercentilesAreWithinOneBucket) {
+  report::histogram h;
+  coroscope::detail::histogram live;
+  for (std::uint64_t us = 1; us <= 1000; ++us)
+    live.record(us * 1000);
+  h.count = live.count.get();
+  h.sum_ns = live.sum_ns.get();
+  h.max_ns = live.max_ns.get();
+  for (int i = 0; i < coroscope::detail::kBucketCount; ++i)
+    if (auto n = live.buckets[i].get())
+      h.buckets[i] = n;
+  EXPECT_EQ(h.count, 1000u);
+  EXPECT_EQ(h.max_ns, 1'000'000u);
+  EXPECT_NEAR(h.mean_ns(), 500'500, 1);
+  auto near = [](std::uint64_t got, double want) {
+    return double(got) >= want && double(got) <= want * 1.25;
+  };
+  EXPECT_TRUE(near(h.percentile(0.50), 500'000)) << h.percentile(0.50);
+  EXPECT_TRUE(near(h.percentile(0.90), 900'000)) << h.percentile(0.90);
+  EXPECT_TRUE(near(h.percentile(0.99), 990'000)) << h.percentile(0.99);
+  EXPECT_EQ(h.percentile(1.0), 1'000'000u);
+
+  report::histogram doubled = h;
+  doubled.merge(h);
+  EXPECT_EQ(doubled.count, 2000u);
+  EXPECT_EQ(doubled.percentile(0.5), h.percentile(0.5));
+}
+
+} // namespace

@@ -1,0 +1,76 @@
+// Helpers shared by the runtime tests.
+#pragma once
+
+#include <coroscope/report.hpp>
+#include <coroscope/testing.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace coroscope_test {
+
+inline const coroscope::report::function_stats *
+function_named(const coroscope::report::report &r, std::string_view name) {
+  for (const auto &f : r.functions)
+    if (f.body.function == name)
+      return &f;
+  return nullptr;
+}
+
+inline const coroscope::report::coroutine *
+live_named(const coroscope::report::report &r, std::string_view name) {
+  for (const auto &c : r.live)
+    if (c.body.function == name)
+      return &c;
+  return nullptr;
+}
+
+inline const coroscope::report::site_stats *site_at(const coroscope::report::report &r,
+                                                    unsigned line) {
+  for (const auto &s : r.sites)
+    if (s.at.line == line)
+      return &s;
+  return nullptr;
+}
+
+// Waits until `ready` holds; the bound only keeps a broken build from hanging.
+inline bool eventually(const std::function<bool()> &ready) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > give_up)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+inline int count_lines(const std::string &text, std::string_view needle) {
+  int n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+// Each test starts from an empty tracker with quiet thresholds.
+class RuntimeTest : public ::testing::Test {
+protected:
+  void SetUp() override { reset(config()); }
+  void TearDown() override { reset(config()); }
+  static coroscope::detail::config config() {
+    coroscope::detail::config cfg;
+    cfg.slow_ms = 1e6;
+    cfg.hang_ms = 1e6;
+    return cfg;
+  }
+  static void reset(const coroscope::detail::config &cfg) {
+    coroscope::detail::reset_for_testing(cfg);
+  }
+};
+
+} // namespace coroscope_test
