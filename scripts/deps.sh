@@ -7,7 +7,9 @@ packages=(
   cmake ninja-build g++ python3 git
   "clang-$version" "clang-tidy-$version" "clang-tools-$version"
   "libclang-$version-dev" "llvm-$version-dev" "llvm-$version-tools"
-  libasio-dev libboost-dev libgtest-dev
+  "libclang-rt-$version-dev"
+  libasio-dev libboost-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
+  python3-jsonschema
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,20 @@
+//===- Commands.h - coroscope subcommands ---------------------------------===//
+#ifndef COROSCOPE_TOOL_COMMANDS_H
+#define COROSCOPE_TOOL_COMMANDS_H
+
+#include "coroscope/report.hpp"
+
+#include <string>
+#include <vector>
+
+namespace coroscope::tool {
+
+// Each command takes the arguments after its name and returns the exit code.
+int runReport(const std::vector<std::string> &Args);
+
+// A self-contained HTML page: tables and an SVG timeline, no scripts.
+std::string renderHtml(const report::report &R);
+
+} // namespace coroscope::tool
+
+#endif
