@@ -41,7 +41,7 @@ asio::awaitable<int> fetch(int id) {
 asio::awaitable<int> handler(int id) {
   COROSCOPE_CORO();
   COROSCOPE_TRY {
-    int value = COROSCOPE_AWAIT(fetch(id));
+    int value = COROSCOPE_AWAIT_CHILD(fetch(id));
     COROSCOPE_RETURN(value + 1);
   }
   COROSCOPE_CATCH
@@ -89,7 +89,7 @@ int main() {
   asio::io_context ctx;
   int failures = 0;
   for (int id = 1; id <= 5; ++id)
-    asio::co_spawn(ctx, handler(id), [&](std::exception_ptr error, int value) {
+    asio::co_spawn(ctx, handler(id), [&, id](std::exception_ptr error, int value) {
       if (error) {
         ++failures;
       } else {

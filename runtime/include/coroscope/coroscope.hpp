@@ -12,6 +12,7 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -34,7 +35,18 @@ struct site {
   std::uint32_t line;
   std::uint32_t column;
   site_kind kind;
+  // The operand starts a child coroutine (`co_await child()`), so the next
+  // coroutine to start on this thread is awaited by this one. Without it,
+  // a coroutine that starts while another is suspended on I/O would be
+  // taken for its child.
+  bool starts_child = false;
 };
+
+// Task types that declare their promise inside (cppcoro, folly, libcoro).
+// asio::awaitable does not, and neither does an Asio async operation, so
+// Asio children are marked by hand with COROSCOPE_AWAIT_CHILD.
+template <typename T>
+inline constexpr bool is_task_v = requires { typename std::remove_cvref_t<T>::promise_type; };
 
 enum class state : std::uint8_t { running, suspended, finished, failed, cancelled };
 
@@ -237,7 +249,7 @@ public:
     since_.store(now, std::memory_order_relaxed);
     state_.store(static_cast<std::uint8_t>(state::suspended), std::memory_order_relaxed);
     thread.current = resumer_;
-    thread.pending_awaiter = id_;
+    thread.pending_awaiter = at->starts_child ? id_ : 0;
     return stats;
   }
 
@@ -360,13 +372,15 @@ inline frame *current() noexcept {
 //   COROSCOPE_CORO();                       first statement
 //   COROSCOPE_TRY { ...body... } COROSCOPE_CATCH   optional: records exceptions
 //   auto v = COROSCOPE_AWAIT(expr);         instead of co_await expr
+//   auto v = COROSCOPE_AWAIT_CHILD(f());    co_await of a child coroutine whose
+//                                           type has no nested promise_type
 //   COROSCOPE_YIELD(expr);                  instead of co_yield expr
 //   COROSCOPE_RETURN(expr);                 instead of co_return expr;
 //   COROSCOPE_RETURN();                     at the end of a body that falls off
-#define COROSCOPE_SITE_(kind_)                                                             \
+#define COROSCOPE_SITE_(kind_, child_)                                                     \
   ([]() noexcept -> const ::coroscope::site * {                                            \
-    static constexpr ::coroscope::site coroscope_site_{nullptr, __FILE__, __LINE__, 0,     \
-                                                       ::coroscope::site_kind::kind_};     \
+    static constexpr ::coroscope::site coroscope_site_{                                    \
+        nullptr, __FILE__, __LINE__, 0, ::coroscope::site_kind::kind_, child_};            \
     return &coroscope_site_;                                                               \
   }())
 
@@ -377,9 +391,16 @@ inline frame *current() noexcept {
   ::coroscope::frame coroscope_frame_ { &coroscope_body_site_ }
 
 #define COROSCOPE_AWAIT(...)                                                               \
-  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await)), co_await __VA_ARGS__)
+  (::coroscope::await_point(                                                               \
+       coroscope_frame_,                                                                   \
+       COROSCOPE_SITE_(await, ::coroscope::is_task_v<decltype((__VA_ARGS__))>)),           \
+   co_await __VA_ARGS__)
+#define COROSCOPE_AWAIT_CHILD(...)                                                         \
+  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await, true)),               \
+   co_await __VA_ARGS__)
 #define COROSCOPE_YIELD(...)                                                               \
-  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(yield)), co_yield __VA_ARGS__)
+  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(yield, false)),              \
+   co_yield __VA_ARGS__)
 #define COROSCOPE_RETURN(...)                                                              \
   do {                                                                                     \
     coroscope_frame_.returning();                                                          \
