@@ -27,6 +27,7 @@ runner = " ".join([
 config.substitutions += [
     ("%check_coro_tidy", runner),
     ("%coroscope_tidy", config.coroscope_tidy),
+    ("%coroscope_cmd", config.coroscope),
     ("%clang_tidy_plugin", config.clang_tidy + " -load=" + config.tidy_plugin),
     ("%clang_tidy", config.clang_tidy),
     ("%clangxx", config.clangxx),

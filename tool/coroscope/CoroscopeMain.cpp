@@ -11,7 +11,8 @@ const char *const Usage =
     "\n"
     "commands:\n"
     "  report [--html] [-o FILE] REPORT.json\n"
-    "      render a runtime report as a text summary (default) or an HTML page\n"
+    "      render a runtime report as a text summary (default) or an HTML "
+    "page\n"
     "  report merge [-o FILE] A.json B.json ...\n"
     "      merge reports from many processes into one JSON report\n";
 } // namespace
@@ -19,7 +20,8 @@ const char *const Usage =
 int main(int Argc, char **Argv) {
   std::vector<std::string> Args(Argv + 1, Argv + Argc);
   if (Args.empty()) {
-    std::fputs("coroscope: error: no command given; run 'coroscope --help'\n", stderr);
+    std::fputs("coroscope: error: no command given; run 'coroscope --help'\n",
+               stderr);
     return 2;
   }
   std::string Command = Args.front();
@@ -30,7 +32,9 @@ int main(int Argc, char **Argv) {
   }
   if (Command == "report")
     return coroscope::tool::runReport(Args);
-  std::fprintf(stderr, "coroscope: error: unknown command '%s'; run 'coroscope --help'\n",
-               Command.c_str());
+  std::fprintf(
+      stderr,
+      "coroscope: error: unknown command '%s'; run 'coroscope --help'\n",
+      Command.c_str());
   return 2;
 }

@@ -17,7 +17,8 @@ int fail(const std::string &Message) {
   return 1;
 }
 
-std::optional<report::report> readReport(const std::string &Path, std::string &Error) {
+std::optional<report::report> readReport(const std::string &Path,
+                                         std::string &Error) {
   std::ifstream In(Path, std::ios::binary);
   if (!In) {
     Error = "cannot read '" + Path + "': " + std::strerror(errno);
@@ -69,7 +70,8 @@ int runReport(const std::vector<std::string> &Args) {
     return fail(Merge ? "'coroscope report merge' needs at least one report"
                       : "'coroscope report' needs a report file");
   if (!Merge && Inputs.size() > 1)
-    return fail("'coroscope report' renders one report; use 'coroscope report merge' first");
+    return fail("'coroscope report' renders one report; use 'coroscope report "
+                "merge' first");
 
   std::vector<report::report> Reports;
   for (const std::string &Path : Inputs) {

@@ -12,11 +12,20 @@ std::string escape(const std::string &Text) {
   std::string Out;
   for (char C : Text) {
     switch (C) {
-    case '&': Out += "&amp;"; break;
-    case '<': Out += "&lt;"; break;
-    case '>': Out += "&gt;"; break;
-    case '"': Out += "&quot;"; break;
-    default: Out += C;
+    case '&':
+      Out += "&amp;";
+      break;
+    case '<':
+      Out += "&lt;";
+      break;
+    case '>':
+      Out += "&gt;";
+      break;
+    case '"':
+      Out += "&quot;";
+      break;
+    default:
+      Out += C;
     }
   }
   return Out;
@@ -37,40 +46,46 @@ struct Bar {
 std::string timeline(const report::report &R) {
   std::vector<Bar> Bars;
   for (const auto &S : R.slow_steps)
-    Bars.push_back({"slow steps", S.from.function + " " + S.from.where() + " -> " + S.to.where(),
-                    "slow", S.at_ms, double(S.duration_ns) / 1e6});
+    Bars.push_back(
+        {"slow steps",
+         S.from.function + " " + S.from.where() + " -> " + S.to.where(), "slow",
+         S.at_ms, double(S.duration_ns) / 1e6});
   for (const auto &H : R.hangs)
-    Bars.push_back({"hangs", H.who.body.function + " at " + H.who.site.where(), "hang", H.at_ms,
-                    double(H.waited_ns) / 1e6});
+    Bars.push_back({"hangs", H.who.body.function + " at " + H.who.site.where(),
+                    "hang", H.at_ms, double(H.waited_ns) / 1e6});
   for (const auto &C : R.live)
-    Bars.push_back({"live at end", C.body.function + " " + C.state + " at " + C.site.where(),
+    Bars.push_back({"live at end",
+                    C.body.function + " " + C.state + " at " + C.site.where(),
                     C.state == "suspended" ? "leak" : "live",
-                    R.duration_ms - double(C.age_ns) / 1e6, double(C.age_ns) / 1e6});
+                    R.duration_ms - double(C.age_ns) / 1e6,
+                    double(C.age_ns) / 1e6});
   const double Width = 960, Left = 110, LaneHeight = 26;
   std::vector<std::string> Lanes = {"slow steps", "hangs", "live at end"};
   double Span = std::max(R.duration_ms, 1e-3);
   for (const Bar &B : Bars)
     Span = std::max(Span, B.StartMs + B.LengthMs);
   std::ostringstream Svg;
-  Svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << Width + Left + 10
-      << "\" height=\"" << LaneHeight * double(Lanes.size()) + 30 << "\" class=\"timeline\">\n";
+  Svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\""
+      << Width + Left + 10 << "\" height=\""
+      << LaneHeight * double(Lanes.size()) + 30 << "\" class=\"timeline\">\n";
   for (std::size_t L = 0; L < Lanes.size(); ++L)
-    Svg << "<text x=\"4\" y=\"" << LaneHeight * double(L) + 17 << "\">" << Lanes[L]
-        << "</text>\n";
+    Svg << "<text x=\"4\" y=\"" << LaneHeight * double(L) + 17 << "\">"
+        << Lanes[L] << "</text>\n";
   for (const Bar &B : Bars) {
     auto Lane = std::find(Lanes.begin(), Lanes.end(), B.Row) - Lanes.begin();
     double X = Left + std::max(0.0, B.StartMs) / Span * Width;
     double W = std::max(1.0, B.LengthMs / Span * Width);
-    Svg << "<rect class=\"" << B.Class << "\" x=\"" << X << "\" y=\"" << LaneHeight * double(Lane) + 4
-        << "\" width=\"" << W << "\" height=\"" << LaneHeight - 8 << "\"><title>"
-        << escape(B.Label) << " (" << B.LengthMs << " ms)</title></rect>\n";
+    Svg << "<rect class=\"" << B.Class << "\" x=\"" << X << "\" y=\""
+        << LaneHeight * double(Lane) + 4 << "\" width=\"" << W << "\" height=\""
+        << LaneHeight - 8 << "\"><title>" << escape(B.Label) << " ("
+        << B.LengthMs << " ms)</title></rect>\n";
   }
   double AxisY = LaneHeight * double(Lanes.size()) + 14;
-  Svg << "<line x1=\"" << Left << "\" y1=\"" << AxisY - 10 << "\" x2=\"" << Left + Width
-      << "\" y2=\"" << AxisY - 10 << "\" stroke=\"#888\"/>\n";
+  Svg << "<line x1=\"" << Left << "\" y1=\"" << AxisY - 10 << "\" x2=\""
+      << Left + Width << "\" y2=\"" << AxisY - 10 << "\" stroke=\"#888\"/>\n";
   for (int Tick = 0; Tick <= 4; ++Tick)
-    Svg << "<text x=\"" << Left + Width * Tick / 4 - 10 << "\" y=\"" << AxisY + 8 << "\">"
-        << Span * Tick / 4 << " ms</text>\n";
+    Svg << "<text x=\"" << Left + Width * Tick / 4 - 10 << "\" y=\""
+        << AxisY + 8 << "\">" << Span * Tick / 4 << " ms</text>\n";
   Svg << "</svg>\n";
   return Svg.str();
 }
@@ -82,7 +97,8 @@ void row(std::ostringstream &Out, std::initializer_list<std::string> Cells) {
   Out << "</tr>\n";
 }
 
-void header(std::ostringstream &Out, std::initializer_list<const char *> Cells) {
+void header(std::ostringstream &Out,
+            std::initializer_list<const char *> Cells) {
   Out << "<table><tr>";
   for (const char *C : Cells)
     Out << "<th>" << C << "</th>";
@@ -96,41 +112,51 @@ std::string renderHtml(const report::report &R) {
   std::ostringstream Out;
   std::ostringstream Summary;
   report::render_summary(R, Summary);
-  Out << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>coroscope report</title>\n"
-         "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;"
-         "margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
-         "th{background:#eee}.slow{fill:#e69f00}.hang{fill:#d55e00}.leak{fill:#cc79a7}"
-         ".live{fill:#56b4e9}pre{background:#f6f6f6;padding:1em}</style></head><body>\n";
+  Out << "<!DOCTYPE html>\n<html><head><meta "
+         "charset=\"utf-8\"><title>coroscope report</title>\n"
+         "<style>body{font:14px "
+         "sans-serif;margin:2em}table{border-collapse:collapse;"
+         "margin:1em 0}td,th{border:1px solid #ccc;padding:2px "
+         "8px;text-align:left}"
+         "th{background:#eee}.slow{fill:#e69f00}.hang{fill:#d55e00}.leak{fill:#"
+         "cc79a7}"
+         ".live{fill:#56b4e9}pre{background:#f6f6f6;padding:1em}</style></"
+         "head><body>\n";
   Out << "<h1>coroscope report</h1>\n<p>";
   for (const std::string &P : R.processes)
     Out << escape(P) << "<br>";
   Out << "</p>\n<h2>Summary</h2>\n";
-  header(Out, {"started", "finished", "failed", "cancelled", "live", "success", "errors",
-               "slow steps", "hangs"});
-  row(Out, {std::to_string(S.started), std::to_string(S.finished), std::to_string(S.failed),
-            std::to_string(S.cancelled), std::to_string(S.live),
-            std::to_string(S.success_rate * 100) + "%", std::to_string(S.error_rate * 100) + "%",
+  header(Out, {"started", "finished", "failed", "cancelled", "live", "success",
+               "errors", "slow steps", "hangs"});
+  row(Out, {std::to_string(S.started), std::to_string(S.finished),
+            std::to_string(S.failed), std::to_string(S.cancelled),
+            std::to_string(S.live), std::to_string(S.success_rate * 100) + "%",
+            std::to_string(S.error_rate * 100) + "%",
             std::to_string(R.slow_step_total), std::to_string(R.hang_total)});
   Out << "</table>\n<pre>" << escape(Summary.str()) << "</pre>\n";
   Out << "<h2>Timeline</h2>\n" << timeline(R);
 
   Out << "<h2>Functions</h2>\n";
-  header(Out, {"function", "defined at", "started", "finished", "failed", "cancelled",
-               "slow steps", "p50 life", "p99 life", "running", "suspended"});
+  header(Out, {"function", "defined at", "started", "finished", "failed",
+               "cancelled", "slow steps", "p50 life", "p99 life", "running",
+               "suspended"});
   for (const auto &F : R.functions)
     row(Out, {F.body.function, F.body.where(), std::to_string(F.started),
-              std::to_string(F.finished), std::to_string(F.failed), std::to_string(F.cancelled),
-              std::to_string(F.slow_steps), ms(double(F.duration.percentile(0.5))),
+              std::to_string(F.finished), std::to_string(F.failed),
+              std::to_string(F.cancelled), std::to_string(F.slow_steps),
+              ms(double(F.duration.percentile(0.5))),
               ms(double(F.duration.percentile(0.99))), ms(double(F.running_ns)),
               ms(double(F.suspended_ns))});
   Out << "</table>\n<h2>Await sites</h2>\n";
-  header(Out, {"site", "function", "kind", "count", "p50 wait", "p90 wait", "p99 wait",
-               "max wait", "p99 step before"});
+  header(Out, {"site", "function", "kind", "count", "p50 wait", "p90 wait",
+               "p99 wait", "max wait", "p99 step before"});
   for (const auto &Site : R.sites)
-    row(Out, {Site.at.where(), Site.at.function, Site.kind, std::to_string(Site.count),
-              ms(double(Site.wait.percentile(0.5))), ms(double(Site.wait.percentile(0.9))),
-              ms(double(Site.wait.percentile(0.99))), ms(double(Site.wait.max_ns)),
-              ms(double(Site.step.percentile(0.99)))});
+    row(Out,
+        {Site.at.where(), Site.at.function, Site.kind,
+         std::to_string(Site.count), ms(double(Site.wait.percentile(0.5))),
+         ms(double(Site.wait.percentile(0.9))),
+         ms(double(Site.wait.percentile(0.99))), ms(double(Site.wait.max_ns)),
+         ms(double(Site.step.percentile(0.99)))});
   Out << "</table>\n<h2>Slow steps</h2>\n";
   header(Out, {"function", "from", "to", "duration", "thread"});
   for (const auto &Step : R.slow_steps)
@@ -142,7 +168,8 @@ std::string renderHtml(const report::report &R) {
     std::string Parents;
     for (const std::string &P : C.parents)
       Parents += (Parents.empty() ? "" : " <- ") + P;
-    row(Out, {C.body.function, C.exception_type, C.exception_what, C.site.where(), Parents});
+    row(Out, {C.body.function, C.exception_type, C.exception_what,
+              C.site.where(), Parents});
   }
   Out << "</table>\n<h2>Hangs</h2>\n";
   header(Out, {"function", "site", "waited", "resolved", "await chain"});
@@ -153,12 +180,12 @@ std::string renderHtml(const report::report &R) {
     row(Out, {H.who.body.function, H.who.site.where(), ms(double(H.waited_ns)),
               H.resolved ? "yes" : "no", Chain});
   }
-  Out << "</table>\n<h2>Live coroutines" << (R.at_exit ? " at exit (suspended ones leaked)" : "")
-      << "</h2>\n";
+  Out << "</table>\n<h2>Live coroutines"
+      << (R.at_exit ? " at exit (suspended ones leaked)" : "") << "</h2>\n";
   header(Out, {"id", "function", "name", "state", "site", "in state", "age"});
   for (const auto &C : R.live)
-    row(Out, {std::to_string(C.id), C.body.function, C.name, C.state, C.site.where(),
-              ms(double(C.in_state_ns)), ms(double(C.age_ns))});
+    row(Out, {std::to_string(C.id), C.body.function, C.name, C.state,
+              C.site.where(), ms(double(C.in_state_ns)), ms(double(C.age_ns))});
   Out << "</table>\n<h2>Dropped</h2>\n";
   header(Out, {"buffer", "dropped"});
   for (const auto &[What, N] : R.drops)

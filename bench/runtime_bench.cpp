@@ -1,0 +1,107 @@
+// The runtime's cost per await, in one process: the same workloads
+// uninstrumented, instrumented with tracking on, with tracking and the trace
+// on, and instrumented with the runtime off (COROSCOPE=off).
+//
+//   build-llvm19/bench/runtime_bench --benchmark_min_time=1
+#include "../test/runtime/support.hpp"
+
+#include <coroscope/testing.hpp>
+
+#include <benchmark/benchmark.h>
+
+
+#define BENCH_NAMESPACE plain
+#define BENCH_CORO() (void)0
+#define BENCH_AWAIT(...) co_await __VA_ARGS__
+#define BENCH_RETURN(...) co_return __VA_ARGS__
+#include "workload.inc"
+#undef BENCH_NAMESPACE
+#undef BENCH_CORO
+#undef BENCH_AWAIT
+#undef BENCH_RETURN
+
+#define BENCH_NAMESPACE instrumented
+#define BENCH_CORO() COROSCOPE_CORO()
+#define BENCH_AWAIT(...) COROSCOPE_AWAIT(__VA_ARGS__)
+#define BENCH_RETURN(...) COROSCOPE_RETURN(__VA_ARGS__)
+#include "workload.inc"
+
+namespace {
+
+enum class mode { plain, tracking, trace, off };
+
+// Each run configures the runtime for its mode; the trace buffer is sized so
+// that no event is dropped (a dropped event would be cheaper than a kept one).
+void configure(mode m) {
+  coroscope::detail::config cfg;
+  cfg.enabled = m != mode::off;
+  cfg.slow_ms = 1e6;
+  cfg.hang_ms = 1e6;
+  if (m == mode::trace) {
+    cfg.trace_path = "/dev/null";
+    cfg.max_trace_events = 200'000'000;
+  }
+  coroscope::detail::reset_for_testing(cfg);
+}
+
+void per_await(benchmark::State &state, std::int64_t awaits) {
+  state.counters["per_await"] = benchmark::Counter(
+      double(state.iterations()) * double(awaits),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+constexpr int kLoop = 1000;
+
+template <mode M> void BM_ReadyLoop(benchmark::State &state) {
+  configure(M);
+  for (auto _ : state) {
+    auto t = M == mode::plain ? plain::ready_loop(kLoop) : instrumented::ready_loop(kLoop);
+    t.start();
+    benchmark::DoNotOptimize(t.result());
+  }
+  per_await(state, kLoop);
+}
+
+constexpr int kDepth = 64;
+
+template <mode M> void BM_ChildChain(benchmark::State &state) {
+  configure(M);
+  for (auto _ : state) {
+    auto t = M == mode::plain ? plain::chain(kDepth) : instrumented::chain(kDepth);
+    t.start();
+    benchmark::DoNotOptimize(t.result());
+  }
+  per_await(state, kDepth);
+}
+
+constexpr int kHops = 200;
+
+template <mode M> void BM_ThreadHops(benchmark::State &state) {
+  configure(M);
+  coroscope_test::thread_pool pool(2);
+  for (auto _ : state) {
+    auto t = M == mode::plain ? plain::hop(pool, kHops) : instrumented::hop(pool, kHops);
+    t.start();
+    while (!t.done())
+      std::this_thread::yield();
+    benchmark::DoNotOptimize(t.result());
+  }
+  per_await(state, kHops);
+}
+
+} // namespace
+
+BENCHMARK(BM_ReadyLoop<mode::plain>)->Name("ready_loop/uninstrumented");
+BENCHMARK(BM_ReadyLoop<mode::tracking>)->Name("ready_loop/tracking");
+BENCHMARK(BM_ReadyLoop<mode::trace>)->Name("ready_loop/tracking+trace")->Iterations(20000);
+BENCHMARK(BM_ReadyLoop<mode::off>)->Name("ready_loop/runtime_off");
+BENCHMARK(BM_ChildChain<mode::plain>)->Name("child_chain/uninstrumented");
+BENCHMARK(BM_ChildChain<mode::tracking>)->Name("child_chain/tracking");
+BENCHMARK(BM_ChildChain<mode::trace>)->Name("child_chain/tracking+trace")->Iterations(100000);
+BENCHMARK(BM_ChildChain<mode::off>)->Name("child_chain/runtime_off");
+BENCHMARK(BM_ThreadHops<mode::plain>)->Name("thread_hops/uninstrumented")->UseRealTime();
+BENCHMARK(BM_ThreadHops<mode::tracking>)->Name("thread_hops/tracking")->UseRealTime();
+BENCHMARK(BM_ThreadHops<mode::trace>)->Name("thread_hops/tracking+trace")->UseRealTime();
+BENCHMARK(BM_ThreadHops<mode::off>)->Name("thread_hops/runtime_off")->UseRealTime();
+
+BENCHMARK_MAIN();
