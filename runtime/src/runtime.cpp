@@ -981,9 +981,9 @@ report::report make_report(bool at_exit) {
           report::site_stats &site = sites[s->where];
           site.at = location_of(s->where, nullptr);
           site.kind = s->where->kind == site_kind::yield ? "yield" : "await";
-          site.count += s->count.get();
           site.wait.merge(read(s->wait));
           site.step.merge(read(s->step));
+          site.count = site.wait.count;
         }
       }
   }
@@ -991,18 +991,6 @@ report::report make_report(bool at_exit) {
     out.functions.push_back(std::move(f));
   for (auto &[where, s] : sites)
     out.sites.push_back(std::move(s));
-  // Await sites name their function only through the coroutine; fill it in
-  // from the functions that share the file when the site left it out.
-  for (report::site_stats &s : out.sites)
-    if (s.at.function.empty()) {
-      const report::function_stats *best = nullptr;
-      for (const report::function_stats &f : out.functions)
-        if (f.body.file == s.at.file && f.body.line <= s.at.line &&
-            (best == nullptr || f.body.line > best->body.line))
-          best = &f;
-      if (best != nullptr)
-        s.at.function = best->body.function;
-    }
 
   {
     std::lock_guard guard(r.records_lock);

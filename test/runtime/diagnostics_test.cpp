@@ -178,6 +178,16 @@ TEST_F(RuntimeTest, LongWaitIsAHangEvenWithoutTheWatchdog) {
   EXPECT_EQ(r.hangs[0].who.body.function, "waits_forever");
 }
 
+coroscope::detail::config read_config_from(const std::map<std::string, std::string> &env,
+                                           std::vector<std::string> &warnings) {
+  return coroscope::detail::read_config(
+      [&](const char *name) -> const char * {
+        auto found = env.find(name);
+        return found == env.end() ? nullptr : found->second.c_str();
+      },
+      warnings);
+}
+
 TEST(Config, ReadsEveryVariable) {
   std::map<std::string, std::string> env = {
       {"COROSCOPE", "on"},          {"COROSCOPE_SLOW_MS", "12.5"},
@@ -187,12 +197,7 @@ TEST(Config, ReadsEveryVariable) {
       {"COROSCOPE_CLOCK", "steady"}, {"COROSCOPE_MAX_RECORDS", "7"},
       {"COROSCOPE_TRACE_EVENTS", "4096"}, {"COROSCOPE_MAX_SITES", "99"}};
   std::vector<std::string> warnings;
-  auto cfg = coroscope::detail::read_config(
-      [&](const char *name) -> const char * {
-        auto found = env.find(name);
-        return found == env.end() ? nullptr : found->second.c_str();
-      },
-      warnings);
+  auto cfg = read_config_from(env, warnings);
   EXPECT_TRUE(warnings.empty());
   EXPECT_TRUE(cfg.enabled);
   EXPECT_DOUBLE_EQ(cfg.slow_ms, 12.5);
@@ -214,12 +219,7 @@ TEST(Config, BadValuesWarnOnceEachAndKeepDefaults) {
       {"COROSCOPE_HANG_MS", "-3"},    {"COROSCOPE_WATCHDOG", "2"},
       {"COROSCOPE_CLOCK", "sundial"}, {"COROSCOPE_MAX_RECORDS", "-1"}};
   std::vector<std::string> warnings;
-  auto cfg = coroscope::detail::read_config(
-      [&](const char *name) -> const char * {
-        auto found = env.find(name);
-        return found == env.end() ? nullptr : found->second.c_str();
-      },
-      warnings);
+  auto cfg = read_config_from(env, warnings);
   coroscope::detail::config defaults;
   EXPECT_EQ(cfg.enabled, defaults.enabled);
   EXPECT_EQ(cfg.slow_ms, defaults.slow_ms);

@@ -145,12 +145,12 @@ struct histogram {
 };
 
 // Statistics of one site as seen by one thread; only that thread writes them.
-// An await/yield site uses `count`, `wait` and `step` (the step that ended by
-// suspending there). A body site uses the lifecycle counters, `wait` as the
-// coroutine's lifetime and `step` as the final steps.
+// An await/yield site uses `wait` (its count is the site's count) and `step`
+// (the step that ended by suspending there). A body site uses the lifecycle
+// counters, `wait` as the coroutine's lifetime and `step` as the final steps.
 struct site_stats {
   const site *where = nullptr;
-  counter count; // awaits, or coroutines started
+  counter count; // body sites: coroutines started
   counter finished, failed, cancelled, slow_steps;
   counter running_ns, suspended_ns, suspensions, cross_thread_resumptions;
   histogram wait;
@@ -261,7 +261,6 @@ public:
     // Statistics are per thread: a coroutine resumed elsewhere counts there.
     if (thread.index != suspend_thread_) [[unlikely]]
       stats = detail::stats_for(thread, at);
-    stats->count.add(1);
     stats->wait.record(wait_ns);
     if (now - began > detail::g_hang_ticks.load(std::memory_order_relaxed)) [[unlikely]]
       detail::on_long_wait(*this, at, began, now);
@@ -380,7 +379,7 @@ inline frame *current() noexcept {
 #define COROSCOPE_SITE_(kind_, child_)                                                     \
   ([]() noexcept -> const ::coroscope::site * {                                            \
     static constexpr ::coroscope::site coroscope_site_{                                    \
-        nullptr, __FILE__, __LINE__, 0, ::coroscope::site_kind::kind_, child_};            \
+        coroscope_function_, __FILE__, __LINE__, 0, ::coroscope::site_kind::kind_, child_}; \
     return &coroscope_site_;                                                               \
   }())
 
