@@ -27,8 +27,9 @@ enum class site_kind : std::uint8_t { body, await, yield };
 
 // A place in the source known at compile time: a coroutine body or one of its
 // suspension points. Sites are static constants and are identified by their
-// address. `function` may be null on await/yield sites; the enclosing
-// coroutine's name is used then.
+// address. Instrumentation names the function on every site; a null
+// `function` on an await site leaves the site's report entry without one
+// (records of a live coroutine still use its body's name).
 struct site {
   const char *function;
   const char *file;
