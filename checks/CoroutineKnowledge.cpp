@@ -3,8 +3,10 @@
 #include "CoroutineKnowledge.h"
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/PrettyPrinter.h"
+#include "clang/Basic/SourceManager.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace clang;
@@ -132,20 +134,58 @@ std::string functionDiagName(const FunctionDecl &FD) {
   return Name;
 }
 
+namespace {
+const FunctionDecl *enclosingNamedFunction(const CXXMethodDecl &LambdaCall) {
+  for (const DeclContext *DC = LambdaCall.getParent()->getParent(); DC;
+       DC = DC->getParent()) {
+    const auto *Enclosing = dyn_cast<FunctionDecl>(DC);
+    if (!Enclosing)
+      continue;
+    const auto *EnclosingMethod = dyn_cast<CXXMethodDecl>(Enclosing);
+    if (EnclosingMethod && EnclosingMethod->getParent()->isLambda())
+      continue;
+    return Enclosing;
+  }
+  return nullptr;
+}
+} // namespace
+
+std::string reportFunctionName(const FunctionDecl &FD) {
+  const auto *Method = dyn_cast<CXXMethodDecl>(&FD);
+  if (!Method || !Method->getParent()->isLambda())
+    return functionDiagName(FD);
+  const SourceManager &SM = FD.getASTContext().getSourceManager();
+  PresumedLoc At =
+      SM.getPresumedLoc(SM.getExpansionLoc(Method->getParent()->getLocation()));
+  std::string Name;
+  llvm::raw_string_ostream OS(Name);
+  if (const FunctionDecl *Enclosing = enclosingNamedFunction(*Method))
+    OS << functionDiagName(*Enclosing) << "::";
+  OS << "(lambda";
+  if (At.isValid())
+    OS << " at " << llvm::sys::path::filename(At.getFilename()) << ":"
+       << At.getLine() << ":" << At.getColumn();
+  OS << ")";
+  return Name;
+}
+
+bool declaresPromiseType(QualType T) {
+  const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return false;
+  const IdentifierInfo &Promise =
+      RD->getASTContext().Idents.get("promise_type");
+  for (const NamedDecl *D : RD->getDefinition()->lookup(&Promise))
+    if (isa<TypeDecl>(D) || isa<TypeAliasTemplateDecl>(D))
+      return true;
+  return false;
+}
+
 std::string describeCoroutine(const FunctionDecl &FD) {
   const auto *Method = dyn_cast<CXXMethodDecl>(&FD);
-  if (Method && Method->getParent()->isLambda()) {
-    for (const DeclContext *DC = Method->getParent()->getParent(); DC;
-         DC = DC->getParent()) {
-      const auto *Enclosing = dyn_cast<FunctionDecl>(DC);
-      if (!Enclosing)
-        continue;
-      const auto *EnclosingMethod = dyn_cast<CXXMethodDecl>(Enclosing);
-      if (EnclosingMethod && EnclosingMethod->getParent()->isLambda())
-        continue;
+  if (Method && Method->getParent()->isLambda())
+    if (const FunctionDecl *Enclosing = enclosingNamedFunction(*Method))
       return "coroutine lambda in '" + functionDiagName(*Enclosing) + "'";
-    }
-  }
   return "coroutine '" + functionDiagName(FD) + "'";
 }
 

@@ -41,6 +41,15 @@ std::string plainQualifiedName(const clang::NamedDecl &D);
 /// "(lambda at file:line:col)" for a lambda's call operator.
 std::string functionDiagName(const clang::FunctionDecl &FD);
 
+/// The name a runtime report gives a coroutine: functionDiagName, except
+/// that a lambda is named after where it is written, without a directory:
+/// "serve::(lambda at server.cpp:40:18)".
+std::string reportFunctionName(const clang::FunctionDecl &FD);
+
+/// True when \p T is a class that declares a nested `promise_type`: the task
+/// types of cppcoro, folly and libcoro. The runtime's is_task_v says the same.
+bool declaresPromiseType(clang::QualType T);
+
 /// "coroutine 'handle_request'" or "coroutine lambda in 'serve'".
 std::string describeCoroutine(const clang::FunctionDecl &FD);
 

@@ -10,6 +10,9 @@ const char *const Usage =
     "usage: coroscope <command> [options]\n"
     "\n"
     "commands:\n"
+    "  instrument [options] FILE... [-- COMPILE-FLAGS]\n"
+    "      add (or with --strip remove) runtime tracking to coroutines; see\n"
+    "      'coroscope instrument --help'\n"
     "  report [--html] [-o FILE] REPORT.json\n"
     "      render a runtime report as a text summary (default) or an HTML "
     "page\n"
@@ -30,6 +33,8 @@ int main(int Argc, char **Argv) {
     std::fputs(Usage, stdout);
     return 0;
   }
+  if (Command == "instrument")
+    return coroscope::tool::runInstrument(Args);
   if (Command == "report")
     return coroscope::tool::runReport(Args);
   std::fprintf(

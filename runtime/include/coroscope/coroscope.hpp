@@ -380,14 +380,16 @@ inline frame *current() noexcept {
 #define COROSCOPE_SITE_(kind_, child_)                                                     \
   ([]() noexcept -> const ::coroscope::site * {                                            \
     static constexpr ::coroscope::site coroscope_site_{                                    \
-        coroscope_function_, __FILE__, __LINE__, 0, ::coroscope::site_kind::kind_, child_}; \
+        coroscope_function_, coroscope_file_, __LINE__, 0, ::coroscope::site_kind::kind_,   \
+        child_};                                                                           \
     return &coroscope_site_;                                                               \
   }())
 
 #define COROSCOPE_CORO()                                                                   \
+  static constexpr const char *coroscope_file_ = __FILE__;                                \
   static constexpr const char *coroscope_function_ = __func__;                            \
   static constexpr ::coroscope::site coroscope_body_site_{                                \
-      coroscope_function_, __FILE__, __LINE__, 0, ::coroscope::site_kind::body};           \
+      coroscope_function_, coroscope_file_, __LINE__, 0, ::coroscope::site_kind::body};         \
   ::coroscope::frame coroscope_frame_ { &coroscope_body_site_ }
 
 #define COROSCOPE_AWAIT(...)                                                               \
@@ -419,3 +421,45 @@ inline frame *current() noexcept {
 #define COROSCOPE_TRY
 #define COROSCOPE_CATCH
 #endif
+
+// What `coroscope instrument` and the compiler plugin emit (the contract in
+// docs/runtime/README.md). Each use is on one line, so no original token
+// moves:
+//   {COROSCOPE_I_BODY("src/a.cpp", "f", 12, 6,
+//                     COROSCOPE_I_SITE(await, 14, 13, true),
+//                     COROSCOPE_I_SITE(yield, 15, 5, false)) COROSCOPE_TRY {
+//    ... (COROSCOPE_I_AT(1), co_await X) ... (COROSCOPE_I_AT(2), co_yield Y)
+//    COROSCOPE_I_RETURN co_return Z;
+//    COROSCOPE_I_END } COROSCOPE_CATCH}
+// The sites are one static array per coroutine (element 0 is the body), not
+// lambdas: a lambda temporary would live in the coroutine frame, and g++
+// warns about frame fields of types without linkage. A suspension written in
+// a project macro's definition serves every expansion, so it takes its site
+// from __LINE__ instead: (COROSCOPE_I_AWAIT_HERE(false), co_await X).
+// Sites name the file as the compiler was given it, so a rewritten copy
+// built elsewhere (`--out-dir`) reports the original's name.
+// A nested coroutine lambda redeclares these names on purpose.
+#define COROSCOPE_I_SITE(kind_, line_, column_, child_)                                    \
+  ::coroscope::site {                                                                      \
+    coroscope_function_, coroscope_file_, line_, column_, ::coroscope::site_kind::kind_,   \
+        child_                                                                             \
+  }
+#define COROSCOPE_I_BODY(file_, function_, line_, column_, ...)                            \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wshadow\"")             \
+  [[maybe_unused]] static constexpr const char *coroscope_file_ = file_;                  \
+  [[maybe_unused]] static constexpr const char *coroscope_function_ = function_;          \
+  static constexpr ::coroscope::site coroscope_sites_[] = {                               \
+      COROSCOPE_I_SITE(body, line_, column_, false), __VA_ARGS__};                         \
+  ::coroscope::frame coroscope_frame_{&coroscope_sites_[0]};                               \
+  _Pragma("GCC diagnostic pop")
+#define COROSCOPE_I_AT(index_) ::coroscope::await_point(coroscope_frame_, &coroscope_sites_[index_])
+#define COROSCOPE_I_AWAIT_HERE(child_)                                                     \
+  ::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await, child_))
+#define COROSCOPE_I_YIELD_HERE()                                                           \
+  ::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(yield, false))
+// A statement prefix: `if (c) COROSCOPE_I_RETURN co_return x;` stays one
+// statement, and unlike an `if`/`else` prefix it draws no dangling-else warning.
+#define COROSCOPE_I_RETURN                                                                 \
+  switch (coroscope_frame_.returning(), 0)                                                 \
+  default:
+#define COROSCOPE_I_END coroscope_frame_.returning();
