@@ -270,6 +270,12 @@ std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
 
 void Collector::coroutine(const FunctionDecl &FD) {
   const Stmt *User = userBody(FD);
+  // A function-try-block comes wrapped in an implicit compound statement.
+  // The tracking object goes in the try block; the handlers run after it is
+  // destroyed, so their co_returns are left alone.
+  if (const auto *Wrapper = dyn_cast_or_null<CompoundStmt>(User))
+    if (Wrapper->getLBracLoc().isInvalid() && Wrapper->size() == 1)
+      User = Wrapper->body_front();
   if (const auto *Try = dyn_cast_or_null<CXXTryStmt>(User))
     User = Try->getTryBlock();
   const auto *Body = dyn_cast_or_null<CompoundStmt>(User);

@@ -39,4 +39,16 @@ config.substitutions += [
     ("%run_clang_tidy", os.path.join(llvm_bin, "run-clang-tidy")),
     ("%clang_apply_replacements", os.path.join(llvm_bin, "clang-apply-replacements")),
 ]
+runtime_include = os.path.join(config.coroscope_source_dir, "runtime", "include")
+config.substitutions += [
+    # Building instrumented programs: the plugin, and the runtime built by
+    # the project's clang and by g++.
+    ("%instrument_plugin", config.instrument_plugin),
+    ("%runtime_include", runtime_include),
+    ("%runtime_libs", config.runtime_libs + " -pthread"),
+    ("%gxx_runtime_libs", config.gxx_runtime_libs + " -pthread"),
+    ("%gxx", config.gxx),
+    ("%system_python", config.system_python),
+    ("%FileCheck", os.path.join(llvm_bin, "FileCheck")),
+]
 config.available_features.add("llvm-%d" % config.llvm_version_major)

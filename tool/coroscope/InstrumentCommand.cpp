@@ -415,7 +415,7 @@ int runInstrument(const std::vector<std::string> &Args) {
     Originals[Path] = (*Buffer)->getBuffer().str();
     Coroutines += File.Coroutines;
     Sites += File.Sites;
-    if (!R.Quiet && (File.Coroutines || !File.Skipped.empty()))
+    if (!R.Quiet && (File.Coroutines || File.Sites || !File.Skipped.empty()))
       llvm::errs() << "coroscope: " << rewriter::summarize(File) << "\n";
   }
 
