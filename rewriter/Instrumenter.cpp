@@ -305,7 +305,7 @@ void Collector::coroutine(const FunctionDecl &FD) {
   if (!Edits)
     return;
   if (!Instrument) {
-    ++Edits->Skipped[Skip];
+    Edits->SkippedAt[Skip].insert(offsetOf(Open));
     return;
   }
   SourceLocation Named = FD.getLocation();
@@ -323,7 +323,7 @@ void Collector::coroutine(const FunctionDecl &FD) {
   insert(*Edits, offsetOf(Open) + 1, 0, marked(Prologue));
   insert(*Edits, offsetOf(Close), 0,
          marked("COROSCOPE_I_END } COROSCOPE_CATCH"));
-  ++Edits->Coroutines;
+  Edits->CoroutinesAt.insert(offsetOf(Open));
 }
 
 void Collector::site(const SuspensionSite &Site, bool Instrument,
@@ -337,8 +337,9 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   if (!Instrument)
     return;
   if (Site.InRangeInit && LO.CPlusPlus23) {
-    ++Edits->Skipped["suspension in a range-for initializer (C++23 keeps its "
-                     "temporaries for the whole loop)"];
+    Edits->SkippedAt["suspension in a range-for initializer (C++23 keeps "
+                     "its temporaries for the whole loop)"]
+        .insert(offsetOf(Keyword));
     return;
   }
   // Written in the file, or by the user in a macro argument.
@@ -350,7 +351,8 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
            .starts_with(IsReturn ? "co_return"
                                  : (isa<CoyieldExpr>(Site.S) ? "co_yield"
                                                              : "co_await"))) {
-    ++Edits->Skipped["suspension whose operand crosses a macro boundary"];
+    Edits->SkippedAt["suspension whose operand crosses a macro boundary"]
+        .insert(offsetOf(SM.getExpansionLoc(Keyword)));
     return;
   }
   unsigned Begin = offsetOf(Range.getBegin());
@@ -362,7 +364,7 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   if (!IsReturn) {
     insert(Target, offsetOf(Range.getEnd()), -1 - std::int64_t(Begin),
            marked(")"));
-    ++Target.Sites;
+    Target.SitesAt.insert(Begin);
   }
 }
 
@@ -374,9 +376,10 @@ void Collector::macroSite(const SuspensionSite &Site, bool Instrument,
   bool IsReturn = isa<CoreturnStmt>(Site.S);
   if (Project.isSystem(DefinedIn) || !Project.contains(DefinedIn)) {
     if (Instrument && !IsReturn)
-      ++Edits->Skipped[Project.isSystem(DefinedIn)
+      Edits->SkippedAt[Project.isSystem(DefinedIn)
                            ? "suspension from a system-header macro"
-                           : "suspension from a macro outside the project"];
+                           : "suspension from a macro outside the project"]
+          .insert(offsetOf(SM.getExpansionLoc(Keyword)));
     return;
   }
   auto Key = std::make_pair(DefinedIn, offsetOf(Spelled));
@@ -405,8 +408,9 @@ void Collector::macroSite(const SuspensionSite &Site, bool Instrument,
     Macro.Insertions.clear();
     Macro.Blocked = true;
     if (Edits)
-      ++Edits->Skipped["suspension in a macro whose operand cannot be mapped "
-                       "to its definition"];
+      Edits->SkippedAt["suspension in a macro whose operand cannot be "
+                       "mapped to its definition"]
+          .insert(offsetOf(SM.getExpansionLoc(Keyword)));
     return;
   }
   Macro.Insertions.push_back(
@@ -419,14 +423,15 @@ void Collector::finish() {
     FileEdits &Edits = editsFor(Macro.File);
     if (Macro.Blocked) {
       if (Macro.Suspends || !Macro.Insertions.empty())
-        ++Edits.Skipped["project macro also expanded in a coroutine that is "
-                        "not instrumented"];
+        Edits.SkippedAt["project macro also expanded in a coroutine that is "
+                        "not instrumented"]
+            .insert(Key.second);
       continue;
     }
     for (Insertion &I : Macro.Insertions)
       insert(Edits, I.Offset, I.Order, I.Text);
     if (Macro.Suspends)
-      ++Edits.Sites;
+      Edits.SitesAt.insert(Key.second);
   }
   // Every project file gets an entry, so a mirrored tree is complete.
   for (unsigned I = 0, N = SM.local_sloc_entry_size(); I < N; ++I) {
@@ -529,11 +534,13 @@ std::string summarize(const FileEdits &Edits) {
   auto Plural = [](unsigned N, StringRef Word) {
     return std::to_string(N) + " " + Word.str() + (N == 1 ? "" : "s");
   };
-  std::string Text = Edits.Name + ": " + Plural(Edits.Coroutines, "coroutine") +
-                     ", " + Plural(Edits.Sites, "site");
+  std::string Text = Edits.Name + ": " +
+                     Plural(Edits.CoroutinesAt.size(), "coroutine") + ", " +
+                     Plural(Edits.SitesAt.size(), "site");
   unsigned Skipped = 0;
   std::string Why;
-  for (const auto &[Reason, Count] : Edits.Skipped) {
+  for (const auto &[Reason, At] : Edits.SkippedAt) {
+    unsigned Count = At.size();
     Skipped += Count;
     Why += (Why.empty() ? "" : "; ") + std::to_string(Count) + " " + Reason;
   }

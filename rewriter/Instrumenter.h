@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -57,10 +58,11 @@ struct FileEdits {
   /// The name the compiler uses for the file; sites report it.
   std::string Name;
   std::vector<Insertion> Insertions;
-  unsigned Coroutines = 0;
-  unsigned Sites = 0;
-  /// Why sites or coroutines were left alone, with counts.
-  std::map<std::string, unsigned> Skipped;
+  /// Offsets of instrumented coroutine bodies and sites, and of what was left
+  /// alone, by reason. Sets, so a header seen by many translation units
+  /// counts once.
+  std::set<unsigned> CoroutinesAt, SitesAt;
+  std::map<std::string, std::set<unsigned>> SkippedAt;
 };
 
 /// Keyed by the file's real path, so a header reached by many names or from

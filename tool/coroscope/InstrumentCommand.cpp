@@ -413,9 +413,10 @@ int runInstrument(const std::vector<std::string> &Args) {
       continue;
     }
     Originals[Path] = (*Buffer)->getBuffer().str();
-    Coroutines += File.Coroutines;
-    Sites += File.Sites;
-    if (!R.Quiet && (File.Coroutines || File.Sites || !File.Skipped.empty()))
+    Coroutines += File.CoroutinesAt.size();
+    Sites += File.SitesAt.size();
+    if (!R.Quiet && (!File.CoroutinesAt.empty() || !File.SitesAt.empty() ||
+                     !File.SkippedAt.empty()))
       llvm::errs() << "coroscope: " << rewriter::summarize(File) << "\n";
   }
 
