@@ -1,0 +1,57 @@
+"""Checks the plugin-instrumented task_styles program's report: lifecycle
+per task style, cancellation, and parent/child links."""
+import json
+import sys
+
+report = json.load(open(sys.argv[1]))
+functions = {f["body"]["function"]: f for f in report["functions"]}
+failed = []
+
+
+def expect(what, actual, wanted):
+    if actual != wanted:
+        failed.append(f"{what}: {actual!r}, expected {wanted!r}")
+
+
+def stats(name):
+    f = functions.get(name)
+    if f is None:
+        failed.append(f"no function {name!r} in the report")
+        return (None,) * 4
+    return (f["started"], f["finished"], f["failed"], f["cancelled"])
+
+
+# started, finished, failed, cancelled
+expect("lazy_child", stats("lazy_child"), (2, 2, 0, 0))
+expect("lazy_parent", stats("lazy_parent"), (1, 1, 0, 0))
+expect("failing_child", stats("failing_child"), (1, 0, 1, 0))
+expect("catching_parent", stats("catching_parent"), (1, 1, 0, 0))
+expect("folly_child", stats("folly_child"), (1, 1, 0, 0))
+expect("folly_parent", stats("folly_parent"), (1, 1, 0, 0))
+expect("fire_and_forget", stats("fire_and_forget"), (1, 1, 0, 0))
+expect("numbers", stats("numbers"), (1, 0, 0, 1))
+expect("waits_forever", stats("waits_forever"), (1, 0, 0, 0))
+
+# The failure names its exception and the parent that awaited it.
+failures = [c for c in report["failures"] if c["body"]["function"] == "failing_child"]
+expect("failures of failing_child", len(failures), 1)
+if failures:
+    expect("exception", failures[0]["exception"]["what"], "child gave up")
+    expect("failure parents", any("catching_parent" in p for p in failures[0]["parents"]), True)
+
+# The generator destroyed at co_yield is cancelled, at its yield site.
+cancelled = [c for c in report["cancelled"] if c["body"]["function"] == "numbers"]
+expect("cancelled numbers", len(cancelled), 1)
+if cancelled:
+    expect("cancelled at", cancelled[0]["site"]["line"], 64)
+
+# The eager coroutine still suspended at exit is live, at its await.
+live = [c for c in report["live"] if c["body"]["function"] == "waits_forever"]
+expect("live waits_forever", len(live), 1)
+if live:
+    expect("live state", live[0]["state"], "suspended")
+
+if failed:
+    print("task styles report: " + "; ".join(failed))
+    sys.exit(1)
+print("task styles report: ok")
