@@ -532,6 +532,13 @@ std::string clip(std::string text, std::size_t width) {
   return text;
 }
 
+// A location keeps its end, file name and line, when it is too wide.
+std::string clip_left(std::string text, std::size_t width) {
+  if (text.size() > width)
+    text = "~" + text.substr(text.size() - (width - 1));
+  return text;
+}
+
 } // namespace
 
 void render_summary(const report &r, std::ostream &out) {
@@ -594,7 +601,7 @@ void render_summary(const report &r, std::ostream &out) {
         << std::setw(12) << "p50 wait" << std::setw(12) << "p99 wait" << std::setw(12)
         << "max wait" << "\n";
     for (std::size_t i = 0; i < rows.size() && i < kRows; ++i)
-      out << "  " << std::left << std::setw(36) << clip(rows[i]->at.where(), 35) << std::right
+      out << "  " << std::left << std::setw(36) << clip_left(rows[i]->at.where(), 35) << std::right
           << std::setw(9) << rows[i]->count << std::setw(12)
           << duration_text(double(rows[i]->wait.percentile(0.5))) << std::setw(12)
           << duration_text(double(rows[i]->wait.percentile(0.99))) << std::setw(12)
