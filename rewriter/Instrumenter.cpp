@@ -485,9 +485,13 @@ public:
   }
   // Instantiations are copies of patterns we already see; not making them
   // saves most of a template-heavy parse.
+  // The check for functions used but never defined would then fail on the
+  // instantiations that were never made, so it is emptied too.
   bool HandleTopLevelDecl(DeclGroupRef) override {
-    if (TheSema)
+    if (TheSema) {
       TheSema->PendingInstantiations.clear();
+      TheSema->UndefinedButUsed.clear();
+    }
     return true;
   }
   void HandleTranslationUnit(ASTContext &Ctx) override {

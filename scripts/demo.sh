@@ -10,3 +10,16 @@ echo "== coroscope-tidy on examples/jobqueue (checks and options: examples/.clan
 cd "$root"
 "$build/bin/coroscope-tidy" -p "$build" examples/jobqueue/server.cpp \
   examples/jobqueue/job_store.cpp
+
+echo
+echo "== the same server, instrumented by the compiler plugin (coroscope_instrument in"
+echo "   examples/CMakeLists.txt, no source change), running 25 jobs"
+out=$build/demo
+mkdir -p "$out"
+COROSCOPE_SUMMARY=1 COROSCOPE_REPORT="$out/jobqueue-report.json" \
+  COROSCOPE_TRACE="$out/jobqueue-trace.json" \
+  "$build/examples/jobqueue-instrumented" --self-test 25
+echo
+echo "== where the data went"
+echo "   JSON report:      $out/jobqueue-report.json  (coroscope report --html -o report.html it)"
+echo "   Perfetto trace:   $out/jobqueue-trace.json   (open in https://ui.perfetto.dev)"
