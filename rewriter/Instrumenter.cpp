@@ -337,8 +337,9 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   if (!Instrument)
     return;
   if (Site.InRangeInit && LO.CPlusPlus23) {
-    Edits->SkippedAt["suspension in a range-for initializer (C++23 keeps "
-                     "its temporaries for the whole loop)"]
+    Edits
+        ->SkippedAt["suspension in a range-for initializer (C++23 keeps "
+                    "its temporaries for the whole loop)"]
         .insert(offsetOf(Keyword));
     return;
   }
@@ -376,9 +377,10 @@ void Collector::macroSite(const SuspensionSite &Site, bool Instrument,
   bool IsReturn = isa<CoreturnStmt>(Site.S);
   if (Project.isSystem(DefinedIn) || !Project.contains(DefinedIn)) {
     if (Instrument && !IsReturn)
-      Edits->SkippedAt[Project.isSystem(DefinedIn)
-                           ? "suspension from a system-header macro"
-                           : "suspension from a macro outside the project"]
+      Edits
+          ->SkippedAt[Project.isSystem(DefinedIn)
+                          ? "suspension from a system-header macro"
+                          : "suspension from a macro outside the project"]
           .insert(offsetOf(SM.getExpansionLoc(Keyword)));
     return;
   }
@@ -408,8 +410,9 @@ void Collector::macroSite(const SuspensionSite &Site, bool Instrument,
     Macro.Insertions.clear();
     Macro.Blocked = true;
     if (Edits)
-      Edits->SkippedAt["suspension in a macro whose operand cannot be "
-                       "mapped to its definition"]
+      Edits
+          ->SkippedAt["suspension in a macro whose operand cannot be "
+                      "mapped to its definition"]
           .insert(offsetOf(SM.getExpansionLoc(Keyword)));
     return;
   }
@@ -423,8 +426,9 @@ void Collector::finish() {
     FileEdits &Edits = editsFor(Macro.File);
     if (Macro.Blocked) {
       if (Macro.Suspends || !Macro.Insertions.empty())
-        Edits.SkippedAt["project macro also expanded in a coroutine that is "
-                        "not instrumented"]
+        Edits
+            .SkippedAt["project macro also expanded in a coroutine that is "
+                       "not instrumented"]
             .insert(Key.second);
       continue;
     }
