@@ -6,7 +6,8 @@ import lit.formats
 config.name = "coroscope"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".cpp", ".test"]
-config.excludes = ["Inputs", "include", "CMakeLists.txt"]
+# runtime/ and install/ hold GoogleTest and CMake sources, not lit tests.
+config.excludes = ["Inputs", "include", "CMakeLists.txt", "asio_tracked.cpp", "runtime", "install"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.coroscope_binary_dir, "test")
 
