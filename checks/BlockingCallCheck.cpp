@@ -65,30 +65,6 @@ struct FindingSlot {
   std::optional<Finding> FromInstantiation;
 };
 
-/// The template instantiation that \p FD belongs to, for a note.
-std::pair<std::string, SourceLocation>
-describeInstantiation(const FunctionDecl &FD) {
-  for (const DeclContext *DC = &FD; DC; DC = DC->getParent()) {
-    std::string Name;
-    llvm::raw_string_ostream OS(Name);
-    if (const auto *F = dyn_cast<FunctionDecl>(DC)) {
-      if (!F->isTemplateInstantiation())
-        continue;
-      F->getNameForDiagnostic(OS, F->getASTContext().getPrintingPolicy(),
-                              /*Qualified=*/false);
-      SourceLocation Loc = F->getPointOfInstantiation();
-      return {Name, Loc.isValid() ? Loc : F->getLocation()};
-    }
-    if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(DC)) {
-      Spec->getNameForDiagnostic(OS, Spec->getASTContext().getPrintingPolicy(),
-                                 /*Qualified=*/false);
-      SourceLocation Loc = Spec->getPointOfInstantiation();
-      return {Name, Loc.isValid() ? Loc : Spec->getLocation()};
-    }
-  }
-  return {functionDiagName(FD), FD.getLocation()};
-}
-
 } // namespace
 
 /// Per-translation-unit state: findings and the memoized call summaries.
@@ -268,14 +244,6 @@ replacementFix(const Expr &E, const BlockingCall &Call,
                                          CE->getCallee()->getEndLoc()),
           "co_await " + Replacement);
   return std::nullopt;
-}
-
-/// Callees are named with their namespaces: 'metrics::flush'.
-std::string calleeName(const FunctionDecl &FD) {
-  const auto *Method = dyn_cast<CXXMethodDecl>(&FD);
-  if (Method && Method->getParent()->isLambda())
-    return functionDiagName(FD);
-  return plainQualifiedName(FD);
 }
 
 std::string directMessage(const BlockingCall &Call, StringRef Coroutine) {

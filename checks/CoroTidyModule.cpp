@@ -1,6 +1,7 @@
 //===--- CoroTidyModule.cpp - the coro clang-tidy module ------------------===//
 
 #include "BlockingCallCheck.h"
+#include "UnawaitedTaskCheck.h"
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang/Basic/Version.h"
 // LLVM 22 moved the registry into ClangTidyModule.h and deprecated this.
@@ -15,6 +16,7 @@ public:
   void addCheckFactories(
       clang::tidy::ClangTidyCheckFactories &CheckFactories) override {
     CheckFactories.registerCheck<BlockingCallCheck>("coro-blocking-call");
+    CheckFactories.registerCheck<UnawaitedTaskCheck>("coro-unawaited-task");
   }
 };
 

@@ -134,6 +134,13 @@ std::string functionDiagName(const FunctionDecl &FD) {
   return Name;
 }
 
+std::string calleeName(const FunctionDecl &FD) {
+  const auto *Method = dyn_cast<CXXMethodDecl>(&FD);
+  if (Method && Method->getParent()->isLambda())
+    return functionDiagName(FD);
+  return plainQualifiedName(FD);
+}
+
 namespace {
 const FunctionDecl *enclosingNamedFunction(const CXXMethodDecl &LambdaCall) {
   for (const DeclContext *DC = LambdaCall.getParent()->getParent(); DC;
@@ -208,6 +215,315 @@ std::string shortSourceText(const Expr &E, const ASTContext &Ctx,
   if (Text.empty() || Text.size() > MaxLength || Text.contains('\n'))
     return "";
   return Text.str();
+}
+
+std::pair<std::string, SourceLocation>
+describeInstantiation(const FunctionDecl &FD) {
+  for (const DeclContext *DC = &FD; DC; DC = DC->getParent()) {
+    std::string Name;
+    llvm::raw_string_ostream OS(Name);
+    if (const auto *F = dyn_cast<FunctionDecl>(DC)) {
+      if (!F->isTemplateInstantiation())
+        continue;
+      F->getNameForDiagnostic(OS, F->getASTContext().getPrintingPolicy(),
+                              /*Qualified=*/false);
+      SourceLocation Loc = F->getPointOfInstantiation();
+      return {Name, Loc.isValid() ? Loc : F->getLocation()};
+    }
+    if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(DC)) {
+      Spec->getNameForDiagnostic(OS, Spec->getASTContext().getPrintingPolicy(),
+                                 /*Qualified=*/false);
+      SourceLocation Loc = Spec->getPointOfInstantiation();
+      return {Name, Loc.isValid() ? Loc : Spec->getLocation()};
+    }
+  }
+  return {functionDiagName(FD), FD.getLocation()};
+}
+
+namespace {
+const CXXRecordDecl *definitionOrPattern(const CXXRecordDecl &RD) {
+  if (const CXXRecordDecl *Definition = RD.getDefinition())
+    return Definition;
+  if (const CXXRecordDecl *Pattern = RD.getTemplateInstantiationPattern())
+    return Pattern;
+  if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(&RD))
+    return Spec->getSpecializedTemplate()->getTemplatedDecl()->getDefinition();
+  return nullptr;
+}
+} // namespace
+
+const CXXRecordDecl *classForMembers(QualType T) {
+  T = T.getNonReferenceType();
+  if (const CXXRecordDecl *RD = T->getAsCXXRecordDecl())
+    return definitionOrPattern(*RD);
+  // A dependent specialization, as in a partial specialization's members.
+  if (const auto *Spec = T->getAs<TemplateSpecializationType>())
+    if (const auto *Template = dyn_cast_or_null<ClassTemplateDecl>(
+            Spec->getTemplateName().getAsTemplateDecl()))
+      return Template->getTemplatedDecl()->getDefinition();
+  return nullptr;
+}
+
+namespace {
+
+/// Calls \p Visit on every member named \p Name of \p RD and of its bases,
+/// nearest first. Dependent bases are read from their patterns.
+template <typename Fn>
+void forEachMember(const CXXRecordDecl *RD, DeclarationName Name, Fn Visit,
+                   unsigned Depth = 0) {
+  if (!RD || Depth > 16)
+    return;
+  for (const NamedDecl *D : RD->lookup(Name))
+    Visit(D);
+  for (const CXXBaseSpecifier &Base : RD->bases())
+    forEachMember(classForMembers(Base.getType()), Name, Visit, Depth + 1);
+}
+
+bool hasMember(const CXXRecordDecl *RD, DeclarationName Name) {
+  bool Found = false;
+  forEachMember(RD, Name, [&](const NamedDecl *) { Found = true; });
+  return Found;
+}
+
+const FunctionDecl *asFunction(const NamedDecl *D) {
+  if (const auto *Template = dyn_cast<FunctionTemplateDecl>(D))
+    return Template->getTemplatedDecl();
+  return dyn_cast<FunctionDecl>(D);
+}
+
+/// The class template \p RD is an instantiation of, or null.
+const ClassTemplateDecl *templateOf(const CXXRecordDecl &RD) {
+  if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(&RD))
+    return Spec->getSpecializedTemplate()->getCanonicalDecl();
+  if (const ClassTemplateDecl *Described = RD.getDescribedClassTemplate())
+    return Described->getCanonicalDecl();
+  return nullptr;
+}
+
+/// True when parameter type \p Param names \p Class itself or, as a
+/// (possibly dependent) specialization, the template \p Class comes from.
+bool namesClass(QualType Param, const CXXRecordDecl &Class) {
+  Param = Param.getNonReferenceType().getUnqualifiedType();
+  const ClassTemplateDecl *Template = templateOf(Class);
+  if (const auto *Spec = Param->getAs<TemplateSpecializationType>()) {
+    const TemplateDecl *Named = Spec->getTemplateName().getAsTemplateDecl();
+    if (Template && Named && Named->getCanonicalDecl() == Template)
+      return true;
+  }
+  const CXXRecordDecl *RD = Param->getAsCXXRecordDecl();
+  if (!RD)
+    return false;
+  if (RD->getCanonicalDecl() == Class.getCanonicalDecl())
+    return true;
+  return Template && templateOf(*RD) == Template;
+}
+
+bool firstParameterNames(const NamedDecl *D, const CXXRecordDecl &Class) {
+  const FunctionDecl *F = asFunction(D);
+  return F && F->getNumParams() >= 1 &&
+         namesClass(F->getParamDecl(0)->getType(), Class);
+}
+
+/// Whether an awaiter's await_ready is constant: true, false or unknown.
+std::optional<bool> constantAwaitReady(const CXXRecordDecl *Awaiter,
+                                       const ASTContext &Ctx) {
+  std::optional<bool> Result;
+  bool Known = true;
+  const FunctionDecl *Ready = nullptr;
+  forEachMember(Awaiter, &Ctx.Idents.get("await_ready"),
+                [&](const NamedDecl *D) {
+                  if (!Ready)
+                    Ready = asFunction(D);
+                });
+  if (!Ready || !Ready->hasBody())
+    return std::nullopt;
+  const FunctionDecl *Definition = nullptr;
+  const Stmt *Body = Ready->getBody(Definition);
+  const auto *Compound = dyn_cast_or_null<CompoundStmt>(Body);
+  if (!Compound)
+    return std::nullopt;
+  for (const Stmt *S : Compound->body()) {
+    const auto *Return = dyn_cast<ReturnStmt>(S);
+    if (!Return)
+      continue;
+    const Expr *Value = Return->getRetValue();
+    bool Constant = false;
+    if (!Value || Value->isValueDependent() ||
+        !Value->EvaluateAsBooleanCondition(Constant, Ctx)) {
+      Known = false;
+      break;
+    }
+    if (Result && *Result != Constant) {
+      Known = false;
+      break;
+    }
+    Result = Constant;
+  }
+  return Known ? Result : std::nullopt;
+}
+
+/// The type a member function returns; for an undeduced `auto` in a
+/// template pattern, the type of its first returned expression.
+QualType returnedType(const FunctionDecl &F) {
+  QualType Type = F.getReturnType();
+  if (!Type->getContainedDeducedType() || !Type->isUndeducedType())
+    return Type;
+  const auto *Compound = dyn_cast_or_null<CompoundStmt>(F.getBody());
+  if (!Compound)
+    return Type;
+  for (const Stmt *S : Compound->body())
+    if (const auto *Return = dyn_cast<ReturnStmt>(S))
+      if (const Expr *Value = Return->getRetValue())
+        return Value->getType();
+  return Type;
+}
+
+} // namespace
+
+const ClassTemplateDecl *TaskClassifier::coroutineTraits() {
+  if (Traits)
+    return *Traits;
+  Traits = nullptr;
+  const IdentifierInfo &Std = Ctx.Idents.get("std");
+  const IdentifierInfo &Name = Ctx.Idents.get("coroutine_traits");
+  for (const NamedDecl *D : Ctx.getTranslationUnitDecl()->lookup(&Std)) {
+    const auto *NS = dyn_cast<NamespaceDecl>(D);
+    if (!NS)
+      continue;
+    llvm::SmallVector<const DeclContext *, 4> Scopes{NS};
+    for (const Decl *Member : NS->decls())
+      if (const auto *Inline = dyn_cast<NamespaceDecl>(Member))
+        if (Inline->isInline())
+          Scopes.push_back(Inline);
+    for (const DeclContext *Scope : Scopes)
+      for (const NamedDecl *Found : Scope->lookup(&Name))
+        if (const auto *Template = dyn_cast<ClassTemplateDecl>(Found))
+          return *Traits = Template->getCanonicalDecl();
+  }
+  return nullptr;
+}
+
+const CXXRecordDecl *TaskClassifier::promiseOf(QualType T) {
+  const CXXRecordDecl *Class = classForMembers(T);
+  if (!Class)
+    return nullptr;
+  auto PromiseIn = [&](const CXXRecordDecl *Scope) -> const CXXRecordDecl * {
+    const CXXRecordDecl *Promise = nullptr;
+    forEachMember(Scope, &Ctx.Idents.get("promise_type"),
+                  [&](const NamedDecl *D) {
+                    if (Promise)
+                      return;
+                    if (const auto *Alias = dyn_cast<TypedefNameDecl>(D))
+                      Promise = classForMembers(Alias->getUnderlyingType());
+                    else if (const auto *Nested = dyn_cast<CXXRecordDecl>(D))
+                      Promise = definitionOrPattern(*Nested);
+                  });
+    return Promise;
+  };
+  if (const CXXRecordDecl *Nested = PromiseIn(Class))
+    return Nested;
+  const ClassTemplateDecl *CoroutineTraits = coroutineTraits();
+  if (!CoroutineTraits)
+    return nullptr;
+  auto FirstArgumentIsClass = [&](const TemplateArgumentList &Args) {
+    return Args.size() >= 1 && Args[0].getKind() == TemplateArgument::Type &&
+           namesClass(Args[0].getAsType(), *Class);
+  };
+  // Explicit and instantiated specializations first: their promise types
+  // are concrete. Then the partial specializations' patterns.
+  for (const ClassTemplateSpecializationDecl *Spec :
+       CoroutineTraits->specializations())
+    if (Spec->hasDefinition() && FirstArgumentIsClass(Spec->getTemplateArgs()) &&
+        Ctx.hasSameType(Spec->getTemplateArgs()[0].getAsType(), T))
+      if (const CXXRecordDecl *Promise = PromiseIn(Spec->getDefinition()))
+        return Promise;
+  llvm::SmallVector<ClassTemplatePartialSpecializationDecl *, 4> Partials;
+  const_cast<ClassTemplateDecl *>(CoroutineTraits)
+      ->getPartialSpecializations(Partials);
+  for (const ClassTemplatePartialSpecializationDecl *Partial : Partials)
+    if (FirstArgumentIsClass(Partial->getTemplateArgs()))
+      if (const CXXRecordDecl *Promise = PromiseIn(Partial))
+        return Promise;
+  return nullptr;
+}
+
+TaskStart TaskClassifier::startOf(const CXXRecordDecl &Promise) {
+  const FunctionDecl *Initial = nullptr;
+  forEachMember(&Promise, &Ctx.Idents.get("initial_suspend"),
+                [&](const NamedDecl *D) {
+                  if (!Initial)
+                    Initial = asFunction(D);
+                });
+  if (!Initial)
+    return TaskStart::Eager;
+  const CXXRecordDecl *Awaiter = classForMembers(returnedType(*Initial));
+  if (!Awaiter)
+    return TaskStart::Eager;
+  std::optional<bool> Ready = constantAwaitReady(Awaiter, Ctx);
+  return Ready && !*Ready ? TaskStart::Lazy : TaskStart::Eager;
+}
+
+bool TaskClassifier::selfAwaitable(const CXXRecordDecl &Class) {
+  if (hasMember(&Class, Ctx.DeclarationNames.getCXXOperatorName(OO_Coawait)))
+    return true;
+  if (hasMember(&Class, &Ctx.Idents.get("await_ready")) &&
+      hasMember(&Class, &Ctx.Idents.get("await_suspend")) &&
+      hasMember(&Class, &Ctx.Idents.get("await_resume")))
+    return true;
+  // A free operator co_await, found where argument-dependent lookup would:
+  // the class's namespace (friends declared in the class live there too).
+  const DeclContext *Namespace = Class.getEnclosingNamespaceContext();
+  for (const NamedDecl *D : Namespace->lookup(
+           Ctx.DeclarationNames.getCXXOperatorName(OO_Coawait)))
+    if (firstParameterNames(D, Class))
+      return true;
+  for (const Decl *Friend : Class.decls())
+    if (const auto *FD = dyn_cast<FriendDecl>(Friend))
+      if (const NamedDecl *Named = FD->getFriendDecl())
+        if (const FunctionDecl *F = asFunction(Named))
+          if (F->getOverloadedOperator() == OO_Coawait &&
+              firstParameterNames(Named, Class))
+            return true;
+  return false;
+}
+
+std::optional<TaskInfo> TaskClassifier::classify(QualType T) {
+  T = T.getNonReferenceType();
+  if (T.isNull() || T->isDependentType() || !T->isRecordType())
+    return std::nullopt;
+  const Type *Key = T->getCanonicalTypeUnqualified().getTypePtr();
+  if (auto It = Cache.find(Key); It != Cache.end())
+    return It->second;
+  std::optional<TaskInfo> Result;
+  const CXXRecordDecl *Class = T->getAsCXXRecordDecl();
+  const CXXRecordDecl *Members = classForMembers(T);
+  const CXXRecordDecl *Promise = Members ? promiseOf(T) : nullptr;
+  if (Class && Promise) {
+    bool Awaitable = selfAwaitable(*Members);
+    if (!Awaitable)
+      forEachMember(Promise, &Ctx.Idents.get("await_transform"),
+                    [&](const NamedDecl *D) {
+                      Awaitable = Awaitable || firstParameterNames(D, *Class);
+                    });
+    if (Awaitable)
+      Result = TaskInfo{Class, Promise, startOf(*Promise)};
+  }
+  return Cache[Key] = Result;
+}
+
+bool TaskClassifier::awaitableIn(const TaskInfo &Task,
+                                 const CXXRecordDecl &Promise) {
+  bool HasTransform = false;
+  bool Accepts = false;
+  forEachMember(&Promise, &Ctx.Idents.get("await_transform"),
+                [&](const NamedDecl *D) {
+                  HasTransform = true;
+                  Accepts = Accepts || firstParameterNames(D, *Task.Class);
+                });
+  if (HasTransform)
+    return Accepts;
+  const CXXRecordDecl *Members = definitionOrPattern(*Task.Class);
+  return Members && selfAwaitable(*Members);
 }
 
 } // namespace coroscope

@@ -16,7 +16,10 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/Version.h"
+#include "llvm/ADT/DenseMap.h"
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace coroscope {
 
@@ -41,6 +44,10 @@ std::string plainQualifiedName(const clang::NamedDecl &D);
 /// "(lambda at file:line:col)" for a lambda's call operator.
 std::string functionDiagName(const clang::FunctionDecl &FD);
 
+/// A called function in a diagnostic, with its namespaces:
+/// "metrics::flush", "Server::refresh", "(lambda at file:line:col)".
+std::string calleeName(const clang::FunctionDecl &FD);
+
 /// The name a runtime report gives a coroutine: functionDiagName, except
 /// that a lambda is named after where it is written, without a directory:
 /// "serve::(lambda at server.cpp:40:18)".
@@ -49,6 +56,12 @@ std::string reportFunctionName(const clang::FunctionDecl &FD);
 /// True when \p T is a class that declares a nested `promise_type`: the task
 /// types of cppcoro, folly and libcoro. The runtime's is_task_v says the same.
 bool declaresPromiseType(clang::QualType T);
+
+/// The template instantiation \p FD is, or is nested in, for a note:
+/// "take<Fetcher>" and its point of instantiation. For a function that is
+/// not instantiated, its own name and location.
+std::pair<std::string, clang::SourceLocation>
+describeInstantiation(const clang::FunctionDecl &FD);
 
 /// "coroutine 'handle_request'" or "coroutine lambda in 'serve'".
 std::string describeCoroutine(const clang::FunctionDecl &FD);
@@ -60,6 +73,63 @@ const clang::CXXRecordDecl *objectClass(const clang::Expr &Object);
 /// Source text of \p E when it is short and spelled in one file, else "".
 std::string shortSourceText(const clang::Expr &E, const clang::ASTContext &Ctx,
                             unsigned MaxLength = 40);
+
+/// When a task starts running: at once when created (eager), or only when
+/// awaited (lazy).
+enum class TaskStart { Lazy, Eager };
+
+/// A task type: a coroutine return type that can itself be awaited.
+struct TaskInfo {
+  /// The task's class (an instantiation for a class template).
+  const clang::CXXRecordDecl *Class = nullptr;
+  /// Its promise type's definition or pattern; null when unknown.
+  const clang::CXXRecordDecl *Promise = nullptr;
+  TaskStart Start = TaskStart::Eager;
+};
+
+/// Decides structurally, with no list of names, which types are tasks:
+/// - a coroutine return type: a class with a nested `promise_type`, or one
+///   that a `std::coroutine_traits` specialization gives a promise type;
+/// - that is awaitable: a member or free `operator co_await`, the three
+///   `await_*` members, or an `await_transform` of its own promise that
+///   takes this class or template (`asio::awaitable`).
+/// Generators and plain awaiters are not tasks. A task is lazy when its
+/// promise's `initial_suspend` returns an awaiter whose `await_ready` is
+/// constantly false (`std::suspend_always`), and eager otherwise.
+/// Results are memoized per canonical type; one classifier per AST.
+class TaskClassifier {
+public:
+  explicit TaskClassifier(const clang::ASTContext &Ctx) : Ctx(Ctx) {}
+
+  /// The task \p T is, or nullopt. Dependent types are never tasks.
+  std::optional<TaskInfo> classify(clang::QualType T);
+
+  /// The promise type's definition (or pattern) for coroutine return type
+  /// \p T, or null when \p T is not a coroutine return type.
+  const clang::CXXRecordDecl *promiseOf(clang::QualType T);
+
+  /// When a coroutine whose promise is \p Promise starts.
+  TaskStart startOf(const clang::CXXRecordDecl &Promise);
+
+  /// True when `co_await` of \p Task compiles, as far as its declarations
+  /// show, in a coroutine whose promise is \p Promise: the promise has no
+  /// `await_transform` and the task is awaitable by itself, or one of its
+  /// `await_transform` overloads names the task's class or template.
+  bool awaitableIn(const TaskInfo &Task, const clang::CXXRecordDecl &Promise);
+
+private:
+  bool selfAwaitable(const clang::CXXRecordDecl &Class);
+  const clang::ClassTemplateDecl *coroutineTraits();
+
+  const clang::ASTContext &Ctx;
+  llvm::DenseMap<const clang::Type *, std::optional<TaskInfo>> Cache;
+  std::optional<const clang::ClassTemplateDecl *> Traits;
+};
+
+/// The definition to read members from: the definition of \p T's class, or
+/// the pattern it would be instantiated from (also for a dependent
+/// template specialization such as `awaitable_frame<T, Executor>`).
+const clang::CXXRecordDecl *classForMembers(clang::QualType T);
 
 /// A RecursiveASTVisitor over the code a body evaluates when it runs:
 /// - nested lambdas are skipped (only their captures' initializers run here);

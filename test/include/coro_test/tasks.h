@@ -199,3 +199,48 @@ struct thread_pool {
 
 template <typename Task> void sync_wait(Task &&t) { cppcoro::sync_wait(t); }
 } // namespace coro
+
+// An eager task: it starts running when called and can be awaited later for
+// its result, like a spawned operation's handle.
+namespace eager {
+class task {
+public:
+  struct promise_type {
+    std::coroutine_handle<> continuation;
+    std::exception_ptr error;
+    task get_return_object() {
+      return task{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    cppcoro::detail::final_awaiter final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { error = std::current_exception(); }
+  };
+  explicit task(std::coroutine_handle<promise_type> h) : handle(h) {}
+  task(task &&o) noexcept : handle(std::exchange(o.handle, {})) {}
+  ~task() {
+    if (handle)
+      handle.destroy();
+  }
+  bool await_ready() const noexcept { return handle.done(); }
+  void await_suspend(std::coroutine_handle<> awaiter) {
+    handle.promise().continuation = awaiter;
+  }
+  void await_resume() {
+    if (handle.promise().error)
+      std::rethrow_exception(handle.promise().error);
+  }
+  std::coroutine_handle<promise_type> handle;
+};
+
+// Runs at once and cannot be awaited: a coroutine return type, not a task.
+struct fire_and_forget {
+  struct promise_type {
+    fire_and_forget get_return_object() { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { std::terminate(); }
+  };
+};
+} // namespace eager
