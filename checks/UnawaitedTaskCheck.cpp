@@ -26,7 +26,7 @@ enum class FindingKind { Discarded, VoidCast, Stored };
 struct Finding {
   FindingKind Kind;
   SourceLocation Loc;
-  QualType Type;
+  std::string TypeName;
   TaskInfo Task;
   std::string Producer; // the function that returned the task, or ""
   std::string Variable; // Stored only
@@ -291,6 +291,26 @@ bool needsParentheses(const Expr &E) {
   }
 }
 
+/// The task type as the user knows it: its class with namespaces and
+/// template arguments, after the alias it was spelled with, if any:
+/// "'asio::awaitable<void>'", "'Job' (aka 'cppcoro::task<int>')". Library
+/// return types spelled through decltype and traits print as the class.
+std::string taskTypeName(QualType Written, const ASTContext &Ctx) {
+  PrintingPolicy Policy(Ctx.getLangOpts());
+  Policy.SuppressTagKeyword = true;
+  const std::string Canonical =
+      Written.getNonReferenceType().getCanonicalType().getUnqualifiedType()
+          .getAsString(Policy);
+  std::string Name = "'" + Canonical + "'";
+  if (const auto *Alias = Written->getAs<TypedefType>()) {
+    const TypedefNameDecl *Decl = Alias->getDecl();
+    if (!Ctx.getSourceManager().isInSystemHeader(Decl->getLocation()) &&
+        Decl->getName() != Canonical)
+      Name = "'" + Decl->getName().str() + "' (aka " + Name + ")";
+  }
+  return Name;
+}
+
 llvm::StringRef consequence(TaskStart Start) {
   return Start == TaskStart::Lazy
              ? "its body never runs"
@@ -440,7 +460,7 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
     Finding F;
     F.Kind = D.ViaVoidCast ? FindingKind::VoidCast : FindingKind::Discarded;
     F.Loc = D.Call->getBeginLoc();
-    F.Type = D.Call->getType();
+    F.TypeName = taskTypeName(D.Call->getType(), Ctx);
     F.Task = D.Task;
     F.Producer = producerName(*D.Call, Ctx);
     SourceRange Range = D.Call->getSourceRange();
@@ -458,7 +478,11 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
     Finding F;
     F.Kind = FindingKind::Stored;
     F.Loc = L.Var->getLocation();
-    F.Type = L.Var->getType();
+    QualType Type = L.Var->getType();
+    // `auto` is named after what initialized it.
+    if (Type->getContainedDeducedType())
+      Type = L.Producer ? L.Producer->getType() : Type.getCanonicalType();
+    F.TypeName = taskTypeName(Type, Ctx);
     F.Task = L.Task;
     F.Variable = L.Var->getName().str();
     F.ScopeEnd = L.ScopeEnd;
@@ -489,13 +513,13 @@ void UnawaitedTaskCheck::onEndOfTranslationUnit() {
     if (F->Kind == FindingKind::Stored) {
       diag(F->Loc, "variable '%0' holds task %1%2, which is never awaited, "
                    "moved or passed on; %3")
-          << F->Variable << F->Type << Producer << consequence(F->Task.Start);
+          << F->Variable << F->TypeName << Producer << consequence(F->Task.Start);
       diag(F->ScopeEnd, "'%0' goes out of scope here", DiagnosticIDs::Note)
           << F->Variable;
     } else {
       auto Diag = diag(F->Loc, "task %0%1 is %select{discarded|cast to void}2 "
                                "without being awaited; %3")
-                  << F->Type << Producer
+                  << F->TypeName << Producer
                   << (F->Kind == FindingKind::VoidCast)
                   << consequence(F->Task.Start);
       // The fix is certain when the coroutine's promise visibly accepts the

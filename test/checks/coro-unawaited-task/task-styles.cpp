@@ -25,17 +25,17 @@ cppcoro::task<> caller() {
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'cppcoro::task<int>' returned by 'compute' is discarded without being awaited; its body never runs [coro-unawaited-task]
   // CHECK-FIXES: {{^}}  co_await compute();{{$}}
   flush(), compute();
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'cppcoro::task<>' returned by 'flush' is discarded
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'cppcoro::task<void>' returned by 'flush' is discarded
   // CHECK-MESSAGES: :[[@LINE-2]]:12: warning: task 'cppcoro::task<int>' returned by 'compute' is discarded
   // CHECK-FIXES: {{^}}  co_await flush(), co_await compute();{{$}}
   (void)compute();
   // CHECK-MESSAGES: :[[@LINE-1]]:9: warning: task 'cppcoro::task<int>' returned by 'compute' is cast to void without being awaited; its body never runs
   // CHECK-FIXES: {{^}}  (void)co_await compute();{{$}}
   static_cast<void>(flush());
-  // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: task 'cppcoro::task<>' returned by 'flush' is cast to void
+  // CHECK-MESSAGES: :[[@LINE-1]]:21: warning: task 'cppcoro::task<void>' returned by 'flush' is cast to void
   // CHECK-FIXES: {{^}}  static_cast<void>(co_await flush());{{$}}
   for (int i = 0; i < 3; flush(), ++i)
-    // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: task 'cppcoro::task<>' returned by 'flush' is discarded
+    // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: task 'cppcoro::task<void>' returned by 'flush' is discarded
     // CHECK-FIXES: {{^}}  for (int i = 0; i < 3; co_await flush(), ++i){{$}}
     if (i == 1)
       compute();
@@ -87,7 +87,7 @@ folly::coro::Task<int> mixed() {
 coro::task<> libcoro_caller(coro::thread_pool &pool) {
   pool.schedule();
   drain();
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'coro::task<>' (aka '{{.*}}task<void>') returned by 'drain' is discarded
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'cppcoro::task<void>' returned by 'drain' is discarded
   // CHECK-FIXES: {{^}}  co_await drain();{{$}}
   co_await pool.schedule();
   co_await drain();
@@ -138,7 +138,7 @@ public:
 lazy make() { co_return; }
 lazy user() {
   make();
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'lazy' returned by 'member_style::make' is discarded without being awaited; its body never runs
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'member_style::lazy' returned by 'member_style::make' is discarded without being awaited; its body never runs
   // CHECK-FIXES: {{^}}  co_await make();{{$}}
   co_await make();
 }
@@ -166,7 +166,7 @@ std::suspend_never operator co_await(job) { return {}; }
 job work() { co_return; }
 job user() {
   work();
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'job' returned by 'free_style::work' is discarded without being awaited; its body never runs
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'free_style::job' returned by 'free_style::work' is discarded without being awaited; its body never runs
   // CHECK-FIXES: {{^}}  co_await work();{{$}}
   co_await work();
 }
@@ -196,7 +196,7 @@ namespace traits_style {
 op step(int) { co_return; }
 op user() {
   step(1);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'op' returned by 'traits_style::step' is discarded without being awaited; its body never runs
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'traits_style::op' returned by 'traits_style::step' is discarded without being awaited; its body never runs
   // CHECK-FIXES: {{^}}  co_await step(1);{{$}}
   co_await step(2);
 }
