@@ -225,6 +225,14 @@ describeInstantiation(const FunctionDecl &FD) {
     if (const auto *F = dyn_cast<FunctionDecl>(DC)) {
       if (!F->isTemplateInstantiation())
         continue;
+      // A member of a class template specialization is named with it.
+      const auto *Owner =
+          dyn_cast<ClassTemplateSpecializationDecl>(F->getDeclContext());
+      if (Owner && !F->isFunctionTemplateSpecialization()) {
+        Owner->getNameForDiagnostic(
+            OS, F->getASTContext().getPrintingPolicy(), /*Qualified=*/false);
+        OS << "::";
+      }
       F->getNameForDiagnostic(OS, F->getASTContext().getPrintingPolicy(),
                               /*Qualified=*/false);
       SourceLocation Loc = F->getPointOfInstantiation();

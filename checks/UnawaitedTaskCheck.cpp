@@ -426,8 +426,13 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
 
   const CXXRecordDecl *Promise = nullptr;
   if (const auto *Coroutine = dyn_cast_or_null<CoroutineBodyStmt>(FD.getBody()))
-    if (const VarDecl *PromiseVar = Coroutine->getPromiseDecl())
+    if (const VarDecl *PromiseVar = Coroutine->getPromiseDecl()) {
       Promise = classForMembers(PromiseVar->getType());
+      // In a template the promise type is dependent; the return type's
+      // pattern still names it.
+      if (!Promise)
+        Promise = State->Classifier->promiseOf(FD.getReturnType());
+    }
   if (Promise)
     for (QualType Awaited : Scanner.AwaitedTypes)
       if (std::optional<TaskInfo> Task = TaskFor(Awaited))
