@@ -229,8 +229,8 @@ describeInstantiation(const FunctionDecl &FD) {
       const auto *Owner =
           dyn_cast<ClassTemplateSpecializationDecl>(F->getDeclContext());
       if (Owner && !F->isFunctionTemplateSpecialization()) {
-        Owner->getNameForDiagnostic(
-            OS, F->getASTContext().getPrintingPolicy(), /*Qualified=*/false);
+        Owner->getNameForDiagnostic(OS, F->getASTContext().getPrintingPolicy(),
+                                    /*Qualified=*/false);
         OS << "::";
       }
       F->getNameForDiagnostic(OS, F->getASTContext().getPrintingPolicy(),
@@ -441,7 +441,8 @@ const CXXRecordDecl *TaskClassifier::promiseOf(QualType T) {
   // are concrete. Then the partial specializations' patterns.
   for (const ClassTemplateSpecializationDecl *Spec :
        CoroutineTraits->specializations())
-    if (Spec->hasDefinition() && FirstArgumentIsClass(Spec->getTemplateArgs()) &&
+    if (Spec->hasDefinition() &&
+        FirstArgumentIsClass(Spec->getTemplateArgs()) &&
         Ctx.hasSameType(Spec->getTemplateArgs()[0].getAsType(), T))
       if (const CXXRecordDecl *Promise = PromiseIn(Spec->getDefinition()))
         return Promise;
@@ -481,8 +482,8 @@ bool TaskClassifier::selfAwaitable(const CXXRecordDecl &Class) {
   // A free operator co_await, found where argument-dependent lookup would:
   // the class's namespace (friends declared in the class live there too).
   const DeclContext *Namespace = Class.getEnclosingNamespaceContext();
-  for (const NamedDecl *D : Namespace->lookup(
-           Ctx.DeclarationNames.getCXXOperatorName(OO_Coawait)))
+  for (const NamedDecl *D :
+       Namespace->lookup(Ctx.DeclarationNames.getCXXOperatorName(OO_Coawait)))
     if (firstParameterNames(D, Class))
       return true;
   for (const Decl *Friend : Class.decls())

@@ -110,6 +110,18 @@ public:
     StatementExpressionBodies.insert(E->getSubStmt());
     return true;
   }
+  // A non-dependent `if constexpr` is walked without VisitIfStmt, through
+  // its taken branch only.
+  bool TraverseIfStmt(IfStmt *S) {
+    if (S->isConstexpr() && S->getCond() && !S->getCond()->isValueDependent())
+      if (std::optional<Stmt *> Taken = S->getNondiscardedCase(Ctx)) {
+        scopedDeclarations(S->getInit(), S->getConditionVariableDeclStmt(),
+                           S->getEndLoc());
+        if (*Taken)
+          discardedStatement(*Taken);
+      }
+    return EvaluatedCodeVisitor::TraverseIfStmt(S);
+  }
   bool VisitIfStmt(IfStmt *S) {
     scopedDeclarations(S->getInit(), S->getConditionVariableDeclStmt(),
                        S->getEndLoc());
@@ -195,7 +207,8 @@ public:
   // `(void)task;` silences -Wunused-variable and starts nothing.
   bool VisitExplicitCastExpr(ExplicitCastExpr *E) {
     if (E->getType()->isVoidType())
-      if (const auto *Ref = dyn_cast<DeclRefExpr>(stripImplicit(E->getSubExpr())))
+      if (const auto *Ref =
+              dyn_cast<DeclRefExpr>(stripImplicit(E->getSubExpr())))
         HarmlessUses.insert(Ref);
     return true;
   }
@@ -221,8 +234,7 @@ private:
       discarded(E, /*ViaVoidCast=*/false);
   }
 
-  void scopedDeclarations(Stmt *Init, DeclStmt *Condition,
-                          SourceLocation End) {
+  void scopedDeclarations(Stmt *Init, DeclStmt *Condition, SourceLocation End) {
     if (auto *DS = dyn_cast_or_null<DeclStmt>(Init))
       ScopeEnds[DS] = End;
     else
@@ -298,9 +310,10 @@ bool needsParentheses(const Expr &E) {
 std::string taskTypeName(QualType Written, const ASTContext &Ctx) {
   PrintingPolicy Policy(Ctx.getLangOpts());
   Policy.SuppressTagKeyword = true;
-  const std::string Canonical =
-      Written.getNonReferenceType().getCanonicalType().getUnqualifiedType()
-          .getAsString(Policy);
+  const std::string Canonical = Written.getNonReferenceType()
+                                    .getCanonicalType()
+                                    .getUnqualifiedType()
+                                    .getAsString(Policy);
   std::string Name = "'" + Canonical + "'";
   if (const auto *Alias = Written->getAs<TypedefType>()) {
     const TypedefNameDecl *Decl = Alias->getDecl();
@@ -343,9 +356,8 @@ UnawaitedTaskCheck::UnawaitedTaskCheck(StringRef Name,
        {std::pair<StringRef, const NameList *>{"TaskTypes", &TaskTypes},
         {"IgnoredTypes", &IgnoredTypes}})
     for (const std::string &Error : List->errors())
-      configurationDiag(
-          "invalid regular expression in option '%0' of '%1': %2",
-          DiagnosticIDs::Error)
+      configurationDiag("invalid regular expression in option '%0' of '%1': %2",
+                        DiagnosticIDs::Error)
           << Option << Name << Error;
 }
 
@@ -384,7 +396,8 @@ void UnawaitedTaskCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   analyzeFunction(*Call);
   // A generic lambda's instantiations hold the concrete types.
-  if (const FunctionTemplateDecl *Generic = Call->getDescribedFunctionTemplate())
+  if (const FunctionTemplateDecl *Generic =
+          Call->getDescribedFunctionTemplate())
     for (const FunctionDecl *Spec : Generic->specializations())
       analyzeFunction(*Spec);
 }
@@ -518,7 +531,8 @@ void UnawaitedTaskCheck::onEndOfTranslationUnit() {
     if (F->Kind == FindingKind::Stored) {
       diag(F->Loc, "variable '%0' holds task %1%2, which is never awaited, "
                    "moved or passed on; %3")
-          << F->Variable << F->TypeName << Producer << consequence(F->Task.Start);
+          << F->Variable << F->TypeName << Producer
+          << consequence(F->Task.Start);
       diag(F->ScopeEnd, "'%0' goes out of scope here", DiagnosticIDs::Note)
           << F->Variable;
     } else {
@@ -533,8 +547,8 @@ void UnawaitedTaskCheck::onEndOfTranslationUnit() {
           (State->Classifier->awaitableIn(F->Task, *F->FixPromise) ||
            State->AwaitedIn.contains(
                {templateKey(F->FixPromise), templateKey(F->Task.Class)}))) {
-        SourceLocation After = Lexer::getLocForEndOfToken(
-            F->FixRange.getEnd(), 0, SM, LangOpts);
+        SourceLocation After =
+            Lexer::getLocForEndOfToken(F->FixRange.getEnd(), 0, SM, LangOpts);
         Diag << FixItHint::CreateInsertion(F->FixRange.getBegin(),
                                            F->FixNeedsParens ? "co_await ("
                                                              : "co_await ");

@@ -54,6 +54,17 @@ void instantiate() {
   // CHECK-NOTES: :[[@LINE-1]]:22: note: only in the instantiation 'run_factory<(lambda at {{.*}})>'; it is instantiated here
 }
 
+// A branch of `if constexpr` without braces: the call is dependent, so only
+// the instantiation, where the condition is known, sees the task.
+template <typename F> cppcoro::task<> maybe_call(F f) {
+  if constexpr (sizeof(F) > 0)
+    f();
+  // CHECK-NOTES: :[[@LINE-1]]:5: warning: task 'cppcoro::task<int>' returned by 'f' is discarded
+  // CHECK-NOTES: :[[@LINE+3]]:{{[0-9]+}}: note: only in the instantiation 'maybe_call<cppcoro::task<int> (*)()>'; it is instantiated here
+  co_return;
+}
+void call_maybe() { cppcoro::sync_wait(maybe_call(&make_job)); }
+
 // A member function of a class template, and a member coroutine.
 template <typename T> struct cache {
   cppcoro::task<T> load() { co_return T{}; }
