@@ -2,6 +2,7 @@
 
 #include "BlockingCallCheck.h"
 #include "CoroutineKnowledge.h"
+#include "FindingsByLocation.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -55,14 +56,7 @@ struct Finding {
   std::optional<FixItHint> Fix;
   std::optional<BlockingPath> Path;
   const FunctionDecl *Callee = nullptr;
-  // Set when found only in a template instantiation.
-  std::string InstantiationName;
-  SourceLocation InstantiationLoc;
-};
-
-struct FindingSlot {
-  std::optional<Finding> FromPattern;
-  std::optional<Finding> FromInstantiation;
+  InstantiationNote Instantiation;
 };
 
 } // namespace
@@ -71,7 +65,7 @@ struct FindingSlot {
 struct BlockingCallCheck::Analysis {
   ASTContext *Ctx = nullptr;
   llvm::DenseSet<const FunctionDecl *> SeenCoroutines;
-  llvm::DenseMap<SourceLocation, FindingSlot> Findings;
+  FindingsByLocation<Finding> Findings;
   llvm::DenseMap<const FunctionDecl *, FunctionSummary> Summaries;
   llvm::DenseMap<const FunctionDecl *, std::optional<BlockingPath>> Paths;
 };
@@ -351,17 +345,7 @@ void BlockingCallCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
            " (" + familyPhrase(Path->Leaf.Call.Family) + ")")
               .str();
     }
-    FindingSlot &Slot = State->Findings[F.Loc];
-    if (!Instantiated) {
-      if (!Slot.FromPattern)
-        Slot.FromPattern = std::move(F);
-      continue;
-    }
-    if (Slot.FromInstantiation)
-      continue;
-    std::tie(F.InstantiationName, F.InstantiationLoc) =
-        describeInstantiation(Coroutine);
-    Slot.FromInstantiation = std::move(F);
+    State->Findings.add(Coroutine, std::move(F));
   }
 }
 
@@ -371,25 +355,17 @@ void BlockingCallCheck::onEndOfTranslationUnit() {
     return;
   }
   const SourceManager &SM = State->Ctx->getSourceManager();
-  std::vector<const Finding *> Ordered;
-  for (const auto &[Loc, Slot] : State->Findings)
-    Ordered.push_back(Slot.FromPattern ? &*Slot.FromPattern
-                                       : &*Slot.FromInstantiation);
-  llvm::sort(Ordered, [&](const Finding *A, const Finding *B) {
-    return SM.isBeforeInTranslationUnit(A->Loc, B->Loc);
-  });
-
-  for (const Finding *F : Ordered) {
+  for (const Finding *F : State->Findings.ordered(SM)) {
     {
       auto Diag = diag(F->Loc, "%0") << F->Message;
       if (F->Fix)
         Diag << *F->Fix;
     }
-    if (!F->InstantiationName.empty())
-      diag(F->InstantiationLoc,
+    if (!F->Instantiation.Name.empty())
+      diag(F->Instantiation.Loc,
            "only the instantiation '%0' blocks; it is instantiated here",
            DiagnosticIDs::Note)
-          << F->InstantiationName;
+          << F->Instantiation.Name;
     if (!F->Path)
       continue;
     for (const BlockingPath::Step &Step : F->Path->Steps)

@@ -2,6 +2,7 @@
 
 #include "UnawaitedTaskCheck.h"
 #include "CoroutineKnowledge.h"
+#include "FindingsByLocation.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -36,14 +37,7 @@ struct Finding {
   SourceRange FixRange;
   bool FixNeedsParens = false;
   const CXXRecordDecl *FixPromise = nullptr;
-  // Set when found only in a template instantiation.
-  std::string InstantiationName;
-  SourceLocation InstantiationLoc;
-};
-
-struct FindingSlot {
-  std::optional<Finding> FromPattern;
-  std::optional<Finding> FromInstantiation;
+  InstantiationNote Instantiation;
 };
 
 const Expr *stripImplicit(const Expr *E) {
@@ -338,7 +332,7 @@ struct UnawaitedTaskCheck::Analysis {
   std::optional<TaskClassifier> Classifier;
   llvm::DenseMap<const Type *, std::optional<TaskInfo>> Tasks;
   llvm::DenseSet<const FunctionDecl *> Seen;
-  llvm::DenseMap<SourceLocation, FindingSlot> Findings;
+  FindingsByLocation<Finding> Findings;
   // (promise, task) templates that some co_await in the TU combines.
   llvm::DenseSet<std::pair<const Decl *, const Decl *>> AwaitedIn;
 };
@@ -455,18 +449,9 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
   const bool Instantiated = isInstantiated(FD);
   const SourceManager &SM = Ctx.getSourceManager();
   auto Record = [&](Finding F) {
-    FindingSlot &Slot = State->Findings[F.Loc];
-    if (!Instantiated) {
-      if (!Slot.FromPattern)
-        Slot.FromPattern = std::move(F);
-      return;
-    }
-    if (Slot.FromInstantiation)
-      return;
-    F.FixPromise = nullptr; // a fix is certain only for the written code
-    std::tie(F.InstantiationName, F.InstantiationLoc) =
-        describeInstantiation(FD);
-    Slot.FromInstantiation = std::move(F);
+    if (Instantiated)
+      F.FixPromise = nullptr; // a fix is certain only for the written code
+    State->Findings.add(FD, std::move(F));
   };
 
   for (const BodyScanner::Discard &D : Scanner.Discards) {
@@ -517,15 +502,7 @@ void UnawaitedTaskCheck::onEndOfTranslationUnit() {
   }
   const SourceManager &SM = State->Ctx->getSourceManager();
   const LangOptions &LangOpts = State->Ctx->getLangOpts();
-  std::vector<const Finding *> Ordered;
-  for (const auto &[Loc, Slot] : State->Findings)
-    Ordered.push_back(Slot.FromPattern ? &*Slot.FromPattern
-                                       : &*Slot.FromInstantiation);
-  llvm::sort(Ordered, [&](const Finding *A, const Finding *B) {
-    return SM.isBeforeInTranslationUnit(A->Loc, B->Loc);
-  });
-
-  for (const Finding *F : Ordered) {
+  for (const Finding *F : State->Findings.ordered(SM)) {
     const std::string Producer =
         F->Producer.empty() ? "" : " returned by '" + F->Producer + "'";
     if (F->Kind == FindingKind::Stored) {
@@ -556,11 +533,11 @@ void UnawaitedTaskCheck::onEndOfTranslationUnit() {
           Diag << FixItHint::CreateInsertion(After, ")");
       }
     }
-    if (!F->InstantiationName.empty())
-      diag(F->InstantiationLoc,
+    if (!F->Instantiation.Name.empty())
+      diag(F->Instantiation.Loc,
            "only in the instantiation '%0'; it is instantiated here",
            DiagnosticIDs::Note)
-          << F->InstantiationName;
+          << F->Instantiation.Name;
   }
   State = std::make_unique<Analysis>();
 }
