@@ -282,6 +282,17 @@ std::string producerName(const CallExpr &Call, const ASTContext &Ctx) {
   return "";
 }
 
+/// Where a call is written to start. Clang 22 starts `object(args)` at its
+/// parenthesis; the object is where `co_await` goes.
+SourceLocation callBegin(const CallExpr &Call) {
+  if (const auto *Operator = dyn_cast<CXXOperatorCallExpr>(&Call))
+    if ((Operator->getOperator() == OO_Call ||
+         Operator->getOperator() == OO_Subscript) &&
+        Operator->getNumArgs() > 0)
+      return Operator->getArg(0)->getBeginLoc();
+  return Call.getBeginLoc();
+}
+
 /// True when `co_await ` placed before \p E would bind to less than \p E.
 bool needsParentheses(const Expr &E) {
   const auto *Operator = dyn_cast<CXXOperatorCallExpr>(&E);
@@ -462,11 +473,11 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
       continue;
     Finding F;
     F.Kind = D.ViaVoidCast ? FindingKind::VoidCast : FindingKind::Discarded;
-    F.Loc = D.Call->getBeginLoc();
+    SourceRange Range(callBegin(*D.Call), D.Call->getEndLoc());
+    F.Loc = Range.getBegin();
     F.TypeName = taskTypeName(D.Call->getType(), Ctx);
     F.Task = D.Task;
     F.Producer = producerName(*D.Call, Ctx);
-    SourceRange Range = D.Call->getSourceRange();
     if (Promise && Range.getBegin().isFileID() && Range.getEnd().isFileID() &&
         SM.getFileID(Range.getBegin()) == SM.getFileID(Range.getEnd())) {
       F.FixRange = Range;
