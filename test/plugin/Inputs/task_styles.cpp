@@ -7,17 +7,6 @@
 #include <cstdio>
 #include <stdexcept>
 
-// An eager task: it starts running when called, and nobody awaits it.
-struct eager {
-  struct promise_type {
-    eager get_return_object() { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() {}
-    void unhandled_exception() {}
-  };
-};
-
 // Resumed by hand, like an I/O completion.
 struct event {
   std::coroutine_handle<> waiter;
@@ -54,7 +43,7 @@ folly::coro::Task<int> folly_child() {
 
 folly::coro::Task<int> folly_parent() { co_return co_await folly_child() + 1; }
 
-eager fire_and_forget(event &e, int &out) {
+eager::fire_and_forget fire_and_forget(event &e, int &out) {
   co_await e;
   out = 7;
 }
@@ -64,7 +53,7 @@ cppcoro::generator<int> numbers() {
     co_yield i;
 }
 
-eager waits_forever(event &e) { co_await e; }
+eager::fire_and_forget waits_forever(event &e) { co_await e; }
 
 int main() {
   int lazy = 0;
