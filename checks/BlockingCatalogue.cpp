@@ -1,6 +1,7 @@
 //===--- BlockingCatalogue.cpp - Which calls block the calling thread -----===//
 
 #include "BlockingCatalogue.h"
+#include "LockKnowledge.h"
 #include "CoroutineKnowledge.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
@@ -118,37 +119,15 @@ std::string printType(QualType Type, const ASTContext &Ctx) {
   return Type.getCanonicalType().getAsString(Policy);
 }
 
-bool isLockTag(QualType Type) {
-  const CXXRecordDecl *RD = Type.getNonReferenceType()->getAsCXXRecordDecl();
-  if (!RD)
-    return false;
-  std::string Name = plainQualifiedName(*RD);
-  return Name == "std::defer_lock_t" || Name == "std::try_to_lock_t" ||
-         Name == "std::adopt_lock_t";
-}
-
-/// lock_guard and scoped_lock lock unless adopting; unique_lock and
-/// shared_lock lock only when made from a mutex alone (a duration or time
-/// point means try_lock_for/until, and try never counts).
+/// Constructing a lock guard blocks when it waits for its mutex
+/// (LockKnowledge decides).
 bool lockConstructionBlocks(const CXXConstructExpr &Construct,
                             const Expr *&Mutex) {
-  const CXXRecordDecl *Class = Construct.getConstructor()->getParent();
-  std::string ClassName = plainQualifiedName(*Class);
-  unsigned NumArgs = Construct.getNumArgs();
-  for (unsigned I = 0; I < NumArgs; ++I)
-    if (isLockTag(Construct.getArg(I)->getType()))
-      return false;
-  if (NumArgs == 0)
+  std::optional<GuardConstruction> Guard =
+      classifyGuardConstruction(Construct);
+  if (!Guard || !Guard->Blocks)
     return false;
-  const Expr *First = Construct.getArg(0);
-  if (ClassName == "std::unique_lock" || ClassName == "std::shared_lock") {
-    if (NumArgs != 1)
-      return false;
-    const CXXRecordDecl *ArgClass = objectClass(*First);
-    if (ArgClass && plainQualifiedName(*ArgClass) == ClassName)
-      return false; // move construction
-  }
-  Mutex = First;
+  Mutex = Guard->Mutexes.front();
   return true;
 }
 

@@ -1,0 +1,58 @@
+//===--- LockKnowledge.h - What coroscope knows about locks ---------------===//
+//
+// The one place that decides what a synchronous mutex is, what a lock guard
+// is, whether constructing one locks, and which calls lock or unlock a mutex
+// by hand. coro-blocking-call (locking blocks) and coro-lock-across-suspend
+// (a lock held at a suspension) use these.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COROSCOPE_CHECKS_LOCKKNOWLEDGE_H
+#define COROSCOPE_CHECKS_LOCKKNOWLEDGE_H
+
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/ExprCXX.h"
+#include "llvm/ADT/SmallVector.h"
+#include <optional>
+
+namespace coroscope {
+
+/// std::mutex, timed_mutex, recursive_mutex, recursive_timed_mutex,
+/// shared_mutex, shared_timed_mutex.
+bool isStdMutex(const clang::CXXRecordDecl &RD);
+
+/// std::lock_guard, scoped_lock, unique_lock, shared_lock.
+bool isStdLockGuard(const clang::CXXRecordDecl &RD);
+
+/// What constructing a lock guard does.
+struct GuardConstruction {
+  /// The mutexes it is made from (several for scoped_lock).
+  llvm::SmallVector<const clang::Expr *, 2> Mutexes;
+  /// It waits for the mutexes: not when adopting, deferring or trying, and
+  /// not for a timed unique_lock/shared_lock (that is try_lock_for/until).
+  bool Blocks = false;
+  /// It owns the lock once constructed: when it blocked, or adopted a lock
+  /// already held. Deferred, tried, timed and moved-from locks do not count.
+  bool Owns = false;
+};
+
+/// Classifies constructing a std lock guard, or any class when
+/// \p AnyGuardClass is set (a user's guard type, constructed from its
+/// mutex). Null for other constructions, moves and copies.
+std::optional<GuardConstruction>
+classifyGuardConstruction(const clang::CXXConstructExpr &Construct,
+                          bool AnyGuardClass = false);
+
+/// A call that locks or unlocks a mutex by hand: `lock`, `lock_shared`,
+/// `unlock`, `unlock_shared` on a std mutex; `pthread_mutex_lock` and
+/// `pthread_mutex_unlock`. try_lock never counts: it may fail.
+struct ManualLockCall {
+  const clang::Expr *Mutex; // the mutex object (`&` stripped for pthread)
+  bool Acquires;
+};
+std::optional<ManualLockCall>
+classifyManualLockCall(const clang::CallExpr &Call);
+
+} // namespace coroscope
+
+#endif // COROSCOPE_CHECKS_LOCKKNOWLEDGE_H
