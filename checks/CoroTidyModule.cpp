@@ -1,6 +1,7 @@
 //===--- CoroTidyModule.cpp - the coro clang-tidy module ------------------===//
 
 #include "BlockingCallCheck.h"
+#include "LockAcrossSuspendCheck.h"
 #include "UnawaitedTaskCheck.h"
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang/Basic/Version.h"
@@ -16,6 +17,8 @@ public:
   void addCheckFactories(
       clang::tidy::ClangTidyCheckFactories &CheckFactories) override {
     CheckFactories.registerCheck<BlockingCallCheck>("coro-blocking-call");
+    CheckFactories.registerCheck<LockAcrossSuspendCheck>(
+        "coro-lock-across-suspend");
     CheckFactories.registerCheck<UnawaitedTaskCheck>("coro-unawaited-task");
   }
 };

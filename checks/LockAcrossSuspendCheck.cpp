@@ -1,0 +1,391 @@
+//===--- LockAcrossSuspendCheck.cpp - coro-lock-across-suspend ------------===//
+
+#include "LockAcrossSuspendCheck.h"
+#include "CoroutineKnowledge.h"
+#include "FindingsByLocation.h"
+#include "LockKnowledge.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Analysis/CFG.h"
+#include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/DenseSet.h"
+#include <deque>
+#include <map>
+#include <vector>
+
+using namespace clang;
+using namespace clang::ast_matchers;
+
+namespace coroscope {
+
+namespace {
+
+/// One lock held at some point of a coroutine.
+struct HeldLock {
+  SourceLocation AcquiredAt;
+  /// "lock 'guard' on 'mu_'" or "mutex 'mu_' (locked by hand)".
+  std::string Subject;
+  /// "'mu_' is locked here by 'guard'", for the note.
+  std::string AcquiredNote;
+};
+
+/// The locks held at a program point, keyed by what identifies them: the
+/// guard variable, or the mutex locked by hand.
+using LockSet = std::map<std::string, HeldLock>;
+
+struct Finding {
+  SourceLocation Loc;
+  bool IsYield = false;
+  std::string Coroutine;
+  std::vector<HeldLock> Locks;
+  InstantiationNote Instantiation;
+};
+
+const Expr *strip(const Expr *E) {
+  for (const Expr *Previous = nullptr; E && E != Previous;) {
+    Previous = E;
+    E = E->IgnoreImplicit()->IgnoreParens();
+    if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
+      E = Cast->getSubExpr();
+  }
+  return E;
+}
+
+std::string keyOf(const char *Kind, const void *Ptr) {
+  return std::string(Kind) + std::to_string(reinterpret_cast<uintptr_t>(Ptr));
+}
+
+/// A mutex is identified by the variable or member it names; anything else
+/// by its spelling.
+std::string mutexKey(const Expr *Mutex, const ASTContext &Ctx) {
+  Mutex = strip(Mutex);
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(Mutex))
+    return keyOf("m", Ref->getDecl()->getCanonicalDecl());
+  if (const auto *Member = dyn_cast<MemberExpr>(Mutex))
+    return keyOf("m", Member->getMemberDecl()->getCanonicalDecl());
+  return "t" + shortSourceText(*Mutex, Ctx, 200);
+}
+
+std::string mutexName(const Expr *Mutex, const ASTContext &Ctx) {
+  std::string Text = shortSourceText(*strip(Mutex), Ctx);
+  return Text.empty() ? "the mutex" : "'" + Text + "'";
+}
+
+const VarDecl *referencedVar(const Expr *E) {
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(strip(E)))
+    return dyn_cast<VarDecl>(Ref->getDecl());
+  return nullptr;
+}
+
+/// The transfer function of the analysis, over one coroutine's CFG.
+class LockFlow {
+public:
+  LockFlow(const ASTContext &Ctx, const NameList &LockTypes,
+           const NameList &AsyncLockTypes, const NameList &AllowedAwaitables)
+      : Ctx(Ctx), LockTypes(LockTypes), AsyncLockTypes(AsyncLockTypes),
+        AllowedAwaitables(AllowedAwaitables) {}
+
+  struct Suspension {
+    const Expr *At;
+    bool IsYield;
+    LockSet Held;
+  };
+
+  /// Applies \p Element to \p Locks; suspensions with locks held are added
+  /// to \p Suspensions when it is not null.
+  void transfer(const CFGElement &Element, LockSet &Locks,
+                std::vector<Suspension> *Suspensions) {
+    if (auto Dtor = Element.getAs<CFGAutomaticObjDtor>()) {
+      Locks.erase(keyOf("g", Dtor->getVarDecl()));
+      return;
+    }
+    auto S = Element.getAs<CFGStmt>();
+    if (!S)
+      return;
+    const Stmt *Statement = S->getStmt();
+    if (const auto *Decl = dyn_cast<DeclStmt>(Statement)) {
+      for (const clang::Decl *D : Decl->decls())
+        if (const auto *Var = dyn_cast<VarDecl>(D))
+          declared(*Var, Locks);
+      return;
+    }
+    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Statement))
+      if (guardCall(*Member, Locks))
+        return;
+    if (const auto *Call = dyn_cast<CallExpr>(Statement)) {
+      call(*Call, Locks);
+      return;
+    }
+    if (!Suspensions || Locks.empty())
+      return;
+    if (const auto *Await = dyn_cast<CoawaitExpr>(Statement)) {
+      if (!Await->isImplicit() && !allowedAwaitable(*Await))
+        Suspensions->push_back({Await, false, Locks});
+    } else if (const auto *Yield = dyn_cast<CoyieldExpr>(Statement)) {
+      Suspensions->push_back({Yield, true, Locks});
+    }
+  }
+
+private:
+  void declared(const VarDecl &Var, LockSet &Locks) {
+    const auto *Construct =
+        dyn_cast_or_null<CXXConstructExpr>(strip(Var.getInit()));
+    if (!Construct || !Construct->getConstructor())
+      return;
+    const CXXRecordDecl *Class = Construct->getConstructor()->getParent();
+    llvm::SmallVector<std::string, 2> ClassNames{plainQualifiedName(*Class)};
+    const bool UserGuard = LockTypes.findMatch(ClassNames).has_value();
+    if (AsyncLockTypes.findMatch(ClassNames))
+      return;
+    std::optional<GuardConstruction> Guard =
+        classifyGuardConstruction(*Construct, UserGuard);
+    if (!Guard)
+      return;
+    // A guard over an asynchronous mutex (cppcoro's lock_async() then
+    // std::lock_guard with adopt_lock) holds no thread.
+    for (const Expr *Mutex : Guard->Mutexes)
+      if (const CXXRecordDecl *MutexClass = objectClass(*Mutex))
+        if (AsyncLockTypes.findMatch({plainQualifiedName(*MutexClass)}))
+          return;
+    std::string Mutexes;
+    for (const Expr *Mutex : Guard->Mutexes)
+      Mutexes += (Mutexes.empty() ? "" : ", ") + mutexName(Mutex, Ctx);
+    const std::string Name = Var.getName().str();
+    Guards[&Var] = {Mutexes, Var.getLocation()};
+    if (Guard->Owns)
+      Locks[keyOf("g", &Var)] = {
+          Var.getLocation(), "lock '" + Name + "' on " + Mutexes,
+          Mutexes + (Guard->Mutexes.size() > 1 ? " are" : " is") +
+              " locked here by '" + Name + "'"};
+  }
+
+  /// unique_lock-style calls on a guard variable.
+  bool guardCall(const CXXMemberCallExpr &Call, LockSet &Locks) {
+    const VarDecl *Var = referencedVar(Call.getImplicitObjectArgument());
+    auto It = Var ? Guards.find(Var) : Guards.end();
+    const CXXMethodDecl *Method = Call.getMethodDecl();
+    if (It == Guards.end() || !Method || !Method->getIdentifier())
+      return false;
+    const StringRef Name = Method->getName();
+    const std::string Key = keyOf("g", Var);
+    if (Name == "unlock" || Name == "release")
+      Locks.erase(Key);
+    else if (Name == "lock")
+      Locks[Key] = {Call.getBeginLoc(),
+                    "lock '" + Var->getName().str() + "' on " +
+                        It->second.Mutexes,
+                    It->second.Mutexes + " is locked here by '" +
+                        Var->getName().str() + "'"};
+    return true;
+  }
+
+  void call(const CallExpr &Call, LockSet &Locks) {
+    if (std::optional<ManualLockCall> Manual = classifyManualLockCall(Call)) {
+      const std::string Key = mutexKey(Manual->Mutex, Ctx);
+      if (!Manual->Acquires) {
+        Locks.erase(Key);
+        return;
+      }
+      const std::string Name = mutexName(Manual->Mutex, Ctx);
+      const bool Pthread = !isa<CXXMemberCallExpr>(Call);
+      Locks[Key] = {Call.getBeginLoc(),
+                    "mutex " + Name + (Pthread ? " (locked with "
+                                                 "pthread_mutex_lock)"
+                                               : " (locked by hand)"),
+                    Name + (Pthread ? " is locked here with pthread_mutex_lock"
+                                    : " is locked here by hand")};
+      return;
+    }
+    // Moving a guard away: the new owner is someone else's business.
+    const FunctionDecl *Callee = Call.getDirectCallee();
+    if (Callee && Call.getNumArgs() == 1 && Callee->getIdentifier() &&
+        Callee->getName() == "move" && Callee->isInStdNamespace())
+      if (const VarDecl *Var = referencedVar(Call.getArg(0)))
+        Locks.erase(keyOf("g", Var));
+  }
+
+  bool allowedAwaitable(const CoawaitExpr &Await) const {
+    const Expr *Operand = Await.getOperand();
+    const CXXRecordDecl *Class =
+        Operand ? Operand->getType()->getAsCXXRecordDecl() : nullptr;
+    return Class && AllowedAwaitables.findMatch({plainQualifiedName(*Class)});
+  }
+
+  struct GuardInfo {
+    std::string Mutexes;
+    SourceLocation Declared;
+  };
+
+  const ASTContext &Ctx;
+  const NameList &LockTypes;
+  const NameList &AsyncLockTypes;
+  const NameList &AllowedAwaitables;
+  llvm::DenseMap<const VarDecl *, GuardInfo> Guards;
+};
+
+const char *const DefaultAsyncLockTypes =
+    "cppcoro::async_mutex;cppcoro::async_mutex_lock;"
+    "cppcoro::async_mutex_scoped_lock_operation;folly::coro::Mutex;"
+    "folly::coro::SharedMutex;folly::coro::SharedMutexFair;coro::mutex;"
+    "coro::scoped_lock;coro::shared_mutex;coro::shared_scoped_lock";
+
+} // namespace
+
+struct LockAcrossSuspendCheck::Analysis {
+  ASTContext *Ctx = nullptr;
+  llvm::DenseSet<const FunctionDecl *> Seen;
+  FindingsByLocation<Finding> Findings;
+};
+
+LockAcrossSuspendCheck::LockAcrossSuspendCheck(
+    StringRef Name, clang::tidy::ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context),
+      LockTypesOption(Options.get("LockTypes", "")),
+      AsyncLockTypesOption(
+          Options.get("AsyncLockTypes", DefaultAsyncLockTypes)),
+      AllowedAwaitablesOption(
+          Options.get("AllowedAwaitables", "std::suspend_never")),
+      LockTypes(LockTypesOption), AsyncLockTypes(AsyncLockTypesOption),
+      AllowedAwaitables(AllowedAwaitablesOption),
+      State(std::make_unique<Analysis>()) {
+  for (const auto &[Option, List] :
+       {std::pair<StringRef, const NameList *>{"LockTypes", &LockTypes},
+        {"AsyncLockTypes", &AsyncLockTypes},
+        {"AllowedAwaitables", &AllowedAwaitables}})
+    for (const std::string &Error : List->errors())
+      configurationDiag(
+          "invalid regular expression in option '%0' of '%1': %2",
+          DiagnosticIDs::Error)
+          << Option << Name << Error;
+}
+
+LockAcrossSuspendCheck::~LockAcrossSuspendCheck() = default;
+
+void LockAcrossSuspendCheck::storeOptions(
+    clang::tidy::ClangTidyOptions::OptionMap &Opts) {
+  Options.store(Opts, "LockTypes", LockTypesOption);
+  Options.store(Opts, "AsyncLockTypes", AsyncLockTypesOption);
+  Options.store(Opts, "AllowedAwaitables", AllowedAwaitablesOption);
+}
+
+void LockAcrossSuspendCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(functionDecl(isDefinition(), hasBody(coroutineBodyStmt()),
+                                  unless(isExpansionInSystemHeader()))
+                         .bind("coroutine"),
+                     this);
+  // Lambda call operators are reached through the lambda expression.
+  Finder->addMatcher(
+      lambdaExpr(unless(isExpansionInSystemHeader())).bind("lambda"), this);
+}
+
+void LockAcrossSuspendCheck::check(const MatchFinder::MatchResult &Result) {
+  State->Ctx = Result.Context;
+  llvm::SmallVector<const FunctionDecl *, 4> Coroutines;
+  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("coroutine"))
+    Coroutines.push_back(FD);
+  if (const auto *Lambda = Result.Nodes.getNodeAs<LambdaExpr>("lambda"))
+    if (const CXXMethodDecl *Call = Lambda->getCallOperator()) {
+      Coroutines.push_back(Call);
+      if (const FunctionTemplateDecl *Generic =
+              Call->getDescribedFunctionTemplate())
+        for (const FunctionDecl *Spec : Generic->specializations())
+          Coroutines.push_back(Spec);
+    }
+  for (const FunctionDecl *FD : Coroutines)
+    // The CFG needs concrete types: templates are analysed through their
+    // instantiations.
+    if (isCoroutine(*FD) && !FD->isDependentContext() &&
+        State->Seen.insert(FD).second)
+      analyzeCoroutine(*FD, *Result.Context);
+}
+
+void LockAcrossSuspendCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
+                                              ASTContext &Ctx) {
+  const Stmt *Body = userBody(Coroutine);
+  if (!Body)
+    return;
+  CFG::BuildOptions Options;
+  Options.AddImplicitDtors = true;
+  Options.setAllAlwaysAdd();
+  std::unique_ptr<CFG> Graph = CFG::buildCFG(
+      &Coroutine, const_cast<Stmt *>(Body), &Ctx, Options);
+  if (!Graph)
+    return;
+
+  // A forward "may" analysis: a lock counts as held at a point when it is
+  // held on some path there. Joins are unions; the lattice is finite.
+  LockFlow Flow(Ctx, LockTypes, AsyncLockTypes, AllowedAwaitables);
+  std::vector<std::optional<LockSet>> In(Graph->getNumBlockIDs());
+  std::deque<const CFGBlock *> Work{&Graph->getEntry()};
+  In[Graph->getEntry().getBlockID()] = LockSet();
+  while (!Work.empty()) {
+    const CFGBlock *Block = Work.front();
+    Work.pop_front();
+    LockSet Out = *In[Block->getBlockID()];
+    for (const CFGElement &Element : *Block)
+      Flow.transfer(Element, Out, nullptr);
+    for (const CFGBlock *Succ : Block->succs()) {
+      if (!Succ)
+        continue;
+      std::optional<LockSet> &Target = In[Succ->getBlockID()];
+      bool Changed = !Target;
+      if (!Target)
+        Target = LockSet();
+      for (const auto &[Key, Lock] : Out)
+        Changed |= Target->emplace(Key, Lock).second;
+      if (Changed)
+        Work.push_back(Succ);
+    }
+  }
+
+  std::vector<LockFlow::Suspension> Suspensions;
+  for (const CFGBlock *Block : *Graph) {
+    if (!In[Block->getBlockID()])
+      continue; // unreachable
+    LockSet Locks = *In[Block->getBlockID()];
+    for (const CFGElement &Element : *Block)
+      Flow.transfer(Element, Locks, &Suspensions);
+  }
+  const std::string Name = describeCoroutine(Coroutine);
+  for (LockFlow::Suspension &S : Suspensions) {
+    Finding F;
+    F.Loc = S.At->getBeginLoc();
+    F.IsYield = S.IsYield;
+    F.Coroutine = Name;
+    for (auto &Entry : S.Held)
+      F.Locks.push_back(std::move(Entry.second));
+    const SourceManager &SM = Ctx.getSourceManager();
+    llvm::sort(F.Locks, [&](const HeldLock &A, const HeldLock &B) {
+      return SM.isBeforeInTranslationUnit(A.AcquiredAt, B.AcquiredAt);
+    });
+    State->Findings.add(Coroutine, std::move(F));
+  }
+}
+
+void LockAcrossSuspendCheck::onEndOfTranslationUnit() {
+  if (!State->Ctx) {
+    State = std::make_unique<Analysis>();
+    return;
+  }
+  const SourceManager &SM = State->Ctx->getSourceManager();
+  for (const Finding *F : State->Findings.ordered(SM)) {
+    std::string Subject;
+    for (size_t I = 0; I < F->Locks.size(); ++I)
+      Subject += (I == 0 ? "" : I + 1 == F->Locks.size() ? " and " : ", ") +
+                 F->Locks[I].Subject;
+    diag(F->Loc, "%0 %select{is|are}1 held across this "
+                 "%select{co_await|co_yield}2 in %3; the coroutine may resume "
+                 "on another thread and unlock there, and everything that "
+                 "needs the lock waits until it does")
+        << Subject << (F->Locks.size() > 1) << F->IsYield << F->Coroutine;
+    for (const HeldLock &Lock : F->Locks)
+      diag(Lock.AcquiredAt, "%0", DiagnosticIDs::Note) << Lock.AcquiredNote;
+    if (!F->Instantiation.Name.empty())
+      diag(F->Instantiation.Loc, "in the instantiation '%0', instantiated here",
+           DiagnosticIDs::Note)
+          << F->Instantiation.Name;
+  }
+  State = std::make_unique<Analysis>();
+}
+
+} // namespace coroscope
