@@ -1,8 +1,8 @@
 //===--- BlockingCatalogue.cpp - Which calls block the calling thread -----===//
 
 #include "BlockingCatalogue.h"
-#include "LockKnowledge.h"
 #include "CoroutineKnowledge.h"
+#include "LockKnowledge.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/Basic/SourceManager.h"
@@ -123,8 +123,7 @@ std::string printType(QualType Type, const ASTContext &Ctx) {
 /// (LockKnowledge decides).
 bool lockConstructionBlocks(const CXXConstructExpr &Construct,
                             const Expr *&Mutex) {
-  std::optional<GuardConstruction> Guard =
-      classifyGuardConstruction(Construct);
+  std::optional<GuardConstruction> Guard = classifyGuardConstruction(Construct);
   if (!Guard || !Guard->Blocks)
     return false;
   Mutex = Guard->Mutexes.front();

@@ -189,9 +189,10 @@ private:
       const std::string Name = mutexName(Manual->Mutex, Ctx);
       const bool Pthread = !isa<CXXMemberCallExpr>(Call);
       Locks[Key] = {Call.getBeginLoc(),
-                    "mutex " + Name + (Pthread ? " (locked with "
-                                                 "pthread_mutex_lock)"
-                                               : " (locked by hand)"),
+                    "mutex " + Name +
+                        (Pthread ? " (locked with "
+                                   "pthread_mutex_lock)"
+                                 : " (locked by hand)"),
                     Name + (Pthread ? " is locked here with pthread_mutex_lock"
                                     : " is locked here by hand")};
       return;
@@ -253,9 +254,8 @@ LockAcrossSuspendCheck::LockAcrossSuspendCheck(
         {"AsyncLockTypes", &AsyncLockTypes},
         {"AllowedAwaitables", &AllowedAwaitables}})
     for (const std::string &Error : List->errors())
-      configurationDiag(
-          "invalid regular expression in option '%0' of '%1': %2",
-          DiagnosticIDs::Error)
+      configurationDiag("invalid regular expression in option '%0' of '%1': %2",
+                        DiagnosticIDs::Error)
           << Option << Name << Error;
 }
 
@@ -307,8 +307,8 @@ void LockAcrossSuspendCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
   CFG::BuildOptions Options;
   Options.AddImplicitDtors = true;
   Options.setAllAlwaysAdd();
-  std::unique_ptr<CFG> Graph = CFG::buildCFG(
-      &Coroutine, const_cast<Stmt *>(Body), &Ctx, Options);
+  std::unique_ptr<CFG> Graph =
+      CFG::buildCFG(&Coroutine, const_cast<Stmt *>(Body), &Ctx, Options);
   if (!Graph)
     return;
 
@@ -371,7 +371,9 @@ void LockAcrossSuspendCheck::onEndOfTranslationUnit() {
   for (const Finding *F : State->Findings.ordered(SM)) {
     std::string Subject;
     for (size_t I = 0; I < F->Locks.size(); ++I)
-      Subject += (I == 0 ? "" : I + 1 == F->Locks.size() ? " and " : ", ") +
+      Subject += (I == 0                     ? ""
+                  : I + 1 == F->Locks.size() ? " and "
+                                             : ", ") +
                  F->Locks[I].Subject;
     diag(F->Loc, "%0 %select{is|are}1 held across this "
                  "%select{co_await|co_yield}2 in %3; the coroutine may resume "
