@@ -2,6 +2,7 @@
 
 #include "BlockingCallCheck.h"
 #include "CoroutineKnowledge.h"
+#include "CoroutineMatchers.h"
 #include "FindingsByLocation.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
@@ -297,27 +298,15 @@ void BlockingCallCheck::storeOptions(
 }
 
 void BlockingCallCheck::registerMatchers(MatchFinder *Finder) {
-  Finder->addMatcher(functionDecl(isDefinition(), hasBody(coroutineBodyStmt()),
-                                  unless(isExpansionInSystemHeader()))
-                         .bind("coroutine"),
-                     this);
-  // Lambda call operators are reached through the lambda expression.
-  Finder->addMatcher(
-      lambdaExpr(unless(isExpansionInSystemHeader())).bind("lambda"), this);
+  addFunctionMatchers(*Finder, this, /*OnlyCoroutines=*/true);
 }
 
 void BlockingCallCheck::check(const MatchFinder::MatchResult &Result) {
   State->Ctx = Result.Context;
-  const FunctionDecl *Coroutine =
-      Result.Nodes.getNodeAs<FunctionDecl>("coroutine");
-  if (const auto *Lambda = Result.Nodes.getNodeAs<LambdaExpr>("lambda")) {
-    Coroutine = Lambda->getCallOperator();
-    if (!Coroutine || !isCoroutine(*Coroutine))
-      return;
-  }
-  if (!Coroutine || !State->SeenCoroutines.insert(Coroutine).second)
-    return;
-  analyzeCoroutine(*Coroutine, *Result.Context);
+  for (const FunctionDecl *Coroutine : matchedFunctions(Result))
+    if (isCoroutine(*Coroutine) &&
+        State->SeenCoroutines.insert(Coroutine).second)
+      analyzeCoroutine(*Coroutine, *Result.Context);
 }
 
 void BlockingCallCheck::analyzeCoroutine(const FunctionDecl &Coroutine,

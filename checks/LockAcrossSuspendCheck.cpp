@@ -2,6 +2,7 @@
 
 #include "LockAcrossSuspendCheck.h"
 #include "CoroutineKnowledge.h"
+#include "CoroutineMatchers.h"
 #include "FindingsByLocation.h"
 #include "LockKnowledge.h"
 #include "clang/AST/ASTContext.h"
@@ -269,29 +270,12 @@ void LockAcrossSuspendCheck::storeOptions(
 }
 
 void LockAcrossSuspendCheck::registerMatchers(MatchFinder *Finder) {
-  Finder->addMatcher(functionDecl(isDefinition(), hasBody(coroutineBodyStmt()),
-                                  unless(isExpansionInSystemHeader()))
-                         .bind("coroutine"),
-                     this);
-  // Lambda call operators are reached through the lambda expression.
-  Finder->addMatcher(
-      lambdaExpr(unless(isExpansionInSystemHeader())).bind("lambda"), this);
+  addFunctionMatchers(*Finder, this, /*OnlyCoroutines=*/true);
 }
 
 void LockAcrossSuspendCheck::check(const MatchFinder::MatchResult &Result) {
   State->Ctx = Result.Context;
-  llvm::SmallVector<const FunctionDecl *, 4> Coroutines;
-  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("coroutine"))
-    Coroutines.push_back(FD);
-  if (const auto *Lambda = Result.Nodes.getNodeAs<LambdaExpr>("lambda"))
-    if (const CXXMethodDecl *Call = Lambda->getCallOperator()) {
-      Coroutines.push_back(Call);
-      if (const FunctionTemplateDecl *Generic =
-              Call->getDescribedFunctionTemplate())
-        for (const FunctionDecl *Spec : Generic->specializations())
-          Coroutines.push_back(Spec);
-    }
-  for (const FunctionDecl *FD : Coroutines)
+  for (const FunctionDecl *FD : matchedFunctions(Result))
     // The CFG needs concrete types: templates are analysed through their
     // instantiations.
     if (isCoroutine(*FD) && !FD->isDependentContext() &&

@@ -2,6 +2,7 @@
 
 #include "UnawaitedTaskCheck.h"
 #include "CoroutineKnowledge.h"
+#include "CoroutineMatchers.h"
 #include "FindingsByLocation.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
@@ -377,13 +378,7 @@ void UnawaitedTaskCheck::storeOptions(
 }
 
 void UnawaitedTaskCheck::registerMatchers(MatchFinder *Finder) {
-  Finder->addMatcher(
-      functionDecl(isDefinition(), unless(isExpansionInSystemHeader()))
-          .bind("function"),
-      this);
-  // Lambda call operators are reached through the lambda expression.
-  Finder->addMatcher(
-      lambdaExpr(unless(isExpansionInSystemHeader())).bind("lambda"), this);
+  addFunctionMatchers(*Finder, this, /*OnlyCoroutines=*/false);
 }
 
 void UnawaitedTaskCheck::check(const MatchFinder::MatchResult &Result) {
@@ -391,20 +386,8 @@ void UnawaitedTaskCheck::check(const MatchFinder::MatchResult &Result) {
     State->Ctx = Result.Context;
     State->Classifier.emplace(*Result.Context);
   }
-  if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("function")) {
+  for (const FunctionDecl *FD : matchedFunctions(Result))
     analyzeFunction(*FD);
-    return;
-  }
-  const auto *Lambda = Result.Nodes.getNodeAs<LambdaExpr>("lambda");
-  const CXXMethodDecl *Call = Lambda ? Lambda->getCallOperator() : nullptr;
-  if (!Call)
-    return;
-  analyzeFunction(*Call);
-  // A generic lambda's instantiations hold the concrete types.
-  if (const FunctionTemplateDecl *Generic =
-          Call->getDescribedFunctionTemplate())
-    for (const FunctionDecl *Spec : Generic->specializations())
-      analyzeFunction(*Spec);
 }
 
 void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
