@@ -2,6 +2,7 @@
 
 #include "BlockingCallCheck.h"
 #include "LockAcrossSuspendCheck.h"
+#include "LockOrderCheck.h"
 #include "UnawaitedTaskCheck.h"
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang/Basic/Version.h"
@@ -19,6 +20,7 @@ public:
     CheckFactories.registerCheck<BlockingCallCheck>("coro-blocking-call");
     CheckFactories.registerCheck<LockAcrossSuspendCheck>(
         "coro-lock-across-suspend");
+    CheckFactories.registerCheck<LockOrderCheck>("coro-lock-order-inversion");
     CheckFactories.registerCheck<UnawaitedTaskCheck>("coro-unawaited-task");
   }
 };

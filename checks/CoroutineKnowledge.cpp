@@ -141,7 +141,6 @@ std::string calleeName(const FunctionDecl &FD) {
   return plainQualifiedName(FD);
 }
 
-namespace {
 const FunctionDecl *enclosingNamedFunction(const CXXMethodDecl &LambdaCall) {
   for (const DeclContext *DC = LambdaCall.getParent()->getParent(); DC;
        DC = DC->getParent()) {
@@ -155,7 +154,6 @@ const FunctionDecl *enclosingNamedFunction(const CXXMethodDecl &LambdaCall) {
   }
   return nullptr;
 }
-} // namespace
 
 std::string reportFunctionName(const FunctionDecl &FD) {
   const auto *Method = dyn_cast<CXXMethodDecl>(&FD);

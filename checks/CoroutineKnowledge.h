@@ -66,6 +66,11 @@ describeInstantiation(const clang::FunctionDecl &FD);
 /// "coroutine 'handle_request'" or "coroutine lambda in 'serve'".
 std::string describeCoroutine(const clang::FunctionDecl &FD);
 
+/// The named function a lambda's call operator is written in, through
+/// enclosing lambdas; null at namespace scope.
+const clang::FunctionDecl *
+enclosingNamedFunction(const clang::CXXMethodDecl &LambdaCall);
+
 /// The class of the object a member call is made on (through pointers and
 /// references), or null.
 const clang::CXXRecordDecl *objectClass(const clang::Expr &Object);

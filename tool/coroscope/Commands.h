@@ -12,6 +12,7 @@ namespace coroscope::tool {
 // Each command takes the arguments after its name and returns the exit code.
 int runReport(const std::vector<std::string> &Args);
 int runInstrument(const std::vector<std::string> &Args);
+int runLockgraph(const std::vector<std::string> &Args);
 
 // A self-contained HTML page: tables and an SVG timeline, no scripts.
 std::string renderHtml(const report::report &R);

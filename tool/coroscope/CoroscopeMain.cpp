@@ -17,7 +17,10 @@ const char *const Usage =
     "      render a runtime report as a text summary (default) or an HTML "
     "page\n"
     "  report merge [-o FILE] A.json B.json ...\n"
-    "      merge reports from many processes into one JSON report\n";
+    "      merge reports from many processes into one JSON report\n"
+    "  lockgraph [--format=text|json|sarif] [-o FILE] PATH...\n"
+    "      merge coro-lock-order-inversion facts files and report the\n"
+    "      program's lock-order cycles\n";
 } // namespace
 
 int main(int Argc, char **Argv) {
@@ -35,6 +38,8 @@ int main(int Argc, char **Argv) {
   }
   if (Command == "instrument")
     return coroscope::tool::runInstrument(Args);
+  if (Command == "lockgraph")
+    return coroscope::tool::runLockgraph(Args);
   if (Command == "report")
     return coroscope::tool::runReport(Args);
   std::fprintf(

@@ -1,0 +1,300 @@
+//===--- LockGraph.cpp - lock-order edges, cycles and facts files ---------===//
+
+#include "LockGraph.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <deque>
+#include <set>
+
+namespace coroscope::lockgraph {
+
+std::string describe(const Edge &E) {
+  std::string Text;
+  llvm::raw_string_ostream OS(Text);
+  OS << "'" << E.From << "' then '" << E.To << "' in '" << E.Function << "' at "
+     << E.At.File << ":" << E.At.Line;
+  for (const Step &S : E.Via)
+    OS << ", via '" << S.Function << "' at " << S.At.File << ":" << S.At.Line;
+  return Text;
+}
+
+void Graph::add(Edge E) {
+  auto Key = std::make_pair(E.From, E.To);
+  auto [It, Inserted] = Edges.try_emplace(Key, E);
+  if (!Inserted &&
+      std::tie(E.TranslationUnit, E.At.File, E.At.Line, E.At.Column) <
+          std::tie(It->second.TranslationUnit, It->second.At.File,
+                   It->second.At.Line, It->second.At.Column))
+    It->second = std::move(E);
+}
+
+std::vector<Cycle> Graph::cycles() const {
+  // Nodes in name order, adjacency in name order (the map is sorted).
+  std::map<std::string, unsigned> Index;
+  for (const auto &[Key, E] : Edges) {
+    Index.try_emplace(Key.first, 0);
+    Index.try_emplace(Key.second, 0);
+  }
+  std::vector<std::string> Names;
+  for (auto &[Name, I] : Index) {
+    I = Names.size();
+    Names.push_back(Name);
+  }
+  std::vector<std::vector<std::pair<unsigned, const Edge *>>> Out(Names.size());
+  for (const auto &[Key, E] : Edges)
+    Out[Index[Key.first]].push_back({Index[Key.second], &E});
+
+  // Tarjan's strongly connected components, iteratively.
+  const unsigned None = ~0u;
+  std::vector<unsigned> Order(Names.size(), None), Low(Names.size(), 0),
+      Component(Names.size(), None);
+  std::vector<bool> OnStack(Names.size(), false);
+  std::vector<unsigned> Stack;
+  std::vector<std::vector<unsigned>> Components;
+  unsigned Counter = 0;
+  for (unsigned Root = 0; Root < Names.size(); ++Root) {
+    if (Order[Root] != None)
+      continue;
+    std::vector<std::pair<unsigned, size_t>> Frames{{Root, 0}};
+    Order[Root] = Low[Root] = Counter++;
+    Stack.push_back(Root);
+    OnStack[Root] = true;
+    while (!Frames.empty()) {
+      auto &[Node, Next] = Frames.back();
+      if (Next < Out[Node].size()) {
+        unsigned Succ = Out[Node][Next++].first;
+        if (Order[Succ] == None) {
+          Order[Succ] = Low[Succ] = Counter++;
+          Stack.push_back(Succ);
+          OnStack[Succ] = true;
+          Frames.push_back({Succ, 0});
+        } else if (OnStack[Succ]) {
+          Low[Node] = std::min(Low[Node], Order[Succ]);
+        }
+        continue;
+      }
+      if (Low[Node] == Order[Node]) {
+        std::vector<unsigned> Members;
+        unsigned Member;
+        do {
+          Member = Stack.back();
+          Stack.pop_back();
+          OnStack[Member] = false;
+          Component[Member] = Components.size();
+          Members.push_back(Member);
+        } while (Member != Node);
+        Components.push_back(std::move(Members));
+      }
+      unsigned Done = Node;
+      Frames.pop_back();
+      if (!Frames.empty())
+        Low[Frames.back().first] =
+            std::min(Low[Frames.back().first], Low[Done]);
+    }
+  }
+
+  std::vector<Cycle> Result;
+  for (const std::vector<unsigned> &Members : Components) {
+    if (Members.size() < 2)
+      continue;
+    unsigned Start = *std::min_element(Members.begin(), Members.end());
+    unsigned C = Component[Start];
+    // Shortest way back to Start, breadth-first, inside the component.
+    std::vector<const Edge *> Parent(Names.size(), nullptr);
+    std::vector<bool> Seen(Names.size(), false);
+    std::deque<unsigned> Queue{Start};
+    const Edge *Closing = nullptr;
+    while (!Queue.empty() && !Closing) {
+      unsigned Node = Queue.front();
+      Queue.pop_front();
+      for (const auto &[Succ, E] : Out[Node]) {
+        if (Component[Succ] != C)
+          continue;
+        if (Succ == Start) {
+          Closing = E;
+          break;
+        }
+        if (!Seen[Succ]) {
+          Seen[Succ] = true;
+          Parent[Succ] = E;
+          Queue.push_back(Succ);
+        }
+      }
+    }
+    if (!Closing)
+      continue;
+    Cycle Found;
+    for (const Edge *E = Closing; E; E = Parent[Index.at(E->From)]) {
+      Found.Edges.push_back(E);
+      if (Index.at(E->From) == Start)
+        break;
+    }
+    std::reverse(Found.Edges.begin(), Found.Edges.end());
+    Result.push_back(std::move(Found));
+  }
+  std::sort(Result.begin(), Result.end(), [](const Cycle &A, const Cycle &B) {
+    return A.Edges.front()->From < B.Edges.front()->From;
+  });
+  return Result;
+}
+
+std::string cycleMessage(const Cycle &C) {
+  std::string Text;
+  llvm::raw_string_ostream OS(Text);
+  if (C.Edges.size() == 2) {
+    OS << "locks '" << C.Edges[0]->From << "' and '" << C.Edges[0]->To
+       << "' are acquired in opposite orders; two threads taking them can "
+          "deadlock";
+    return Text;
+  }
+  OS << "locks ";
+  for (const Edge *E : C.Edges)
+    OS << "'" << E->From << "' -> ";
+  OS << "'" << C.Edges.front()->From
+     << "' are acquired in a cycle; threads taking them can deadlock";
+  return Text;
+}
+
+namespace {
+void writeSite(llvm::json::OStream &J, llvm::StringRef Key, const Site &S) {
+  J.attributeObject(Key, [&] {
+    J.attribute("file", S.File);
+    J.attribute("line", S.Line);
+    J.attribute("column", S.Column);
+  });
+}
+
+llvm::Error malformed(const llvm::Twine &What) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "malformed facts file: " + What);
+}
+
+llvm::Expected<Site> readSite(const llvm::json::Object *O,
+                              llvm::StringRef Key) {
+  const llvm::json::Object *S = O ? O->getObject(Key) : nullptr;
+  if (!S)
+    return malformed("an edge has no '" + Key + "' site");
+  auto File = S->getString("file");
+  auto Line = S->getInteger("line");
+  auto Column = S->getInteger("column");
+  if (!File || !Line || !Column || *Line < 0 || *Column < 0)
+    return malformed("site '" + Key + "' needs a file, a line and a column");
+  return Site{File->str(), static_cast<unsigned>(*Line),
+              static_cast<unsigned>(*Column)};
+}
+} // namespace
+
+std::string writeFacts(const Facts &F) {
+  std::vector<std::string> Locks = F.Locks;
+  std::sort(Locks.begin(), Locks.end());
+  Locks.erase(std::unique(Locks.begin(), Locks.end()), Locks.end());
+  std::vector<const Edge *> Edges;
+  for (const Edge &E : F.Edges)
+    Edges.push_back(&E);
+  std::sort(Edges.begin(), Edges.end(), [](const Edge *A, const Edge *B) {
+    return std::tie(A->From, A->To, A->At.File, A->At.Line, A->At.Column) <
+           std::tie(B->From, B->To, B->At.File, B->At.Line, B->At.Column);
+  });
+  // One lock and one edge per line: diffable, and small enough that a
+  // program's thousands of files merge fast.
+  std::string Text;
+  llvm::raw_string_ostream OS(Text);
+  auto Compact = [&](auto &&Body) {
+    llvm::json::OStream J(OS, 0);
+    Body(J);
+  };
+  OS << "{\"format\": \"coroscope-lockfacts\", \"version\": 1,\n"
+     << " \"translation_unit\": ";
+  Compact([&](llvm::json::OStream &J) { J.value(F.TranslationUnit); });
+  OS << ",\n \"locks\": [";
+  for (size_t I = 0; I < Locks.size(); ++I) {
+    OS << (I ? ",\n  " : "\n  ");
+    Compact([&](llvm::json::OStream &J) { J.value(Locks[I]); });
+  }
+  OS << (Locks.empty() ? "" : "\n ") << "],\n \"edges\": [";
+  for (size_t I = 0; I < Edges.size(); ++I) {
+    const Edge *E = Edges[I];
+    OS << (I ? ",\n  " : "\n  ");
+    Compact([&](llvm::json::OStream &J) {
+      J.object([&] {
+        J.attribute("from", E->From);
+        J.attribute("to", E->To);
+        J.attribute("function", E->Function);
+        writeSite(J, "at", E->At);
+        writeSite(J, "held_at", E->HeldAt);
+        J.attributeArray("via", [&] {
+          for (const Step &S : E->Via)
+            J.object([&] {
+              J.attribute("function", S.Function);
+              writeSite(J, "at", S.At);
+            });
+        });
+      });
+    });
+  }
+  OS << (Edges.empty() ? "" : "\n ") << "]}\n";
+  return Text;
+}
+
+llvm::Expected<Facts> readFacts(llvm::StringRef Text) {
+  llvm::Expected<llvm::json::Value> Parsed = llvm::json::parse(Text);
+  if (!Parsed)
+    return malformed(llvm::toString(Parsed.takeError()));
+  const llvm::json::Object *Root = Parsed->getAsObject();
+  if (!Root || Root->getString("format") != "coroscope-lockfacts")
+    return malformed("not a coroscope-lockfacts document");
+  if (Root->getInteger("version") != 1)
+    return malformed("unsupported version (this coroscope reads version 1)");
+  Facts F;
+  if (auto TU = Root->getString("translation_unit"))
+    F.TranslationUnit = TU->str();
+  else
+    return malformed("no 'translation_unit'");
+  const llvm::json::Array *Locks = Root->getArray("locks");
+  const llvm::json::Array *Edges = Root->getArray("edges");
+  if (!Locks || !Edges)
+    return malformed("no 'locks' or 'edges' array");
+  for (const llvm::json::Value &L : *Locks) {
+    auto Name = L.getAsString();
+    if (!Name)
+      return malformed("a lock is not a string");
+    F.Locks.push_back(Name->str());
+  }
+  for (const llvm::json::Value &V : *Edges) {
+    const llvm::json::Object *O = V.getAsObject();
+    auto From = O ? O->getString("from") : std::nullopt;
+    auto To = O ? O->getString("to") : std::nullopt;
+    auto Function = O ? O->getString("function") : std::nullopt;
+    if (!From || !To || !Function)
+      return malformed("an edge needs 'from', 'to' and 'function'");
+    Edge E;
+    E.From = From->str();
+    E.To = To->str();
+    E.Function = Function->str();
+    E.TranslationUnit = F.TranslationUnit;
+    auto At = readSite(O, "at");
+    if (!At)
+      return At.takeError();
+    auto HeldAt = readSite(O, "held_at");
+    if (!HeldAt)
+      return HeldAt.takeError();
+    E.At = *At;
+    E.HeldAt = *HeldAt;
+    if (const llvm::json::Array *Via = O->getArray("via"))
+      for (const llvm::json::Value &S : *Via) {
+        const llvm::json::Object *SO = S.getAsObject();
+        auto Callee = SO ? SO->getString("function") : std::nullopt;
+        if (!Callee)
+          return malformed("a 'via' step needs a 'function'");
+        auto StepAt = readSite(SO, "at");
+        if (!StepAt)
+          return StepAt.takeError();
+        E.Via.push_back({Callee->str(), *StepAt});
+      }
+    F.Edges.push_back(std::move(E));
+  }
+  return F;
+}
+
+} // namespace coroscope::lockgraph

@@ -1,0 +1,93 @@
+//===--- LockGraph.h - lock-order edges, cycles and facts files -----------===//
+//
+// The lock-order graph shared by coro-lock-order-inversion (one translation
+// unit) and `coroscope lockgraph` (the whole program): edges between lock
+// classes named by qualified name, deterministic cycle finding, and the
+// facts file each TU writes. Depends on LLVM Support only.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COROSCOPE_CHECKS_LOCKGRAPH_H
+#define COROSCOPE_CHECKS_LOCKGRAPH_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace coroscope::lockgraph {
+
+struct Site {
+  std::string File;
+  unsigned Line = 0;
+  unsigned Column = 0;
+  auto key() const { return std::tie(File, Line, Column); }
+};
+
+/// A call on the way from the function that holds the first lock to the
+/// acquisition of the second.
+struct Step {
+  std::string Function; // the called function
+  Site At;              // the call
+};
+
+/// "While holding From, Function acquires To at At (through Via)."
+struct Edge {
+  std::string From;
+  std::string To;
+  std::string Function;
+  Site At;     // where To is acquired, or the first call that leads there
+  Site HeldAt; // where From was acquired
+  std::vector<Step> Via;
+  std::string TranslationUnit;
+};
+
+/// "'A' then 'B' in 'post' at x.cpp:12, via 'flush' at x.cpp:30".
+std::string describe(const Edge &E);
+
+/// A cycle of lock classes: Edges[i].To == Edges[i + 1].From, and the last
+/// edge returns to the first lock.
+struct Cycle {
+  std::vector<const Edge *> Edges;
+};
+
+class Graph {
+public:
+  /// Keeps one edge per (From, To): the one at the smallest site, so the
+  /// result does not depend on the order edges arrive in.
+  void add(Edge E);
+  /// One cycle per strongly connected component of two locks or more: the
+  /// shortest one through the component's smallest lock name, following
+  /// edges in name order. Sorted by that name.
+  std::vector<Cycle> cycles() const;
+  size_t size() const { return Edges.size(); }
+  const std::map<std::pair<std::string, std::string>, Edge> &edges() const {
+    return Edges;
+  }
+
+private:
+  std::map<std::pair<std::string, std::string>, Edge> Edges;
+};
+
+/// A facts file: one TU's lock classes and edges.
+struct Facts {
+  std::string TranslationUnit;
+  std::vector<std::string> Locks;
+  std::vector<Edge> Edges;
+};
+
+/// The facts file's text: JSON with a fixed key order, sorted locks and
+/// edges, no timestamps: a pure function of its input.
+std::string writeFacts(const Facts &F);
+
+/// Parses a facts file; the error says what is wrong, without the path.
+llvm::Expected<Facts> readFacts(llvm::StringRef Text);
+
+/// The message of a cycle's warning.
+std::string cycleMessage(const Cycle &C);
+
+} // namespace coroscope::lockgraph
+
+#endif // COROSCOPE_CHECKS_LOCKGRAPH_H

@@ -1,0 +1,284 @@
+//===- LockgraphCommand.cpp - coroscope lockgraph -------------------------===//
+//
+// Merges the lock-order facts files that coro-lock-order-inversion writes
+// (one per translation unit) and reports the cycles of the whole program.
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+#include "LockGraph.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace coroscope::tool {
+
+namespace {
+
+using lockgraph::Cycle;
+using lockgraph::Edge;
+using lockgraph::Site;
+
+const char *const Usage =
+    "usage: coroscope lockgraph [--format=text|json|sarif] [-o FILE] PATH...\n"
+    "\n"
+    "Merges the lock-order facts files (*.lockfacts.json) that the\n"
+    "coro-lock-order-inversion check writes with its FactsDirectory option,\n"
+    "and reports every lock-order cycle of the whole program. A PATH is a\n"
+    "facts file or a directory, searched recursively.\n"
+    "\n"
+    "Exit status: 0 no cycle, 1 a cycle was found, 2 bad input.\n";
+
+const char *const CheckName = "coro-lock-order-inversion";
+
+int fail(const llvm::Twine &Message) {
+  llvm::errs() << "coroscope lockgraph: error: " << Message << "\n";
+  return 2;
+}
+
+void writeSite(llvm::json::OStream &J, llvm::StringRef Key, const Site &S) {
+  J.attributeObject(Key, [&] {
+    J.attribute("file", S.File);
+    J.attribute("line", S.Line);
+    J.attribute("column", S.Column);
+  });
+}
+
+void writeJson(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
+               size_t Units, size_t Locks, size_t Edges) {
+  llvm::json::OStream J(OS, 2);
+  J.object([&] {
+    J.attribute("format", "coroscope-lockgraph");
+    J.attribute("version", 1);
+    J.attribute("translation_units", static_cast<int64_t>(Units));
+    J.attribute("locks", static_cast<int64_t>(Locks));
+    J.attribute("edges", static_cast<int64_t>(Edges));
+    J.attributeArray("cycles", [&] {
+      for (const Cycle &C : Cycles)
+        J.object([&] {
+          J.attribute("message", lockgraph::cycleMessage(C));
+          J.attributeArray("locks", [&] {
+            for (const Edge *E : C.Edges)
+              J.value(E->From);
+          });
+          J.attributeArray("edges", [&] {
+            for (const Edge *E : C.Edges)
+              J.object([&] {
+                J.attribute("from", E->From);
+                J.attribute("to", E->To);
+                J.attribute("function", E->Function);
+                J.attribute("translation_unit", E->TranslationUnit);
+                writeSite(J, "at", E->At);
+                writeSite(J, "held_at", E->HeldAt);
+                J.attributeArray("via", [&] {
+                  for (const lockgraph::Step &S : E->Via)
+                    J.object([&] {
+                      J.attribute("function", S.Function);
+                      writeSite(J, "at", S.At);
+                    });
+                });
+                J.attribute("note", lockgraph::describe(*E));
+              });
+          });
+        });
+    });
+  });
+  OS << "\n";
+}
+
+void writeSarifLocation(llvm::json::OStream &J, const Site &S) {
+  J.attributeObject("physicalLocation", [&] {
+    J.attributeObject("artifactLocation", [&] {
+      J.attribute("uri", S.File);
+      if (!llvm::sys::path::is_absolute(S.File))
+        J.attribute("uriBaseId", "%SRCROOT%");
+    });
+    J.attributeObject("region", [&] {
+      J.attribute("startLine", S.Line);
+      J.attribute("startColumn", S.Column);
+    });
+  });
+}
+
+void writeSarif(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
+  llvm::json::OStream J(OS, 2);
+  J.object([&] {
+    J.attribute("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+    J.attribute("version", "2.1.0");
+    J.attributeArray("runs", [&] {
+      J.object([&] {
+        J.attributeObject("tool", [&] {
+          J.attributeObject("driver", [&] {
+            J.attribute("name", "coroscope lockgraph");
+            J.attribute("informationUri",
+                        "https://github.com/coroscope/coroscope");
+            J.attributeArray("rules", [&] {
+              J.object([&] {
+                J.attribute("id", CheckName);
+                J.attributeObject("shortDescription", [&] {
+                  J.attribute("text", "Locks acquired in inconsistent orders "
+                                      "across the program");
+                });
+                J.attributeObject("defaultConfiguration",
+                                  [&] { J.attribute("level", "warning"); });
+              });
+            });
+          });
+        });
+        J.attributeArray("results", [&] {
+          for (const Cycle &C : Cycles)
+            J.object([&] {
+              J.attribute("ruleId", CheckName);
+              J.attribute("ruleIndex", 0);
+              J.attribute("level", "warning");
+              J.attributeObject("message", [&] {
+                J.attribute("text", lockgraph::cycleMessage(C));
+              });
+              J.attributeArray("locations", [&] {
+                J.object([&] { writeSarifLocation(J, C.Edges.front()->At); });
+              });
+              J.attributeArray("relatedLocations", [&] {
+                for (size_t I = 0; I < C.Edges.size(); ++I)
+                  J.object([&] {
+                    J.attribute("id", static_cast<int64_t>(I));
+                    writeSarifLocation(J, C.Edges[I]->At);
+                    J.attributeObject("message", [&] {
+                      J.attribute("text", lockgraph::describe(*C.Edges[I]));
+                    });
+                  });
+              });
+              // The same cycle keeps its identity when lines move.
+              std::string Locks;
+              for (const Edge *E : C.Edges)
+                Locks += E->From + "\n";
+              J.attributeObject("partialFingerprints", [&] {
+                J.attribute("lockCycle/v1",
+                            llvm::utohexstr(llvm::xxh3_64bits(Locks),
+                                            /*LowerCase=*/true));
+              });
+            });
+        });
+      });
+    });
+  });
+  OS << "\n";
+}
+
+void writeText(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
+  auto Location = [](const Site &S) {
+    return S.File + ":" + std::to_string(S.Line) + ":" +
+           std::to_string(S.Column);
+  };
+  for (const Cycle &C : Cycles) {
+    OS << Location(C.Edges.front()->At)
+       << ": warning: " << lockgraph::cycleMessage(C) << " [" << CheckName
+       << "]\n";
+    for (const Edge *E : C.Edges)
+      OS << Location(E->At) << ": note: " << lockgraph::describe(*E)
+         << " (translation unit " << E->TranslationUnit << ")\n";
+  }
+}
+
+} // namespace
+
+int runLockgraph(const std::vector<std::string> &Args) {
+  std::string Format = "text";
+  std::string Output;
+  std::vector<std::string> Paths;
+  for (size_t I = 0; I < Args.size(); ++I) {
+    llvm::StringRef Arg = Args[I];
+    if (Arg == "--help" || Arg == "-h") {
+      std::fputs(Usage, stdout);
+      return 0;
+    }
+    if (Arg.consume_front("--format=")) {
+      Format = Arg.str();
+      if (Format != "text" && Format != "json" && Format != "sarif")
+        return fail("unknown format '" + Format + "'; use text, json or sarif");
+    } else if (Arg == "-o") {
+      if (++I == Args.size())
+        return fail("-o needs a file name");
+      Output = Args[I];
+    } else if (Arg.starts_with("-") && Arg != "-") {
+      return fail("unknown option '" + Arg +
+                  "'; run 'coroscope lockgraph "
+                  "--help'");
+    } else {
+      Paths.push_back(Arg.str());
+    }
+  }
+  if (Paths.empty())
+    return fail("no facts file or directory given; run 'coroscope lockgraph "
+                "--help'");
+
+  // Every facts file, sorted: the result does not depend on directory order.
+  std::vector<std::string> Files;
+  for (const std::string &Path : Paths) {
+    bool IsDirectory = false;
+    if (std::error_code EC = llvm::sys::fs::is_directory(Path, IsDirectory))
+      return fail(Path + ": " + EC.message());
+    if (!IsDirectory) {
+      Files.push_back(Path);
+      continue;
+    }
+    std::error_code EC;
+    for (llvm::sys::fs::recursive_directory_iterator It(Path, EC), End;
+         It != End && !EC; It.increment(EC))
+      if (llvm::StringRef(It->path()).ends_with(".lockfacts.json"))
+        Files.push_back(It->path());
+    if (EC)
+      return fail(Path + ": " + EC.message());
+  }
+  std::sort(Files.begin(), Files.end());
+
+  lockgraph::Graph Graph;
+  std::set<std::string> Units;
+  std::set<std::string> Locks;
+  for (const std::string &File : Files) {
+    auto Buffer = llvm::MemoryBuffer::getFile(File, /*IsText=*/true);
+    if (!Buffer)
+      return fail(File + ": " + Buffer.getError().message());
+    llvm::Expected<lockgraph::Facts> Facts =
+        lockgraph::readFacts((*Buffer)->getBuffer());
+    if (!Facts)
+      return fail(File + ": " + llvm::toString(Facts.takeError()));
+    Units.insert(Facts->TranslationUnit);
+    Locks.insert(Facts->Locks.begin(), Facts->Locks.end());
+    for (Edge &E : Facts->Edges)
+      Graph.add(std::move(E));
+  }
+  const std::vector<Cycle> Cycles = Graph.cycles();
+
+  std::error_code EC;
+  std::unique_ptr<llvm::raw_fd_ostream> File;
+  if (!Output.empty()) {
+    File = std::make_unique<llvm::raw_fd_ostream>(Output, EC);
+    if (EC)
+      return fail(Output + ": " + EC.message());
+  }
+  llvm::raw_ostream &OS = File ? *File : llvm::outs();
+  if (Format == "json")
+    writeJson(OS, Cycles, Units.size(), Locks.size(), Graph.size());
+  else if (Format == "sarif")
+    writeSarif(OS, Cycles);
+  else
+    writeText(OS, Cycles);
+  OS.flush();
+  llvm::errs() << Cycles.size() << " lock-order cycle"
+               << (Cycles.size() == 1 ? "" : "s") << " among " << Locks.size()
+               << " locks (" << Graph.size() << " orders) in " << Units.size()
+               << " translation unit" << (Units.size() == 1 ? "" : "s") << "\n";
+  return Cycles.empty() ? 0 : 1;
+}
+
+} // namespace coroscope::tool
