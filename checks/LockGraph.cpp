@@ -19,9 +19,17 @@ std::string describe(const Edge &E) {
   return Text;
 }
 
+unsigned Graph::intern(const std::string &Lock) {
+  auto [It, Inserted] = Ids.try_emplace(Lock, Names.size());
+  if (Inserted)
+    Names.push_back(Lock);
+  return It->second;
+}
+
 void Graph::add(Edge E) {
-  auto Key = std::make_pair(E.From, E.To);
-  auto [It, Inserted] = Edges.try_emplace(Key, E);
+  const uint64_t Key =
+      static_cast<uint64_t>(intern(E.From)) << 32 | intern(E.To);
+  auto [It, Inserted] = Edges.try_emplace(Key, std::move(E));
   if (!Inserted &&
       std::tie(E.TranslationUnit, E.At.File, E.At.Line, E.At.Column) <
           std::tie(It->second.TranslationUnit, It->second.At.File,
@@ -29,31 +37,40 @@ void Graph::add(Edge E) {
     It->second = std::move(E);
 }
 
+void Graph::merge(Graph &&Other) {
+  for (auto &Entry : Other.Edges)
+    add(std::move(Entry.second));
+  Other = Graph();
+}
+
 std::vector<Cycle> Graph::cycles() const {
-  // Nodes in name order, adjacency in name order (the map is sorted).
-  std::map<std::string, unsigned> Index;
-  for (const auto &[Key, E] : Edges) {
-    Index.try_emplace(Key.first, 0);
-    Index.try_emplace(Key.second, 0);
-  }
-  std::vector<std::string> Names;
-  for (auto &[Name, I] : Index) {
-    I = Names.size();
-    Names.push_back(Name);
-  }
-  std::vector<std::vector<std::pair<unsigned, const Edge *>>> Out(Names.size());
+  // Nodes in name order, adjacency in name order.
+  std::vector<unsigned> ByName(Names.size());
+  for (unsigned I = 0; I < ByName.size(); ++I)
+    ByName[I] = I;
+  std::sort(ByName.begin(), ByName.end(),
+            [&](unsigned A, unsigned B) { return Names[A] < Names[B]; });
+  std::vector<unsigned> Rank(Names.size());
+  for (unsigned I = 0; I < ByName.size(); ++I)
+    Rank[ByName[I]] = I;
+  const size_t NodeCount = Names.size();
+  std::vector<std::vector<std::pair<unsigned, const Edge *>>> Out(NodeCount);
   for (const auto &[Key, E] : Edges)
-    Out[Index[Key.first]].push_back({Index[Key.second], &E});
+    Out[Rank[Key >> 32]].push_back({Rank[Key & 0xffffffffu], &E});
+  for (auto &Successors : Out)
+    std::sort(Successors.begin(), Successors.end(),
+              [](const auto &A, const auto &B) { return A.first < B.first; });
+  auto IndexOf = [&](const std::string &Name) { return Rank[Ids.lookup(Name)]; };
 
   // Tarjan's strongly connected components, iteratively.
   const unsigned None = ~0u;
-  std::vector<unsigned> Order(Names.size(), None), Low(Names.size(), 0),
-      Component(Names.size(), None);
-  std::vector<bool> OnStack(Names.size(), false);
+  std::vector<unsigned> Order(NodeCount, None), Low(NodeCount, 0),
+      Component(NodeCount, None);
+  std::vector<bool> OnStack(NodeCount, false);
   std::vector<unsigned> Stack;
   std::vector<std::vector<unsigned>> Components;
   unsigned Counter = 0;
-  for (unsigned Root = 0; Root < Names.size(); ++Root) {
+  for (unsigned Root = 0; Root < NodeCount; ++Root) {
     if (Order[Root] != None)
       continue;
     std::vector<std::pair<unsigned, size_t>> Frames{{Root, 0}};
@@ -101,8 +118,8 @@ std::vector<Cycle> Graph::cycles() const {
     unsigned Start = *std::min_element(Members.begin(), Members.end());
     unsigned C = Component[Start];
     // Shortest way back to Start, breadth-first, inside the component.
-    std::vector<const Edge *> Parent(Names.size(), nullptr);
-    std::vector<bool> Seen(Names.size(), false);
+    std::vector<const Edge *> Parent(NodeCount, nullptr);
+    std::vector<bool> Seen(NodeCount, false);
     std::deque<unsigned> Queue{Start};
     const Edge *Closing = nullptr;
     while (!Queue.empty() && !Closing) {
@@ -125,9 +142,9 @@ std::vector<Cycle> Graph::cycles() const {
     if (!Closing)
       continue;
     Cycle Found;
-    for (const Edge *E = Closing; E; E = Parent[Index.at(E->From)]) {
+    for (const Edge *E = Closing; E; E = Parent[IndexOf(E->From)]) {
       Found.Edges.push_back(E);
-      if (Index.at(E->From) == Start)
+      if (IndexOf(E->From) == Start)
         break;
     }
     std::reverse(Found.Edges.begin(), Found.Edges.end());

@@ -10,6 +10,8 @@
 #ifndef COROSCOPE_CHECKS_LOCKGRAPH_H
 #define COROSCOPE_CHECKS_LOCKGRAPH_H
 
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <map>
@@ -58,17 +60,23 @@ public:
   /// Keeps one edge per (From, To): the one at the smallest site, so the
   /// result does not depend on the order edges arrive in.
   void add(Edge E);
+  /// Adds every edge of \p Other.
+  void merge(Graph &&Other);
   /// One cycle per strongly connected component of two locks or more: the
   /// shortest one through the component's smallest lock name, following
   /// edges in name order. Sorted by that name.
   std::vector<Cycle> cycles() const;
   size_t size() const { return Edges.size(); }
-  const std::map<std::pair<std::string, std::string>, Edge> &edges() const {
-    return Edges;
-  }
+  /// The edges, in no particular order.
+  const llvm::DenseMap<uint64_t, Edge> &edges() const { return Edges; }
 
 private:
-  std::map<std::pair<std::string, std::string>, Edge> Edges;
+  unsigned intern(const std::string &Lock);
+
+  // Lock names are interned: a program has few locks and many edges.
+  llvm::StringMap<unsigned> Ids;
+  std::vector<std::string> Names;
+  llvm::DenseMap<uint64_t, Edge> Edges; // (From id << 32 | To id)
 };
 
 /// A facts file: one TU's lock classes and edges.

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace coroscope::tool {
@@ -241,21 +242,61 @@ int runLockgraph(const std::vector<std::string> &Args) {
   }
   std::sort(Files.begin(), Files.end());
 
-  lockgraph::Graph Graph;
-  std::set<std::string> Units;
-  std::set<std::string> Locks;
-  for (const std::string &File : Files) {
-    auto Buffer = llvm::MemoryBuffer::getFile(File, /*IsText=*/true);
-    if (!Buffer)
-      return fail(File + ": " + Buffer.getError().message());
-    llvm::Expected<lockgraph::Facts> Facts =
-        lockgraph::readFacts((*Buffer)->getBuffer());
-    if (!Facts)
-      return fail(File + ": " + llvm::toString(Facts.takeError()));
-    Units.insert(Facts->TranslationUnit);
-    Locks.insert(Facts->Locks.begin(), Facts->Locks.end());
-    for (Edge &E : Facts->Edges)
-      Graph.add(std::move(E));
+  // Files are read and parsed on every core, each worker into its own
+  // graph; the graphs are merged after. The first bad file in path order
+  // is the one reported, whatever the scheduling.
+  struct Worker {
+    lockgraph::Graph Graph;
+    std::set<std::string> Units;
+    std::set<std::string> Locks;
+    size_t FirstError = ~size_t(0);
+    std::string Error;
+  };
+  const unsigned WorkerCount = std::clamp<unsigned>(
+      std::thread::hardware_concurrency(), 1,
+      std::max<size_t>(1, std::min<size_t>(Files.size(), 8)));
+  std::vector<Worker> Workers(WorkerCount);
+  auto Read = [&](unsigned W) {
+    Worker &Mine = Workers[W];
+    for (size_t I = W; I < Files.size(); I += WorkerCount) {
+      auto Buffer = llvm::MemoryBuffer::getFile(Files[I], /*IsText=*/true);
+      if (!Buffer) {
+        Mine.FirstError = I;
+        Mine.Error = Files[I] + ": " + Buffer.getError().message();
+        return;
+      }
+      llvm::Expected<lockgraph::Facts> Facts =
+          lockgraph::readFacts((*Buffer)->getBuffer());
+      if (!Facts) {
+        Mine.FirstError = I;
+        Mine.Error = Files[I] + ": " + llvm::toString(Facts.takeError());
+        return;
+      }
+      Mine.Units.insert(Facts->TranslationUnit);
+      Mine.Locks.insert(Facts->Locks.begin(), Facts->Locks.end());
+      for (Edge &E : Facts->Edges)
+        Mine.Graph.add(std::move(E));
+    }
+  };
+  std::vector<std::thread> Threads;
+  for (unsigned W = 1; W < WorkerCount; ++W)
+    Threads.emplace_back(Read, W);
+  Read(0);
+  for (std::thread &T : Threads)
+    T.join();
+  const Worker *Failed = nullptr;
+  for (const Worker &W : Workers)
+    if (!W.Error.empty() && (!Failed || W.FirstError < Failed->FirstError))
+      Failed = &W;
+  if (Failed)
+    return fail(Failed->Error);
+  lockgraph::Graph &Graph = Workers.front().Graph;
+  std::set<std::string> &Units = Workers.front().Units;
+  std::set<std::string> &Locks = Workers.front().Locks;
+  for (unsigned W = 1; W < WorkerCount; ++W) {
+    Graph.merge(std::move(Workers[W].Graph));
+    Units.merge(Workers[W].Units);
+    Locks.merge(Workers[W].Locks);
   }
   const std::vector<Cycle> Cycles = Graph.cycles();
 
