@@ -1,0 +1,30 @@
+"""Prints the parts of a SARIF 2.1.0 log that code scanning reads, one line
+per result and one per related location, failing on a missing field."""
+import json
+import sys
+
+log = json.load(open(sys.argv[1]))
+assert log["$schema"].endswith("sarif-2.1.0.json"), log["$schema"]
+run = log["runs"][0]
+rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+print("version", log["version"], "rules", " ".join(rules))
+
+
+def where(location):
+    physical = location["physicalLocation"]
+    artifact = physical["artifactLocation"]
+    assert artifact.get("uriBaseId") == "%SRCROOT%", artifact
+    region = physical["region"]
+    return "%s:%d:%d" % (artifact["uri"], region["startLine"],
+                         region["startColumn"])
+
+
+for result in run["results"]:
+    assert rules[result["ruleIndex"]] == result["ruleId"]
+    assert result["message"]["text"]
+    print("result", result["ruleId"], result["level"],
+          where(result["locations"][0]), "related",
+          len(result["relatedLocations"]), "fingerprint",
+          result["partialFingerprints"]["lockCycle/v1"])
+    for related in result["relatedLocations"]:
+        print(" ", where(related), related["message"]["text"])
