@@ -60,7 +60,9 @@ std::vector<Cycle> Graph::cycles() const {
   for (auto &Successors : Out)
     std::sort(Successors.begin(), Successors.end(),
               [](const auto &A, const auto &B) { return A.first < B.first; });
-  auto IndexOf = [&](const std::string &Name) { return Rank[Ids.lookup(Name)]; };
+  auto IndexOf = [&](const std::string &Name) {
+    return Rank[Ids.lookup(Name)];
+  };
 
   // Tarjan's strongly connected components, iteratively.
   const unsigned None = ~0u;

@@ -146,18 +146,27 @@ struct LockOrderCheck::Analysis {
   std::map<SourceLocation, SelfDeadlock> SelfDeadlocks;
 
   std::string WorkingDirectory;
+  std::string Root; // what sites are relative to
   std::string TranslationUnit;
 
-  std::string relativePath(StringRef Path) const {
+  std::string absolutePath(StringRef Path) const {
     llvm::SmallString<256> Absolute(Path);
-    if (!WorkingDirectory.empty())
-      llvm::sys::fs::make_absolute(WorkingDirectory, Absolute);
+    if (!WorkingDirectory.empty() && !llvm::sys::path::is_absolute(Absolute)) {
+      Absolute = WorkingDirectory;
+      llvm::sys::path::append(Absolute, Path);
+    }
     llvm::sys::path::remove_dots(Absolute, /*remove_dot_dot=*/true);
-    StringRef Result = Absolute;
-    if (!WorkingDirectory.empty() && Result.consume_front(WorkingDirectory) &&
-        llvm::sys::path::is_separator(Result.empty() ? '/' : Result.front()))
-      return Result.drop_front().str();
     return std::string(Absolute);
+  }
+
+  /// \p Path relative to Root when it is under it; absolute otherwise.
+  std::string relativePath(StringRef Path) const {
+    std::string Absolute = absolutePath(Path);
+    StringRef Result = Absolute;
+    if (!Root.empty() && Result.consume_front(Root) && !Result.empty() &&
+        llvm::sys::path::is_separator(Result.front()))
+      return Result.drop_front().str();
+    return Absolute;
   }
 
   Site siteOf(SourceLocation Loc) {
@@ -706,6 +715,7 @@ LockOrderCheck::LockOrderCheck(StringRef Name,
       AsyncLockFunctionsOption(
           Options.get("AsyncLockFunctions", DefaultAsyncLockFunctions)),
       FactsDirectory(Options.get("FactsDirectory", "")),
+      FactsRoot(Options.get("FactsRoot", "")),
       AsyncLockFunctions(AsyncLockFunctionsOption),
       State(std::make_unique<Analysis>()) {
   for (const std::string &Error : AsyncLockFunctions.errors())
@@ -720,6 +730,7 @@ void LockOrderCheck::storeOptions(
     clang::tidy::ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "AsyncLockFunctions", AsyncLockFunctionsOption);
   Options.store(Opts, "FactsDirectory", FactsDirectory);
+  Options.store(Opts, "FactsRoot", FactsRoot);
 }
 
 void LockOrderCheck::registerMatchers(MatchFinder *Finder) {
@@ -746,6 +757,10 @@ void LockOrderCheck::onEndOfTranslationUnit() {
                      .getVirtualFileSystem()
                      .getCurrentWorkingDirectory())
     A.WorkingDirectory = *CWD;
+  // Sites are written relative to FactsRoot (the source tree, for builds
+  // that compile in a separate directory), else to the working directory.
+  A.Root = A.absolutePath(FactsRoot.empty() ? StringRef(A.WorkingDirectory)
+                                            : StringRef(FactsRoot));
   if (OptionalFileEntryRef Main = SM.getFileEntryRefForID(SM.getMainFileID()))
     A.TranslationUnit = A.relativePath(Main->getName());
 

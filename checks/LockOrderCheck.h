@@ -40,6 +40,7 @@ private:
 
   const std::string AsyncLockFunctionsOption;
   const std::string FactsDirectory;
+  const std::string FactsRoot;
   NameList AsyncLockFunctions;
   std::unique_ptr<Analysis> State;
 };

@@ -8,8 +8,17 @@ build=${COROSCOPE_BUILD_DIR:-$root/build-llvm$version}
 echo
 echo "== coroscope-tidy on examples/jobqueue (checks and options: examples/.clang-tidy)"
 cd "$root"
+facts=$build/demo/lockfacts
+rm -rf "$facts"
 "$build/bin/coroscope-tidy" -p "$build" examples/jobqueue/server.cpp \
-  examples/jobqueue/job_store.cpp
+  examples/jobqueue/job_store.cpp \
+  --config="{Checks: '-*,coro-*', HeaderFilterRegex: 'examples/',
+    CheckOptions: {coro-lock-order-inversion.FactsDirectory: '$facts',
+                   coro-lock-order-inversion.FactsRoot: '$root'}}"
+
+echo
+echo "== coroscope lockgraph: lock orders across the two files (facts in $facts)"
+"$build/bin/coroscope" lockgraph "$facts" || true
 
 echo
 echo "== the same server, instrumented by the compiler plugin (coroscope_instrument in"

@@ -1,8 +1,25 @@
 #include "job_store.h"
+#include "registry.h"
 
 #include <sstream>
 
 namespace jobqueue {
+
+std::mutex clients_mutex;
+std::uint64_t clients = 0;
+std::mutex metrics_mutex;
+std::uint64_t metrics_exports = 0;
+
+std::string export_metrics() {
+  // BUG (lock order inversion across files): metrics_mutex, then
+  // clients_mutex; count_client() in server.cpp takes them the other way
+  // round. Each file alone is consistent: `coroscope lockgraph` finds it.
+  std::lock_guard metrics_lock(metrics_mutex);
+  ++metrics_exports;
+  std::lock_guard clients_lock(clients_mutex);
+  return "clients=" + std::to_string(clients) +
+         " exports=" + std::to_string(metrics_exports);
+}
 
 bool JobStore::push(std::string payload, std::uint64_t &id) {
   std::lock_guard queue_lock(queue_mutex_);

@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "job_store.h"
+#include "registry.h"
 
 #include <asio.hpp>
 
@@ -30,6 +31,14 @@ namespace jobqueue {
 
 std::mutex watchers_mutex;
 int watchers = 0;
+
+/// Counts a client, and the metrics export that announces it.
+void count_client() {
+  std::lock_guard clients_lock(clients_mutex);
+  ++clients;
+  std::lock_guard metrics_lock(metrics_mutex);
+  ++metrics_exports;
+}
 
 awaitable<void> notify_watchers(std::uint64_t id) {
   auto executor = co_await asio::this_coro::executor;
@@ -140,6 +149,7 @@ int main(int argc, char **argv) {
   }
 
   asio::io_context io;
+  jobqueue::count_client();
   jobqueue::JobStore store(1024);
   tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
   std::uint64_t done = 0;
@@ -150,6 +160,7 @@ int main(int argc, char **argv) {
                  jobqueue::self_test_client(acceptor.local_endpoint(), jobs),
                  asio::detached);
   io.run();
-  std::cout << "processed " << done << " jobs; " << store.report() << "\n";
+  std::cout << "processed " << done << " jobs; " << store.report() << "; "
+            << jobqueue::export_metrics() << "\n";
   return done == static_cast<std::uint64_t>(jobs) ? 0 : 1;
 }
