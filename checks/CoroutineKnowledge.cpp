@@ -155,6 +155,15 @@ const FunctionDecl *enclosingNamedFunction(const CXXMethodDecl &LambdaCall) {
   return nullptr;
 }
 
+SourceLocation callBegin(const CallExpr &Call) {
+  if (const auto *Operator = dyn_cast<CXXOperatorCallExpr>(&Call))
+    if ((Operator->getOperator() == OO_Call ||
+         Operator->getOperator() == OO_Subscript) &&
+        Operator->getNumArgs() > 0)
+      return Operator->getArg(0)->getBeginLoc();
+  return Call.getBeginLoc();
+}
+
 std::string reportFunctionName(const FunctionDecl &FD) {
   const auto *Method = dyn_cast<CXXMethodDecl>(&FD);
   if (!Method || !Method->getParent()->isLambda())

@@ -66,6 +66,10 @@ describeInstantiation(const clang::FunctionDecl &FD);
 /// "coroutine 'handle_request'" or "coroutine lambda in 'serve'".
 std::string describeCoroutine(const clang::FunctionDecl &FD);
 
+/// Where a call is written to start: the object for `object(args)` and
+/// `object[index]`, which clang 22 starts at the bracket.
+clang::SourceLocation callBegin(const clang::CallExpr &Call);
+
 /// The named function a lambda's call operator is written in, through
 /// enclosing lambdas; null at namespace scope.
 const clang::FunctionDecl *

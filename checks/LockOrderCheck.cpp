@@ -453,7 +453,7 @@ private:
             dyn_cast_or_null<CallExpr>(strip(Await.getOperand())))
       if (const FunctionDecl *Callee = Call->getDirectCallee())
         if (isCoroutine(*Callee))
-          callInto(*Callee, Call->getBeginLoc(), onThis(*Call), Held);
+          callInto(*Callee, callBegin(*Call), onThis(*Call), Held);
   }
 
   void call(const CallExpr &Call, HeldSet &Held) {
@@ -492,7 +492,7 @@ private:
         if (const Expr *Object = Member->getImplicitObjectArgument())
           Held.erase(manualKey(*Object));
     if (!isCoroutine(*Callee))
-      callInto(*Callee, Call.getBeginLoc(), onThis(Call), Held);
+      callInto(*Callee, callBegin(Call), onThis(Call), Held);
   }
 
   /// std::lock(a, b, ...): no order among its own mutexes.

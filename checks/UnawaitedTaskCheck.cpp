@@ -283,17 +283,6 @@ std::string producerName(const CallExpr &Call, const ASTContext &Ctx) {
   return "";
 }
 
-/// Where a call is written to start. Clang 22 starts `object(args)` at its
-/// parenthesis; the object is where `co_await` goes.
-SourceLocation callBegin(const CallExpr &Call) {
-  if (const auto *Operator = dyn_cast<CXXOperatorCallExpr>(&Call))
-    if ((Operator->getOperator() == OO_Call ||
-         Operator->getOperator() == OO_Subscript) &&
-        Operator->getNumArgs() > 0)
-      return Operator->getArg(0)->getBeginLoc();
-  return Call.getBeginLoc();
-}
-
 /// True when `co_await ` placed before \p E would bind to less than \p E.
 bool needsParentheses(const Expr &E) {
   const auto *Operator = dyn_cast<CXXOperatorCallExpr>(&E);
