@@ -5,12 +5,11 @@
 #include "CoroutineMatchers.h"
 #include "FindingsByLocation.h"
 #include "LockKnowledge.h"
+#include "MayAnalysis.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
-#include "clang/Analysis/CFG.h"
 #include "clang/Basic/SourceManager.h"
 #include "llvm/ADT/DenseSet.h"
-#include <deque>
 #include <map>
 #include <vector>
 
@@ -42,40 +41,20 @@ struct Finding {
   InstantiationNote Instantiation;
 };
 
-const Expr *strip(const Expr *E) {
-  for (const Expr *Previous = nullptr; E && E != Previous;) {
-    Previous = E;
-    E = E->IgnoreImplicit()->IgnoreParens();
-    if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Cast->getSubExpr();
-  }
-  return E;
-}
-
-std::string keyOf(const char *Kind, const void *Ptr) {
-  return std::string(Kind) + std::to_string(reinterpret_cast<uintptr_t>(Ptr));
-}
-
 /// A mutex is identified by the variable or member it names; anything else
 /// by its spelling.
 std::string mutexKey(const Expr *Mutex, const ASTContext &Ctx) {
-  Mutex = strip(Mutex);
+  Mutex = stripLockExpr(Mutex);
   if (const auto *Ref = dyn_cast<DeclRefExpr>(Mutex))
-    return keyOf("m", Ref->getDecl()->getCanonicalDecl());
+    return nodeKey("m", Ref->getDecl()->getCanonicalDecl());
   if (const auto *Member = dyn_cast<MemberExpr>(Mutex))
-    return keyOf("m", Member->getMemberDecl()->getCanonicalDecl());
+    return nodeKey("m", Member->getMemberDecl()->getCanonicalDecl());
   return "t" + shortSourceText(*Mutex, Ctx, 200);
 }
 
 std::string mutexName(const Expr *Mutex, const ASTContext &Ctx) {
-  std::string Text = shortSourceText(*strip(Mutex), Ctx);
+  std::string Text = shortSourceText(*stripLockExpr(Mutex), Ctx);
   return Text.empty() ? "the mutex" : "'" + Text + "'";
-}
-
-const VarDecl *referencedVar(const Expr *E) {
-  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(strip(E)))
-    return dyn_cast<VarDecl>(Ref->getDecl());
-  return nullptr;
 }
 
 /// The transfer function of the analysis, over one coroutine's CFG.
@@ -97,7 +76,7 @@ public:
   void transfer(const CFGElement &Element, LockSet &Locks,
                 std::vector<Suspension> *Suspensions) {
     if (auto Dtor = Element.getAs<CFGAutomaticObjDtor>()) {
-      Locks.erase(keyOf("g", Dtor->getVarDecl()));
+      Locks.erase(nodeKey("g", Dtor->getVarDecl()));
       return;
     }
     auto S = Element.getAs<CFGStmt>();
@@ -130,7 +109,7 @@ public:
 private:
   void declared(const VarDecl &Var, LockSet &Locks) {
     const auto *Construct =
-        dyn_cast_or_null<CXXConstructExpr>(strip(Var.getInit()));
+        dyn_cast_or_null<CXXConstructExpr>(stripLockExpr(Var.getInit()));
     if (!Construct || !Construct->getConstructor())
       return;
     const CXXRecordDecl *Class = Construct->getConstructor()->getParent();
@@ -154,7 +133,7 @@ private:
     const std::string Name = Var.getName().str();
     Guards[&Var] = {Mutexes, Var.getLocation()};
     if (Guard->Owns)
-      Locks[keyOf("g", &Var)] = {
+      Locks[nodeKey("g", &Var)] = {
           Var.getLocation(), "lock '" + Name + "' on " + Mutexes,
           Mutexes + (Guard->Mutexes.size() > 1 ? " are" : " is") +
               " locked here by '" + Name + "'"};
@@ -168,7 +147,7 @@ private:
     if (It == Guards.end() || !Method || !Method->getIdentifier())
       return false;
     const StringRef Name = Method->getName();
-    const std::string Key = keyOf("g", Var);
+    const std::string Key = nodeKey("g", Var);
     if (Name == "unlock" || Name == "release")
       Locks.erase(Key);
     else if (Name == "lock")
@@ -203,7 +182,7 @@ private:
     if (Callee && Call.getNumArgs() == 1 && Callee->getIdentifier() &&
         Callee->getName() == "move" && Callee->isInStdNamespace())
       if (const VarDecl *Var = referencedVar(Call.getArg(0)))
-        Locks.erase(keyOf("g", Var));
+        Locks.erase(nodeKey("g", Var));
   }
 
   bool allowedAwaitable(const CoawaitExpr &Await) const {
@@ -288,48 +267,19 @@ void LockAcrossSuspendCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
   const Stmt *Body = userBody(Coroutine);
   if (!Body)
     return;
-  CFG::BuildOptions Options;
-  Options.AddImplicitDtors = true;
-  Options.setAllAlwaysAdd();
-  std::unique_ptr<CFG> Graph =
-      CFG::buildCFG(&Coroutine, const_cast<Stmt *>(Body), &Ctx, Options);
+  std::unique_ptr<CFG> Graph = buildFlowCFG(Coroutine, *Body, Ctx);
   if (!Graph)
     return;
 
-  // A forward "may" analysis: a lock counts as held at a point when it is
-  // held on some path there. Joins are unions; the lattice is finite.
   LockFlow Flow(Ctx, LockTypes, AsyncLockTypes, AllowedAwaitables);
-  std::vector<std::optional<LockSet>> In(Graph->getNumBlockIDs());
-  std::deque<const CFGBlock *> Work{&Graph->getEntry()};
-  In[Graph->getEntry().getBlockID()] = LockSet();
-  while (!Work.empty()) {
-    const CFGBlock *Block = Work.front();
-    Work.pop_front();
-    LockSet Out = *In[Block->getBlockID()];
-    for (const CFGElement &Element : *Block)
-      Flow.transfer(Element, Out, nullptr);
-    for (const CFGBlock *Succ : Block->succs()) {
-      if (!Succ)
-        continue;
-      std::optional<LockSet> &Target = In[Succ->getBlockID()];
-      bool Changed = !Target;
-      if (!Target)
-        Target = LockSet();
-      for (const auto &[Key, Lock] : Out)
-        Changed |= Target->emplace(Key, Lock).second;
-      if (Changed)
-        Work.push_back(Succ);
-    }
-  }
-
+  auto In = solveMayAnalysis<LockSet>(
+      *Graph, [&](const CFGElement &Element, LockSet &Locks) {
+        Flow.transfer(Element, Locks, nullptr);
+      });
   std::vector<LockFlow::Suspension> Suspensions;
-  for (const CFGBlock *Block : *Graph) {
-    if (!In[Block->getBlockID()])
-      continue; // unreachable
-    LockSet Locks = *In[Block->getBlockID()];
-    for (const CFGElement &Element : *Block)
-      Flow.transfer(Element, Locks, &Suspensions);
-  }
+  replayMayAnalysis(*Graph, In, [&](const CFGElement &Element, LockSet &Locks) {
+    Flow.transfer(Element, Locks, &Suspensions);
+  });
   const std::string Name = describeCoroutine(Coroutine);
   for (LockFlow::Suspension &S : Suspensions) {
     Finding F;

@@ -204,6 +204,18 @@ llvm::Expected<Site> readSite(const llvm::json::Object *O,
 }
 } // namespace
 
+void writeEdgePlaces(llvm::json::OStream &J, const Edge &E) {
+  writeSite(J, "at", E.At);
+  writeSite(J, "held_at", E.HeldAt);
+  J.attributeArray("via", [&] {
+    for (const Step &S : E.Via)
+      J.object([&] {
+        J.attribute("function", S.Function);
+        writeSite(J, "at", S.At);
+      });
+  });
+}
+
 std::string writeFacts(const Facts &F) {
   std::vector<std::string> Locks = F.Locks;
   std::sort(Locks.begin(), Locks.end());
@@ -240,15 +252,7 @@ std::string writeFacts(const Facts &F) {
         J.attribute("from", E->From);
         J.attribute("to", E->To);
         J.attribute("function", E->Function);
-        writeSite(J, "at", E->At);
-        writeSite(J, "held_at", E->HeldAt);
-        J.attributeArray("via", [&] {
-          for (const Step &S : E->Via)
-            J.object([&] {
-              J.attribute("function", S.Function);
-              writeSite(J, "at", S.At);
-            });
-        });
+        writeEdgePlaces(J, *E);
       });
     });
   }

@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 #include <map>
 #include <string>
 #include <tuple>
@@ -92,6 +93,10 @@ std::string writeFacts(const Facts &F);
 
 /// Parses a facts file; the error says what is wrong, without the path.
 llvm::Expected<Facts> readFacts(llvm::StringRef Text);
+
+/// Writes \p E's "at", "held_at" and "via" attributes into the JSON object
+/// being written: the one spelling of sites in facts and reports.
+void writeEdgePlaces(llvm::json::OStream &J, const Edge &E);
 
 /// The message of a cycle's warning.
 std::string cycleMessage(const Cycle &C);

@@ -25,6 +25,22 @@ LockTag lockTag(QualType Type) {
 }
 } // namespace
 
+const Expr *stripLockExpr(const Expr *E) {
+  for (const Expr *Previous = nullptr; E && E != Previous;) {
+    Previous = E;
+    E = E->IgnoreImplicit()->IgnoreParens();
+    if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
+      E = Cast->getSubExpr();
+  }
+  return E;
+}
+
+const VarDecl *referencedVar(const Expr *E) {
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(stripLockExpr(E)))
+    return dyn_cast<VarDecl>(Ref->getDecl());
+  return nullptr;
+}
+
 bool isStdMutex(const CXXRecordDecl &RD) {
   const std::string Name = plainQualifiedName(RD);
   return Name == "std::mutex" || Name == "std::timed_mutex" ||

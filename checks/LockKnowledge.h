@@ -17,6 +17,13 @@
 
 namespace coroscope {
 
+/// \p E without implicit nodes, parentheses and functional casts: a mutex
+/// or guard expression as written.
+const clang::Expr *stripLockExpr(const clang::Expr *E);
+
+/// The variable \p E names, if it names one.
+const clang::VarDecl *referencedVar(const clang::Expr *E);
+
 /// std::mutex, timed_mutex, recursive_mutex, recursive_timed_mutex,
 /// shared_mutex, shared_timed_mutex.
 bool isStdMutex(const clang::CXXRecordDecl &RD);

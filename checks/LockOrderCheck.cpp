@@ -5,10 +5,10 @@
 #include "CoroutineMatchers.h"
 #include "LockGraph.h"
 #include "LockKnowledge.h"
+#include "MayAnalysis.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
-#include "clang/Analysis/CFG.h"
 #include "clang/Basic/SourceManager.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -17,7 +17,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/VirtualFileSystem.h"
 #include "llvm/Support/xxhash.h"
-#include <deque>
 #include <map>
 #include <set>
 #include <vector>
@@ -80,28 +79,18 @@ struct SelfDeadlock {
   std::vector<Step> Via;
 };
 
+/// A lock expression as written, also through copies and moves (a scoped
+/// async lock's guard is moved out of await_resume).
 const Expr *strip(const Expr *E) {
   for (const Expr *Previous = nullptr; E && E != Previous;) {
     Previous = E;
-    E = E->IgnoreImplicit()->IgnoreParens();
-    if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Cast->getSubExpr();
-    else if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
-             Construct && Construct->getNumArgs() == 1 &&
-             Construct->getConstructor()->isCopyOrMoveConstructor())
+    E = stripLockExpr(E);
+    if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
+        Construct && Construct->getNumArgs() == 1 &&
+        Construct->getConstructor()->isCopyOrMoveConstructor())
       E = Construct->getArg(0);
   }
   return E;
-}
-
-std::string pointerKey(const char *Kind, const void *Ptr) {
-  return std::string(Kind) + std::to_string(reinterpret_cast<uintptr_t>(Ptr));
-}
-
-const VarDecl *referencedVar(const Expr *E) {
-  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(strip(E)))
-    return dyn_cast<VarDecl>(Ref->getDecl());
-  return nullptr;
 }
 
 bool isRecursiveMutex(const Expr &Mutex) {
@@ -281,7 +270,7 @@ LockOrderCheck::Analysis::parameterLock(const ParmVarDecl &Param) {
     // One global object at every call site stays that object.
     if (Agreed->Kind != ObjectKind::Static)
       Agreed->Kind = ObjectKind::Other;
-    Agreed->Object = pointerKey("p", &Param);
+    Agreed->Object = nodeKey("p", &Param);
   }
   ParamLocks[&Param] = Agreed;
   return Agreed;
@@ -305,10 +294,10 @@ LockRef LockOrderCheck::Analysis::lockOf(const Expr *Mutex) {
         Resolved->Recursive |= Ref.Recursive;
         return *Resolved;
       }
-      Ref.Object = pointerKey("v", Var->getCanonicalDecl());
+      Ref.Object = nodeKey("v", Var->getCanonicalDecl());
       return Ref;
     }
-    Ref.Object = pointerKey("v", Var->getCanonicalDecl());
+    Ref.Object = nodeKey("v", Var->getCanonicalDecl());
     if (!Var->hasGlobalStorage())
       return Ref;
     Ref.Kind = ObjectKind::Static;
@@ -324,7 +313,7 @@ LockRef LockOrderCheck::Analysis::lockOf(const Expr *Mutex) {
     if (const auto *Static = dyn_cast<VarDecl>(Decl)) {
       Ref.Class = plainQualifiedName(*Static);
       Ref.Kind = ObjectKind::Static;
-      Ref.Object = pointerKey("v", Static->getCanonicalDecl());
+      Ref.Object = nodeKey("v", Static->getCanonicalDecl());
       return Ref;
     }
     const auto *Field = dyn_cast<FieldDecl>(Decl);
@@ -371,7 +360,7 @@ public:
 
   void transfer(const CFGElement &Element, HeldSet &Held) {
     if (auto Dtor = Element.getAs<CFGAutomaticObjDtor>()) {
-      Held.erase(pointerKey("g", Dtor->getVarDecl()));
+      Held.erase(nodeKey("g", Dtor->getVarDecl()));
       return;
     }
     auto S = Element.getAs<CFGStmt>();
@@ -403,7 +392,7 @@ private:
         if (It != Held.end()) {
           HeldLock Lock = std::move(It->second);
           Held.erase(It);
-          Held[pointerKey("g", &Var)] = std::move(Lock);
+          Held[nodeKey("g", &Var)] = std::move(Lock);
         }
       }
       return;
@@ -419,7 +408,7 @@ private:
     for (const Expr *Mutex : Guard->Mutexes)
       Refs.push_back(State.lockOf(Mutex));
     Guards[&Var] = Refs;
-    const std::string Key = pointerKey("g", &Var);
+    const std::string Key = nodeKey("g", &Var);
     if (Guard->Blocks) {
       acquire(Key, Refs, Var.getLocation(), Held);
     } else if (Guard->Owns) {
@@ -481,7 +470,7 @@ private:
       }
       if (CalleeName == "move" && Call.getNumArgs() == 1) {
         if (const VarDecl *Var = referencedVar(Call.getArg(0)))
-          Held.erase(pointerKey("g", Var));
+          Held.erase(nodeKey("g", Var));
         return;
       }
     }
@@ -514,7 +503,7 @@ private:
     if (It == Guards.end() || !Method || !Method->getIdentifier())
       return false;
     const StringRef MethodName = Method->getName();
-    const std::string Key = pointerKey("g", Var);
+    const std::string Key = nodeKey("g", Var);
     if (MethodName == "unlock" || MethodName == "release")
       Held.erase(Key);
     else if (MethodName == "lock")
@@ -545,27 +534,37 @@ private:
     return false;
   }
 
-  /// Edges from every held lock to each of \p Refs, and self-deadlocks.
+  /// Orders every held lock before \p Class, acquired at \p At (through
+  /// \p Via); a held lock of that class that \p SameObject accepts is a
+  /// self-deadlock.
+  void orderAfterHeld(const std::string &Class,
+                      llvm::function_ref<bool(const LockRef &)> SameObject,
+                      SourceLocation At, const HeldSet &Held,
+                      const std::vector<Step> &Via) {
+    for (const auto &[Key, Lock] : Held)
+      for (const LockRef &HeldRef : Lock.Locks) {
+        if (HeldRef.Class.empty())
+          continue;
+        if (HeldRef.Class != Class)
+          addEdge(HeldRef.Class, Class, At, Lock, Via);
+        else if (SameObject(HeldRef))
+          selfDeadlock(Class, At, Lock, Via);
+      }
+  }
+
+  /// Acquiring \p Refs here, jointly.
   void checkAgainstHeld(llvm::ArrayRef<LockRef> Refs, SourceLocation At,
                         const HeldSet &Held) {
     if (!Record)
       return;
-    for (const LockRef &Ref : Refs) {
-      if (Ref.Class.empty())
-        continue;
-      for (const auto &[Key, Lock] : Held)
-        for (const LockRef &HeldRef : Lock.Locks) {
-          if (HeldRef.Class.empty())
-            continue;
-          if (HeldRef.Class != Ref.Class) {
-            addEdge(HeldRef.Class, Ref.Class, At, Lock, {});
-            continue;
-          }
-          if (!Ref.Recursive && !Ref.Object.empty() &&
-              Ref.Object == HeldRef.Object)
-            selfDeadlock(Ref.Class, At, Lock, {});
-        }
-    }
+    for (const LockRef &Ref : Refs)
+      if (!Ref.Class.empty())
+        orderAfterHeld(Ref.Class,
+                       [&](const LockRef &HeldRef) {
+                         return !Ref.Recursive && !Ref.Object.empty() &&
+                                Ref.Object == HeldRef.Object;
+                       },
+                       At, Held, {});
   }
 
   void acquire(const std::string &Key, llvm::ArrayRef<LockRef> Refs,
@@ -596,24 +595,21 @@ private:
     if (Callees.Acquires.empty())
       return;
     Site AtSite = State.siteOf(At);
-    // Copy: summaryOf may rehash the summaries while this runs.
-    const std::map<std::string, Acquisition> Acquires = Callees.Acquires;
-    for (const auto &[Class, Acquired] : Acquires) {
+    for (const auto &Entry : Callees.Acquires) {
+      const std::string &Class = Entry.first;
+      const Acquisition &Acquired = Entry.second;
       ObjectKind Kind = Acquired.Kind;
       if (Kind == ObjectKind::ThisMember && !OnThis)
         Kind = ObjectKind::Other;
-      for (const auto &[Key, Lock] : Held)
-        for (const LockRef &HeldRef : Lock.Locks) {
-          if (HeldRef.Class.empty())
-            continue;
-          if (HeldRef.Class != Class) {
-            addEdge(HeldRef.Class, Class, At, Lock, Acquired.Chain);
-            continue;
-          }
-          if (!Acquired.Recursive && Kind != ObjectKind::Other &&
-              Kind == HeldRef.Kind)
-            selfDeadlock(Class, At, Lock, Acquired.Chain);
-        }
+      // Through a call, only a global or this object's member is known to
+      // be the same object.
+      orderAfterHeld(
+          Class,
+          [&](const LockRef &HeldRef) {
+            return !Acquired.Recursive && Kind != ObjectKind::Other &&
+                   Kind == HeldRef.Kind;
+          },
+          At, Held, Acquired.Chain);
       Acquisition Through{Kind, Acquired.Recursive, {{Name, AtSite}}};
       Through.Chain.insert(Through.Chain.end(), Acquired.Chain.begin(),
                            Acquired.Chain.end());
@@ -666,47 +662,18 @@ void LockOrderCheck::Analysis::analyze(const FunctionDecl &FD,
   const Stmt *Body = userBody(FD);
   if (!Body || FD.isDependentContext())
     return;
-  CFG::BuildOptions Options;
-  Options.AddImplicitDtors = true;
-  Options.setAllAlwaysAdd();
-  std::unique_ptr<CFG> Graph =
-      CFG::buildCFG(&FD, const_cast<Stmt *>(Body), Ctx, Options);
+  std::unique_ptr<CFG> Graph = buildFlowCFG(FD, *Body, *Ctx);
   if (!Graph)
     return;
-
   // "May be held" to a fixpoint first, without recording; then one pass
-  // records edges and the summary.
+  // records orders, self-deadlocks and the summary.
   OrderFlow Flow(*this, FD, nullptr);
-  std::vector<std::optional<HeldSet>> In(Graph->getNumBlockIDs());
-  std::deque<const CFGBlock *> Work{&Graph->getEntry()};
-  In[Graph->getEntry().getBlockID()] = HeldSet();
-  while (!Work.empty()) {
-    const CFGBlock *Block = Work.front();
-    Work.pop_front();
-    HeldSet Out = *In[Block->getBlockID()];
-    for (const CFGElement &Element : *Block)
-      Flow.transfer(Element, Out);
-    for (const CFGBlock *Succ : Block->succs()) {
-      if (!Succ)
-        continue;
-      std::optional<HeldSet> &Target = In[Succ->getBlockID()];
-      bool Changed = !Target;
-      if (!Target)
-        Target = HeldSet();
-      for (const auto &[Key, Lock] : Out)
-        Changed |= Target->emplace(Key, Lock).second;
-      if (Changed)
-        Work.push_back(Succ);
-    }
-  }
+  auto Transfer = [&](const CFGElement &Element, HeldSet &Held) {
+    Flow.transfer(Element, Held);
+  };
+  auto In = solveMayAnalysis<HeldSet>(*Graph, Transfer);
   Flow.record(&Result);
-  for (const CFGBlock *Block : *Graph) {
-    if (!In[Block->getBlockID()])
-      continue; // unreachable
-    HeldSet Held = *In[Block->getBlockID()];
-    for (const CFGElement &Element : *Block)
-      Flow.transfer(Element, Held);
-  }
+  replayMayAnalysis(*Graph, In, Transfer);
 }
 
 LockOrderCheck::LockOrderCheck(StringRef Name,

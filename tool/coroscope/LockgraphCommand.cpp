@@ -47,14 +47,6 @@ int fail(const llvm::Twine &Message) {
   return 2;
 }
 
-void writeSite(llvm::json::OStream &J, llvm::StringRef Key, const Site &S) {
-  J.attributeObject(Key, [&] {
-    J.attribute("file", S.File);
-    J.attribute("line", S.Line);
-    J.attribute("column", S.Column);
-  });
-}
-
 void writeJson(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
                size_t Units, size_t Locks, size_t Edges) {
   llvm::json::OStream J(OS, 2);
@@ -79,15 +71,7 @@ void writeJson(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
                 J.attribute("to", E->To);
                 J.attribute("function", E->Function);
                 J.attribute("translation_unit", E->TranslationUnit);
-                writeSite(J, "at", E->At);
-                writeSite(J, "held_at", E->HeldAt);
-                J.attributeArray("via", [&] {
-                  for (const lockgraph::Step &S : E->Via)
-                    J.object([&] {
-                      J.attribute("function", S.Function);
-                      writeSite(J, "at", S.At);
-                    });
-                });
+                lockgraph::writeEdgePlaces(J, *E);
                 J.attribute("note", lockgraph::describe(*E));
               });
           });

@@ -12,64 +12,13 @@
 // awaitables that resume on the same thread without letting others run.
 // NOLINT works.
 
+#include <coro_test/async_mutex.h>
 #include <coro_test/tasks.h>
 
 #include <coroutine>
 #include <mutex>
 
 cppcoro::task<> tick();
-
-namespace cppcoro {
-class async_mutex;
-class async_mutex_lock {
-public:
-  async_mutex_lock(async_mutex &m, std::adopt_lock_t) : m(&m) {}
-  async_mutex_lock(async_mutex_lock &&o) : m(o.m) { o.m = nullptr; }
-  ~async_mutex_lock();
-
-private:
-  async_mutex *m;
-};
-class async_mutex {
-public:
-  struct lock_operation {
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) noexcept {}
-    void await_resume() noexcept {}
-  };
-  struct scoped_lock_operation {
-    async_mutex &m;
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) noexcept {}
-    async_mutex_lock await_resume() noexcept { return {m, std::adopt_lock}; }
-  };
-  lock_operation lock_async() { return {}; }
-  scoped_lock_operation scoped_lock_async() { return {*this}; }
-  void unlock() {}
-};
-inline async_mutex_lock::~async_mutex_lock() {
-  if (m)
-    m->unlock();
-}
-} // namespace cppcoro
-
-namespace folly::coro {
-class Mutex {
-public:
-  void lock() {}
-  bool try_lock() { return true; }
-  void unlock() {}
-  struct scoped_lock_operation {
-    Mutex &m;
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) noexcept {}
-    std::unique_lock<Mutex> await_resume() noexcept {
-      return std::unique_lock<Mutex>(m, std::adopt_lock);
-    }
-  };
-  scoped_lock_operation co_scoped_lock() { return {*this}; }
-};
-} // namespace folly::coro
 
 namespace fiber {
 struct mutex {

@@ -7,59 +7,11 @@
 // folly and libcoro (AsyncLockFunctions), a coroutine's locks counted where
 // it is awaited, and templates, lambdas and generic lambdas.
 
+#include <coro_test/async_mutex.h>
 #include <coro_test/tasks.h>
 
 #include <coroutine>
 #include <mutex>
-
-namespace cppcoro {
-class async_mutex;
-class async_mutex_lock {
-public:
-  explicit async_mutex_lock(async_mutex &m) : m(&m) {}
-  async_mutex_lock(async_mutex_lock &&o) : m(o.m) { o.m = nullptr; }
-  ~async_mutex_lock();
-
-private:
-  async_mutex *m;
-};
-class async_mutex {
-public:
-  struct lock_operation {
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) noexcept {}
-    void await_resume() noexcept {}
-  };
-  struct scoped_lock_operation {
-    async_mutex &m;
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) noexcept {}
-    async_mutex_lock await_resume() noexcept { return async_mutex_lock(m); }
-  };
-  lock_operation lock_async() { return {}; }
-  scoped_lock_operation scoped_lock_async() { return {*this}; }
-  void unlock() {}
-};
-inline async_mutex_lock::~async_mutex_lock() {
-  if (m)
-    m->unlock();
-}
-} // namespace cppcoro
-
-namespace folly::coro {
-class Mutex {
-public:
-  struct lock_operation {
-    using folly_awaitable = void;
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) noexcept {}
-    std::unique_lock<Mutex> await_resume() noexcept;
-  };
-  lock_operation co_scoped_lock() { return {}; }
-  void lock() {}
-  void unlock() {}
-};
-} // namespace folly::coro
 
 namespace fiber {
 struct mutex {
