@@ -1,6 +1,7 @@
 //===--- LockGraph.cpp - lock-order edges, cycles and facts files ---------===//
 
 #include "LockGraph.h"
+#include "BoundedJson.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 #include <algorithm>
@@ -261,7 +262,7 @@ std::string writeFacts(const Facts &F) {
 }
 
 llvm::Expected<Facts> readFacts(llvm::StringRef Text) {
-  llvm::Expected<llvm::json::Value> Parsed = llvm::json::parse(Text);
+  llvm::Expected<llvm::json::Value> Parsed = parseBoundedJson(Text);
   if (!Parsed)
     return malformed(llvm::toString(Parsed.takeError()));
   const llvm::json::Object *Root = Parsed->getAsObject();

@@ -6,6 +6,7 @@
 #include "LockGraph.h"
 #include "LockKnowledge.h"
 #include "MayAnalysis.h"
+#include "coroscope/output.hpp"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -776,28 +777,17 @@ void LockOrderCheck::writeFacts() {
       Path, llvm::sys::path::filename(TU) + "-" +
                 llvm::utohexstr(llvm::xxh3_64bits(TU), /*LowerCase=*/true) +
                 ".lockfacts.json");
-  // Written to a temporary then renamed: parallel builds never see half.
-  std::error_code Error = llvm::sys::fs::create_directories(FactsDirectory);
-  int FD = -1;
-  llvm::SmallString<256> Temporary;
-  if (!Error)
-    Error = llvm::sys::fs::createUniqueFile(llvm::Twine(Path) + ".%%%%%%%%.tmp",
-                                            FD, Temporary);
-  if (!Error) {
-    llvm::raw_fd_ostream OS(FD, /*shouldClose=*/true);
-    OS << Text;
-    OS.close();
-    if (OS.has_error())
-      Error = OS.error();
-    if (!Error)
-      Error = llvm::sys::fs::rename(Temporary, Path);
-    if (Error)
-      llvm::sys::fs::remove(Temporary);
-  }
-  if (Error)
-    configurationDiag("cannot write lock-order facts to '%0': %1",
-                      DiagnosticIDs::Error)
-        << Path << Error.message();
+  // Never half a file for a parallel build to read, and never in place of
+  // something that is not a facts file (output.hpp).
+  std::string Reason;
+  if (std::error_code Error = llvm::sys::fs::create_directories(FactsDirectory))
+    Reason = Error.message();
+  else if (output::write_file(std::string(Path), Text, Reason) ==
+           output::status::written)
+    return;
+  configurationDiag("cannot write lock-order facts to '%0': %1",
+                    DiagnosticIDs::Error)
+      << Path << Reason;
 }
 
 } // namespace coroscope

@@ -6,7 +6,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 version=${COROSCOPE_LLVM_VERSION:-19}
 build=${COROSCOPE_BUILD_DIR:-$root/build-llvm$version}
 "$root/scripts/deps.sh" "$version"
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCOROSCOPE_LLVM_VERSION="$version" > "$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log"; exit 1; }
+  -DCOROSCOPE_LLVM_VERSION="$version" > "$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j2

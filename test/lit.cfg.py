@@ -51,5 +51,8 @@ config.substitutions += [
     ("%gxx", config.gxx),
     ("%system_python", config.system_python),
     ("%FileCheck", os.path.join(llvm_bin, "FileCheck")),
+    ("%sarif_schema", config.sarif_schema),
 ]
 config.available_features.add("llvm-%d" % config.llvm_version_major)
+if os.geteuid() == 0:
+    config.available_features.add("root")

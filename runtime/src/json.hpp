@@ -1,20 +1,23 @@
-// A small JSON writer and reader for reports; the runtime takes no
-// dependencies, so it carries its own.
+// A small JSON writer for reports and traces; the runtime takes no
+// dependencies, so it carries its own. Reading is the tools' job (they have
+// llvm::json), so there is no parser here.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 namespace coroscope::json {
 
 // Appends `text` as a quoted JSON string.
 void append_string(std::string &out, std::string_view text);
+// The shortest text that reads back as the same double; non-finite values,
+// which JSON cannot spell, are written as 0.
 void append_number(std::string &out, double value);
+// `ns` nanoseconds as microseconds with exactly three decimals ("12.345"):
+// trace-event timestamps keep nanosecond precision however long a run is.
+void append_micros(std::string &out, std::int64_t ns);
 
 // Builds a document without a tree: callers emit keys and values in order and
 // the writer places the commas.
@@ -35,6 +38,7 @@ public:
   writer &value(int number) { return value(std::int64_t{number}); }
   writer &value(double number);
   writer &value(bool flag);
+  writer &micros(std::int64_t ns); // see append_micros
   writer &raw(std::string_view json); // an already-encoded value
 
 private:
@@ -43,34 +47,5 @@ private:
   std::vector<bool> first_; // per open container: no element written yet
   bool after_key_ = false;
 };
-
-struct value;
-using object = std::map<std::string, value, std::less<>>;
-using array = std::vector<value>;
-
-struct value {
-  std::variant<std::nullptr_t, bool, double, std::string, std::shared_ptr<array>,
-               std::shared_ptr<object>>
-      data;
-
-  bool is_object() const { return std::holds_alternative<std::shared_ptr<object>>(data); }
-  bool is_array() const { return std::holds_alternative<std::shared_ptr<array>>(data); }
-  bool is_number() const { return std::holds_alternative<double>(data); }
-  bool is_string() const { return std::holds_alternative<std::string>(data); }
-  bool is_bool() const { return std::holds_alternative<bool>(data); }
-  const object &as_object() const;
-  const array &as_array() const;
-  // Absent keys and wrong types read as empty/zero; the caller validates
-  // what it must have.
-  const value *find(std::string_view key) const;
-  double number(std::string_view key, double fallback = 0) const;
-  std::uint64_t count(std::string_view key) const;
-  std::string string(std::string_view key) const;
-  bool flag(std::string_view key) const;
-};
-
-// Parses a whole document; on error returns false and a one-line message
-// with the byte offset.
-bool parse(std::string_view text, value &result, std::string &error);
 
 } // namespace coroscope::json

@@ -4,15 +4,12 @@
 #include "json.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 #include <tuple>
-#include <unistd.h>
 
 namespace coroscope::report {
 
@@ -153,6 +150,8 @@ std::string to_json(const report &r) {
   w.key("duration_ms").value(r.duration_ms);
   w.key("clock").value(r.clock);
   w.key("at_exit").value(r.at_exit);
+  if (!r.terminated_by.empty())
+    w.key("terminated_by").value(r.terminated_by);
   w.key("config").begin_object();
   w.key("slow_ms").value(r.slow_ms);
   w.key("hang_ms").value(r.hang_ms);
@@ -268,174 +267,6 @@ std::string to_json(const report &r) {
   return out;
 }
 
-// --- Reading ------------------------------------------------------------------
-
-namespace {
-
-location read_location(const json::value *v) {
-  location l;
-  if (v == nullptr)
-    return l;
-  l.function = v->string("function");
-  l.file = v->string("file");
-  l.line = static_cast<std::uint32_t>(v->count("line"));
-  l.column = static_cast<std::uint32_t>(v->count("column"));
-  return l;
-}
-
-histogram read_histogram(const json::value *v) {
-  histogram h;
-  if (v == nullptr)
-    return h;
-  h.count = v->count("count");
-  h.sum_ns = v->count("sum_ns");
-  h.max_ns = v->count("max_ns");
-  if (const json::value *buckets = v->find("buckets"))
-    for (const json::value &pair : buckets->as_array()) {
-      const json::array &items = pair.as_array();
-      if (items.size() == 2 && items[0].is_number() && items[1].is_number()) {
-        int index = static_cast<int>(std::get<double>(items[0].data));
-        if (index >= 0 && index < detail::kBucketCount)
-          h.buckets[index] += static_cast<std::uint64_t>(std::get<double>(items[1].data));
-      }
-    }
-  return h;
-}
-
-coroutine read_coroutine(const json::value &v) {
-  coroutine c;
-  c.id = v.count("id");
-  c.parent = v.count("parent");
-  c.name = v.string("name");
-  c.state = v.string("state");
-  c.body = read_location(v.find("body"));
-  c.site = read_location(v.find("site"));
-  c.age_ns = v.count("age_ns");
-  c.in_state_ns = v.count("in_state_ns");
-  c.running_ns = v.count("running_ns");
-  c.suspended_ns = v.count("suspended_ns");
-  c.suspensions = v.count("suspensions");
-  c.cross_thread_resumptions = v.count("cross_thread_resumptions");
-  c.max_step_ns = v.count("max_step_ns");
-  c.max_step_from = read_location(v.find("max_step_from"));
-  c.max_step_to = read_location(v.find("max_step_to"));
-  if (const json::value *e = v.find("exception")) {
-    c.exception_type = e->string("type");
-    c.exception_what = e->string("what");
-  }
-  if (const json::value *parents = v.find("parents"))
-    for (const json::value &p : parents->as_array())
-      if (p.is_string())
-        c.parents.push_back(std::get<std::string>(p.data));
-  return c;
-}
-
-const json::array &array_of(const json::value &root, std::string_view key) {
-  static const json::array empty;
-  const json::value *v = root.find(key);
-  return v == nullptr ? empty : v->as_array();
-}
-
-} // namespace
-
-std::optional<report> from_json(std::string_view text, std::string &error) {
-  json::value root;
-  if (!json::parse(text, root, error)) {
-    error = "invalid JSON: " + error;
-    return std::nullopt;
-  }
-  if (!root.is_object() || root.string("schema") != kSchemaName) {
-    error = "not a coroscope report (no \"schema\": \"coroscope-report\")";
-    return std::nullopt;
-  }
-  auto version = static_cast<int>(root.number("version", -1));
-  if (version != kSchemaVersion) {
-    error = "unsupported report version " + std::to_string(version) + " (this build reads " +
-            std::to_string(kSchemaVersion) + ")";
-    return std::nullopt;
-  }
-  report r;
-  for (const json::value &p : array_of(root, "processes"))
-    if (p.is_string())
-      r.processes.push_back(std::get<std::string>(p.data));
-  r.duration_ms = root.number("duration_ms");
-  r.clock = root.string("clock");
-  r.at_exit = root.flag("at_exit");
-  if (const json::value *config = root.find("config")) {
-    r.slow_ms = config->number("slow_ms");
-    r.hang_ms = config->number("hang_ms");
-  }
-  if (const json::value *s = root.find("summary")) {
-    r.slow_step_total = s->count("slow_steps");
-    r.hang_total = s->count("hangs");
-    r.live_running = s->count("running");
-    r.live_suspended = s->count("suspended");
-    if (const json::value *recent = s->find("last_minute")) {
-      r.recent.started = recent->count("started");
-      r.recent.finished = recent->count("finished");
-      r.recent.failed = recent->count("failed");
-      r.recent.cancelled = recent->count("cancelled");
-    }
-  }
-  for (const json::value &v : array_of(root, "functions")) {
-    function_stats f;
-    f.body = read_location(v.find("body"));
-    f.started = v.count("started");
-    f.finished = v.count("finished");
-    f.failed = v.count("failed");
-    f.cancelled = v.count("cancelled");
-    f.slow_steps = v.count("slow_steps");
-    f.suspensions = v.count("suspensions");
-    f.cross_thread_resumptions = v.count("cross_thread_resumptions");
-    f.running_ns = v.count("running_ns");
-    f.suspended_ns = v.count("suspended_ns");
-    f.duration = read_histogram(v.find("duration"));
-    f.final_step = read_histogram(v.find("final_step"));
-    r.functions.push_back(std::move(f));
-  }
-  for (const json::value &v : array_of(root, "sites")) {
-    site_stats site;
-    site.at = read_location(v.find("at"));
-    site.kind = v.string("kind");
-    site.count = v.count("count");
-    site.wait = read_histogram(v.find("wait"));
-    site.step = read_histogram(v.find("step"));
-    r.sites.push_back(std::move(site));
-  }
-  for (const json::value &v : array_of(root, "slow_steps")) {
-    slow_step step;
-    step.coroutine = v.count("coroutine");
-    step.name = v.string("name");
-    step.from = read_location(v.find("from"));
-    step.to = read_location(v.find("to"));
-    step.thread = static_cast<std::uint32_t>(v.count("thread"));
-    step.duration_ns = v.count("duration_ns");
-    step.at_ms = v.number("at_ms");
-    step.in_progress = v.flag("in_progress");
-    r.slow_steps.push_back(std::move(step));
-  }
-  for (const json::value &v : array_of(root, "hangs")) {
-    hang h;
-    if (const json::value *who = v.find("coroutine"))
-      h.who = read_coroutine(*who);
-    h.waited_ns = v.count("waited_ns");
-    h.resolved = v.flag("resolved");
-    h.at_ms = v.number("at_ms");
-    r.hangs.push_back(std::move(h));
-  }
-  for (const json::value &v : array_of(root, "failures"))
-    r.failures.push_back(read_coroutine(v));
-  for (const json::value &v : array_of(root, "cancelled"))
-    r.cancelled.push_back(read_coroutine(v));
-  for (const json::value &v : array_of(root, "live"))
-    r.live.push_back(read_coroutine(v));
-  if (const json::value *drops = root.find("drops"))
-    for (const auto &[what, n] : drops->as_object())
-      if (n.is_number())
-        r.drops[what] = static_cast<std::uint64_t>(std::get<double>(n.data));
-  return r;
-}
-
 // --- Merging ------------------------------------------------------------------
 
 report merge(const std::vector<report> &reports) {
@@ -549,6 +380,8 @@ void render_summary(const report &r, std::ostream &out) {
       << " cancelled, " << s.live << " live";
   if (s.live != 0)
     out << " (" << s.suspended << " suspended" << (r.at_exit ? ", leaked at exit" : "") << ")";
+  if (!r.terminated_by.empty())
+    out << "; stopped by " << r.terminated_by;
   out << "\n";
   out << "coroscope: success " << percent(s.success_rate) << ", errors "
       << percent(s.error_rate) << "; lifetime p50 " << duration_text(double(s.duration.percentile(0.5)))
@@ -639,31 +472,6 @@ void render_summary(const report &r, std::ostream &out) {
         out << " " << what << "=" << n;
     out << "\n";
   }
-}
-
-bool write_file_atomically(const std::string &path, std::string_view contents,
-                           std::string &error) {
-  std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  std::FILE *file = std::fopen(temporary.c_str(), "w");
-  if (file == nullptr) {
-    error = "cannot write '" + temporary + "': " + std::strerror(errno);
-    return false;
-  }
-  bool written = std::fwrite(contents.data(), 1, contents.size(), file) == contents.size();
-  written = std::fflush(file) == 0 && written;
-  int saved = errno;
-  written = std::fclose(file) == 0 && written;
-  if (!written) {
-    error = "cannot write '" + temporary + "': " + std::strerror(saved ? saved : errno);
-    std::remove(temporary.c_str());
-    return false;
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    error = "cannot rename '" + temporary + "' to '" + path + "': " + std::strerror(errno);
-    std::remove(temporary.c_str());
-    return false;
-  }
-  return true;
 }
 
 } // namespace coroscope::report

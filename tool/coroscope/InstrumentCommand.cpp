@@ -7,7 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "CompileDatabase.h"
+#include "InputFile.h"
 #include "Instrumenter.h"
+#include "coroscope/output.hpp"
 
 #include "clang/Tooling/CompilationDatabase.h"
 #include "clang/Tooling/Core/Replacement.h"
@@ -140,34 +143,10 @@ std::optional<std::string> underRoot(const Request &R, llvm::StringRef Path) {
   return Rel.ltrim("/").str();
 }
 
+/// Replaces \p Path atomically, keeping its permissions (output.hpp).
 bool writeAtomically(llvm::StringRef Path, llvm::StringRef Text,
                      std::string &Error) {
-  std::string Temp = (Path + ".coroscope-tmp").str();
-  {
-    std::error_code EC;
-    llvm::raw_fd_ostream Out(Temp, EC);
-    if (EC) {
-      Error = EC.message();
-      return false;
-    }
-    Out << Text;
-    Out.close();
-    if (Out.has_error()) {
-      Error = Out.error().message();
-      Out.clear_error();
-      llvm::sys::fs::remove(Temp);
-      return false;
-    }
-  }
-  // Keep the original's permissions on the new file.
-  if (auto Perms = llvm::sys::fs::getPermissions(Path))
-    llvm::sys::fs::setPermissions(Temp, *Perms);
-  if (std::error_code EC = llvm::sys::fs::rename(Temp, Path)) {
-    Error = EC.message();
-    llvm::sys::fs::remove(Temp);
-    return false;
-  }
-  return true;
+  return output::write_file(Path.str(), Text, Error) == output::status::written;
 }
 
 std::vector<llvm::StringRef> linesOf(llvm::StringRef Text) {
@@ -261,15 +240,24 @@ bool exportFixes(const Request &R, const EditSet &Edits,
     for (const auto &[Offset, Text] : At)
       TU.Replacements.emplace_back(Path, Offset, 0, Text);
   }
-  std::error_code EC;
-  llvm::raw_fd_ostream Out(R.FixesFile, EC);
-  if (EC) {
-    fail("cannot write '" + R.FixesFile + "': " + EC.message());
+  std::string Text;
+  {
+    llvm::raw_string_ostream Out(Text);
+    llvm::yaml::Output YAML(Out);
+    YAML << TU;
+  }
+  std::string Error;
+  if (!writeAtomically(R.FixesFile, Text, Error)) {
+    fail("cannot write '" + R.FixesFile + "': " + Error);
     return false;
   }
-  llvm::yaml::Output YAML(Out);
-  YAML << TU;
   return true;
+}
+
+std::string makeAbsolute(llvm::StringRef Path) {
+  llvm::SmallString<256> Absolute(Path);
+  llvm::sys::fs::make_absolute(Absolute);
+  return std::string(Absolute);
 }
 
 std::unique_ptr<clang::tooling::CompilationDatabase>
@@ -290,27 +278,52 @@ loadDatabase(const Request &R, std::string &Error) {
       Error = "no compile_commands.json in '" + R.BuildDir + "'";
       return nullptr;
     }
-    auto DB = CompilationDatabase::loadFromDirectory(R.BuildDir, Error);
+    auto DB = loadCheckedJsonDatabase(R.BuildDir, "coroscope", Error);
     if (!DB)
-      Error = "cannot read '" + std::string(Json) + "': " + Error;
-    return DB;
+      Error = "cannot read '" + std::string(Json) +
+              "': " + llvm::StringRef(Error).trim().str();
+    else if (DB->getAllFiles().empty())
+      Error = "'" + std::string(Json) + "' has no entries";
+    return Error.empty() ? std::move(DB) : nullptr;
   }
-  auto DB = CompilationDatabase::autoDetectFromSource(R.Files.front(), Error);
+  std::string Found;
+  for (llvm::StringRef Dir =
+           llvm::sys::path::parent_path(makeAbsolute(R.Files.front()));
+       !Dir.empty(); Dir = llvm::sys::path::parent_path(Dir)) {
+    llvm::SmallString<256> Json(Dir);
+    llvm::sys::path::append(Json, "compile_commands.json");
+    if (llvm::sys::fs::exists(Json)) {
+      Found = Dir.str();
+      break;
+    }
+  }
+  auto DB = Found.empty() ? nullptr
+                          : loadCheckedJsonDatabase(Found, "coroscope", Error);
   if (!DB)
     Error = "no compilation database for '" + R.Files.front() +
             "'; pass -p BUILD-DIR or compile flags after '--'";
   return DB;
 }
 
+/// The diff goes to stdout in one write, so a full disk is an error.
+int printed(const std::string &Diff, int Status) {
+  std::string Error;
+  if (!Diff.empty() &&
+      output::write_file("-", Diff, Error) != output::status::written)
+    return fail("cannot write the diff to <stdout>: " + Error);
+  return Status;
+}
+
 int strip(const Request &R) {
   int Status = 0;
+  std::string DiffText;
+  llvm::raw_string_ostream Diff(DiffText);
   EditSet None;
   std::map<std::string, std::pair<std::string, std::string>> Results;
   for (const std::string &File : R.Files) {
-    auto Buffer = llvm::MemoryBuffer::getFile(File);
+    auto Buffer = readInputFile(File);
     if (!Buffer) {
-      Status =
-          fail("cannot read '" + File + "': " + Buffer.getError().message());
+      Status = fail(llvm::toString(Buffer.takeError()));
       continue;
     }
     std::string Error;
@@ -326,7 +339,7 @@ int strip(const Request &R) {
     const auto &[Old, New] = Texts;
     if (R.Output == Request::Mode::Diff) {
       if (Old != New)
-        printDiff(llvm::outs(), File, Old, New);
+        printDiff(Diff, File, Old, New);
       continue;
     }
     if (R.Output == Request::Mode::ExportFixes)
@@ -349,7 +362,8 @@ int strip(const Request &R) {
     if (!writeAtomically(Target, New, Error))
       Status = fail("cannot write '" + Target + "': " + Error);
   }
-  return Status;
+  Diff.flush();
+  return printed(DiffText, Status);
 }
 
 } // namespace
@@ -383,12 +397,22 @@ int runInstrument(const std::vector<std::string> &Args) {
   EditSet Edits;
   std::vector<std::string> Parsed;
   for (const std::string &File : R.Files) {
-    if (!llvm::sys::fs::exists(File)) {
+    llvm::sys::fs::file_status FileStatus;
+    if (llvm::sys::fs::status(File, FileStatus)) {
       Status = fail("'" + File + "' does not exist");
       continue;
     }
+    if (FileStatus.type() != llvm::sys::fs::file_type::regular_file) {
+      Status = fail("cannot read '" + File + "': not a regular file");
+      continue;
+    }
+    unsigned ProblemsBefore = CheckedDatabase::problems();
     if (!R.CompileFlags && DB->getCompileCommands(File).empty()) {
-      Status = fail("'" + File + "' has no entry in the compilation database");
+      // A stale entry was named already.
+      Status =
+          CheckedDatabase::problems() != ProblemsBefore
+              ? 1
+              : fail("'" + File + "' has no entry in the compilation database");
       continue;
     }
     clang::tooling::ClangTool Tool(*DB, {File});
@@ -403,13 +427,14 @@ int runInstrument(const std::vector<std::string> &Args) {
     Parsed.push_back(File);
   }
 
+  std::string DiffText;
+  llvm::raw_string_ostream Diff(DiffText);
   std::map<std::string, std::string> Originals;
   unsigned Coroutines = 0, Sites = 0, Changed = 0;
   for (const auto &[Path, File] : Edits) {
-    auto Buffer = llvm::MemoryBuffer::getFile(Path);
+    auto Buffer = readInputFile(Path);
     if (!Buffer) {
-      Status =
-          fail("cannot read '" + Path + "': " + Buffer.getError().message());
+      Status = fail(llvm::toString(Buffer.takeError()));
       continue;
     }
     Originals[Path] = (*Buffer)->getBuffer().str();
@@ -430,7 +455,7 @@ int runInstrument(const std::vector<std::string> &Args) {
       Changed += New != Original;
       if (R.Output == Request::Mode::Diff) {
         if (New != Original)
-          printDiff(llvm::outs(), File.Name, Original, New);
+          printDiff(Diff, File.Name, Original, New);
         continue;
       }
       std::optional<std::string> Rel = underRoot(R, Path);
@@ -462,7 +487,8 @@ int runInstrument(const std::vector<std::string> &Args) {
     llvm::errs() << "coroscope: " << Parsed.size() << " of " << R.Files.size()
                  << " files parsed; " << Coroutines << " coroutines, " << Sites
                  << " sites instrumented\n";
-  return Status;
+  Diff.flush();
+  return printed(DiffText, Status);
 }
 
 } // namespace coroscope::tool

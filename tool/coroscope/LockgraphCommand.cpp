@@ -5,7 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
+#include "InputFile.h"
 #include "LockGraph.h"
+#include "coroscope/output.hpp"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -17,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <set>
 #include <string>
 #include <thread>
@@ -31,12 +34,15 @@ using lockgraph::Edge;
 using lockgraph::Site;
 
 const char *const Usage =
-    "usage: coroscope lockgraph [--format=text|json|sarif] [-o FILE] PATH...\n"
+    "usage: coroscope lockgraph [--format=text|json|sarif] [-o FILE]\n"
+    "                           [--source-root DIR] PATH...\n"
     "\n"
     "Merges the lock-order facts files (*.lockfacts.json) that the\n"
     "coro-lock-order-inversion check writes with its FactsDirectory option,\n"
     "and reports every lock-order cycle of the whole program. A PATH is a\n"
-    "facts file or a directory, searched recursively.\n"
+    "facts file or a directory, searched recursively. -o - is stdout.\n"
+    "SARIF locations are relative to --source-root (default: the enclosing\n"
+    "git work tree, else the current directory), as %SRCROOT%.\n"
     "\n"
     "Exit status: 0 no cycle, 1 a cycle was found, 2 bad input.\n";
 
@@ -81,12 +87,43 @@ void writeJson(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
   OS << "\n";
 }
 
-void writeSarifLocation(llvm::json::OStream &J, const Site &S) {
+/// file:// URI of an absolute path; unreserved characters and '/' stay.
+std::string fileUri(llvm::StringRef Path, bool Directory) {
+  std::string Uri = "file://";
+  for (char C : Path) {
+    if (llvm::isAlnum(C) || llvm::StringRef("-._~/").contains(C))
+      Uri += C;
+    else
+      Uri += "%" + llvm::utohexstr(static_cast<unsigned char>(C), false, 2);
+  }
+  if (Directory && !llvm::StringRef(Uri).ends_with("/"))
+    Uri += '/';
+  return Uri;
+}
+
+/// Relative URI references are percent-encoded the same way.
+std::string relativeUri(llvm::StringRef Path) {
+  return fileUri(Path, false).substr(std::strlen("file://"));
+}
+
+void writeSarifLocation(llvm::json::OStream &J, const Site &S,
+                        llvm::StringRef SourceRoot) {
   J.attributeObject("physicalLocation", [&] {
     J.attributeObject("artifactLocation", [&] {
-      J.attribute("uri", S.File);
-      if (!llvm::sys::path::is_absolute(S.File))
+      llvm::SmallString<256> File(S.File);
+      llvm::sys::path::remove_dots(File, /*remove_dot_dot=*/true);
+      llvm::StringRef Rel = File;
+      // Sites are relative to FactsRoot already, or absolute.
+      if (!llvm::sys::path::is_absolute(Rel)) {
+        J.attribute("uri", relativeUri(Rel));
         J.attribute("uriBaseId", "%SRCROOT%");
+      } else if (Rel.consume_front(SourceRoot) &&
+                 (Rel.empty() || llvm::sys::path::is_separator(Rel.front()))) {
+        J.attribute("uri", relativeUri(Rel.ltrim('/')));
+        J.attribute("uriBaseId", "%SRCROOT%");
+      } else {
+        J.attribute("uri", fileUri(File, false));
+      }
     });
     J.attributeObject("region", [&] {
       J.attribute("startLine", S.Line);
@@ -95,7 +132,20 @@ void writeSarifLocation(llvm::json::OStream &J, const Site &S) {
   });
 }
 
-void writeSarif(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
+/// The nearest directory at or above \p Start that holds .git, else Start.
+std::string defaultSourceRoot(llvm::StringRef Start) {
+  for (llvm::StringRef Dir = Start; !Dir.empty();
+       Dir = llvm::sys::path::parent_path(Dir)) {
+    llvm::SmallString<256> Git(Dir);
+    llvm::sys::path::append(Git, ".git");
+    if (llvm::sys::fs::exists(Git))
+      return Dir.str();
+  }
+  return Start.str();
+}
+
+void writeSarif(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
+                llvm::StringRef SourceRoot) {
   llvm::json::OStream J(OS, 2);
   J.object([&] {
     J.attribute("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
@@ -120,6 +170,11 @@ void writeSarif(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
             });
           });
         });
+        J.attributeObject("originalUriBaseIds", [&] {
+          J.attributeObject("%SRCROOT%", [&] {
+            J.attribute("uri", fileUri(SourceRoot, /*Directory=*/true));
+          });
+        });
         J.attributeArray("results", [&] {
           for (const Cycle &C : Cycles)
             J.object([&] {
@@ -130,13 +185,15 @@ void writeSarif(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
                 J.attribute("text", lockgraph::cycleMessage(C));
               });
               J.attributeArray("locations", [&] {
-                J.object([&] { writeSarifLocation(J, C.Edges.front()->At); });
+                J.object([&] {
+                  writeSarifLocation(J, C.Edges.front()->At, SourceRoot);
+                });
               });
               J.attributeArray("relatedLocations", [&] {
                 for (size_t I = 0; I < C.Edges.size(); ++I)
                   J.object([&] {
                     J.attribute("id", static_cast<int64_t>(I));
-                    writeSarifLocation(J, C.Edges[I]->At);
+                    writeSarifLocation(J, C.Edges[I]->At, SourceRoot);
                     J.attributeObject("message", [&] {
                       J.attribute("text", lockgraph::describe(*C.Edges[I]));
                     });
@@ -179,6 +236,7 @@ void writeText(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
 int runLockgraph(const std::vector<std::string> &Args) {
   std::string Format = "text";
   std::string Output;
+  std::string SourceRoot;
   std::vector<std::string> Paths;
   for (size_t I = 0; I < Args.size(); ++I) {
     llvm::StringRef Arg = Args[I];
@@ -194,6 +252,15 @@ int runLockgraph(const std::vector<std::string> &Args) {
       if (++I == Args.size())
         return fail("-o needs a file name");
       Output = Args[I];
+    } else if (Arg == "--source-root" || Arg.starts_with("--source-root=")) {
+      if (Arg.consume_front("--source-root="))
+        SourceRoot = Arg.str();
+      else if (++I == Args.size())
+        return fail("--source-root needs a directory");
+      else
+        SourceRoot = Args[I];
+      if (SourceRoot.empty())
+        return fail("--source-root needs a directory");
     } else if (Arg.starts_with("-") && Arg != "-") {
       return fail("unknown option '" + Arg +
                   "'; run 'coroscope lockgraph "
@@ -243,10 +310,10 @@ int runLockgraph(const std::vector<std::string> &Args) {
   auto Read = [&](unsigned W) {
     Worker &Mine = Workers[W];
     for (size_t I = W; I < Files.size(); I += WorkerCount) {
-      auto Buffer = llvm::MemoryBuffer::getFile(Files[I], /*IsText=*/true);
+      auto Buffer = readInputFile(Files[I]);
       if (!Buffer) {
         Mine.FirstError = I;
-        Mine.Error = Files[I] + ": " + Buffer.getError().message();
+        Mine.Error = llvm::toString(Buffer.takeError());
         return;
       }
       llvm::Expected<lockgraph::Facts> Facts =
@@ -284,21 +351,29 @@ int runLockgraph(const std::vector<std::string> &Args) {
   }
   const std::vector<Cycle> Cycles = Graph.cycles();
 
-  std::error_code EC;
-  std::unique_ptr<llvm::raw_fd_ostream> File;
-  if (!Output.empty()) {
-    File = std::make_unique<llvm::raw_fd_ostream>(Output, EC);
-    if (EC)
-      return fail(Output + ": " + EC.message());
+  // --source-root resolves symlinks, as the sites' absolute paths do.
+  llvm::SmallString<256> Root;
+  if (SourceRoot.empty()) {
+    llvm::sys::fs::current_path(Root);
+    SourceRoot = defaultSourceRoot(Root);
   }
-  llvm::raw_ostream &OS = File ? *File : llvm::outs();
+  if (llvm::sys::fs::real_path(SourceRoot, Root))
+    return fail("--source-root '" + SourceRoot + "' does not exist");
+
+  std::string Text;
+  llvm::raw_string_ostream OS(Text);
   if (Format == "json")
     writeJson(OS, Cycles, Units.size(), Locks.size(), Graph.size());
   else if (Format == "sarif")
-    writeSarif(OS, Cycles);
+    writeSarif(OS, Cycles, Root);
   else
     writeText(OS, Cycles);
   OS.flush();
+  std::string Error;
+  std::string Target = Output.empty() ? "-" : Output;
+  if (output::write_file(Target, Text, Error) != output::status::written)
+    return fail("cannot write '" + (Target == "-" ? "<stdout>" : Target) +
+                "': " + Error);
   llvm::errs() << Cycles.size() << " lock-order cycle"
                << (Cycles.size() == 1 ? "" : "s") << " among " << Locks.size()
                << " locks (" << Graph.size() << " orders) in " << Units.size()

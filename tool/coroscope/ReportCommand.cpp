@@ -1,11 +1,12 @@
 //===- ReportCommand.cpp - coroscope report -------------------------------===//
 #include "Commands.h"
+#include "InputFile.h"
+#include "ReportReader.h"
+#include "coroscope/output.hpp"
 
-#include <cerrno>
+#include "llvm/Support/Error.h"
+
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iostream>
 #include <optional>
 #include <sstream>
 
@@ -17,31 +18,28 @@ int fail(const std::string &Message) {
   return 1;
 }
 
-std::optional<report::report> readReport(const std::string &Path,
-                                         std::string &Error) {
-  std::ifstream In(Path, std::ios::binary);
-  if (!In) {
-    Error = "cannot read '" + Path + "': " + std::strerror(errno);
+std::optional<report::report> load(const std::string &Path,
+                                   std::string &Error) {
+  auto Buffer = readInputFile(Path);
+  if (!Buffer) {
+    Error = llvm::toString(Buffer.takeError());
     return std::nullopt;
   }
-  std::ostringstream Text;
-  Text << In.rdbuf();
-  std::string Why;
-  auto Parsed = report::from_json(Text.str(), Why);
-  if (!Parsed)
-    Error = "'" + Path + "': " + Why;
-  return Parsed;
+  llvm::Expected<report::report> Parsed = readReport((*Buffer)->getBuffer());
+  if (!Parsed) {
+    Error = "'" + Path + "': " + llvm::toString(Parsed.takeError());
+    return std::nullopt;
+  }
+  return std::move(*Parsed);
 }
 
-// Writes to `Output`, or to stdout when it is empty.
+// Writes to `Output`, or to stdout when it is empty or "-".
 int emit(const std::string &Output, const std::string &Contents) {
-  if (Output.empty()) {
-    std::cout << Contents << std::flush;
-    return 0;
-  }
+  std::string Path = Output.empty() ? "-" : Output;
   std::string Error;
-  if (!report::write_file_atomically(Output, Contents, Error))
-    return fail(Error);
+  if (output::write_file(Path, Contents, Error) != output::status::written)
+    return fail("cannot write '" + (Path == "-" ? "<stdout>" : Path) +
+                "': " + Error);
   return 0;
 }
 
@@ -60,7 +58,7 @@ int runReport(const std::vector<std::string> &Args) {
       if (++I == Args.size())
         return fail("-o needs a file name");
       Output = Args[I];
-    } else if (Arg.size() > 1 && Arg[0] == '-') {
+    } else if (Arg.size() > 1 && Arg[0] == '-') { // "-" is stdin
       return fail("unknown option '" + Arg + "' for 'coroscope report'");
     } else {
       Inputs.push_back(Arg);
@@ -76,7 +74,7 @@ int runReport(const std::vector<std::string> &Args) {
   std::vector<report::report> Reports;
   for (const std::string &Path : Inputs) {
     std::string Error;
-    auto R = readReport(Path, Error);
+    auto R = load(Path, Error);
     if (!R)
       return fail(Error);
     Reports.push_back(std::move(*R));

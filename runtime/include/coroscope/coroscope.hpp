@@ -63,6 +63,10 @@ inline constinit std::atomic<bool> g_trace_on{false};
 inline constinit std::atomic<std::int64_t> g_slow_ticks{INT64_MAX};
 inline constinit std::atomic<std::int64_t> g_hang_ticks{INT64_MAX};
 inline constinit std::atomic<double> g_ns_per_tick{1.0};
+// A clock that moves only when a test moves it (testing.hpp); checked only
+// on the steady_clock path, so the TSC path pays nothing for it.
+inline constinit std::atomic<bool> g_manual_clock{false};
+inline constinit std::atomic<std::int64_t> g_manual_now{0};
 
 bool configure_on_first_use() noexcept;
 
@@ -78,6 +82,8 @@ inline std::int64_t now_ticks() noexcept {
   if (g_use_tsc.load(std::memory_order_relaxed)) [[likely]]
     return static_cast<std::int64_t>(__rdtsc());
 #endif
+  if (g_manual_clock.load(std::memory_order_relaxed)) [[unlikely]]
+    return g_manual_now.load(std::memory_order_relaxed);
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +92,7 @@ struct report {
   std::string clock;
   double slow_ms = 0, hang_ms = 0;
   bool at_exit = false;
+  std::string terminated_by; // "SIGTERM" when a signal ended the process
   last_minute recent;
   std::vector<function_stats> functions;
   std::vector<site_stats> sites;
@@ -117,14 +117,8 @@ struct summary {
 summary summarize(const report &r);
 
 std::string to_json(const report &r);
-// Parses a report; on failure returns nullopt and sets `error` to one line.
-std::optional<report> from_json(std::string_view text, std::string &error);
+// Reports are read back by the tools (tool/coroscope/ReportReader.h).
 report merge(const std::vector<report> &reports);
 void render_summary(const report &r, std::ostream &out);
-
-// Writes `contents` to `path` through a temporary file and a rename, so a
-// reader never sees half a file. Returns false and sets `error` on failure.
-bool write_file_atomically(const std::string &path, std::string_view contents,
-                           std::string &error);
 
 } // namespace coroscope::report

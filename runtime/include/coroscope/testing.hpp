@@ -20,7 +20,7 @@ struct config {
   bool signal = false;
   bool summary = false;
   std::string report_path, trace_path;
-  std::string clock = "auto"; // auto, tsc, steady
+  std::string clock = "auto"; // auto, tsc, steady; tests also: manual
   std::size_t max_records = 1000;
   std::size_t max_trace_events = 1000000;
   std::size_t max_site_blocks = 16384;
@@ -35,6 +35,12 @@ config read_config(const std::function<const char *(const char *)> &getenv,
 // for tests, forgets everything recorded so far. Call it only while no
 // tracked coroutine runs on another thread.
 void reset_for_testing(const config &cfg);
+
+// With clock "manual", time stands still until a test moves it; ticks are
+// nanoseconds.
+inline void advance_manual_clock(std::int64_t ns) {
+  g_manual_now.fetch_add(ns, std::memory_order_relaxed);
+}
 
 // The report as write_report() would write it now.
 report::report make_report(bool at_exit = false);

@@ -1,0 +1,174 @@
+// The tracker's internal state, shared by the runtime's source files: the
+// registry of live coroutines (sharded lists), per-thread records with their
+// site statistics and trace chunks, and the bounded record lists. Layers:
+//   runtime.cpp   configuration, clock, per-thread state, coroutine lifecycle
+//   detectors.cpp slow steps, hangs and the watchdog
+//   snapshot.cpp  the registry read into the report model; async stacks
+//   trace.cpp     trace events and the trace-event writer
+//   process_events.cpp  exit, signals and fork: when and where outputs go
+#pragma once
+
+#include "coroscope/coroscope.hpp"
+#include "coroscope/report.hpp"
+#include "coroscope/testing.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace coroscope::detail {
+
+struct failure_record {
+  std::string type, what;
+};
+
+inline constexpr int kShards = 16;
+
+inline constexpr std::uint32_t kTraceChunkEvents = 1024;
+
+struct step_record {
+  std::int64_t begin, end;
+  std::uint64_t coroutine;
+  const site *body, *from, *to;
+  std::uint32_t step;
+  bool suspended;
+};
+
+struct trace_chunk {
+  std::atomic<std::uint32_t> size{0};
+  std::atomic<trace_chunk *> next{nullptr};
+  step_record events[kTraceChunkEvents];
+};
+
+// Per-second lifecycle counts for the last minute, kept per shard.
+struct minute_ring {
+  std::int64_t second[60] = {};
+  std::uint64_t counts[60][4] = {}; // started, finished, failed, cancelled
+  void add(std::int64_t now_second, int what) {
+    auto slot = static_cast<std::size_t>(now_second % 60);
+    if (second[slot] != now_second) {
+      second[slot] = now_second;
+      std::fill(std::begin(counts[slot]), std::end(counts[slot]), 0);
+    }
+    ++counts[slot][what];
+  }
+};
+
+struct shard {
+  std::mutex lock;
+  frame *head = nullptr;
+  minute_ring recent;
+};
+
+// Everything one thread owns. Records outlive their threads, so reports keep
+// the statistics of threads that have exited.
+struct thread_record {
+  thread_state state;
+  std::unordered_map<const site *, site_stats *> sites; // owner thread only
+  std::atomic<site_stats *> site_list{nullptr};         // published for readers
+  trace_chunk *trace_first = nullptr;
+  std::atomic<trace_chunk *> trace_head{nullptr};
+  trace_chunk *trace_tail = nullptr;
+};
+
+struct runtime {
+  config cfg;
+  std::mutex registry_lock; // threads
+  std::vector<thread_record *> threads;
+  std::atomic<std::uint32_t> next_thread{1};
+  std::atomic<std::uint64_t> next_id_block{0};
+  std::atomic<std::int64_t> site_blocks{0};
+  shard shards[kShards];
+
+  std::mutex records_lock; // the bounded lists
+  std::vector<report::slow_step> slow_steps;
+  std::vector<report::hang> hangs;
+  std::vector<report::coroutine> failures, cancelled;
+  std::atomic<std::uint64_t> slow_total{0}, hang_total{0};
+
+  std::atomic<std::int64_t> trace_budget{0};
+  std::atomic<std::uint64_t> drop_sites{0}, drop_slow{0}, drop_hangs{0}, drop_failures{0},
+      drop_cancelled{0}, drop_trace{0}, drop_log{0};
+  std::atomic<std::uint64_t> live_dropped{0};
+
+  std::int64_t start_ticks = 0;
+  std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
+
+  std::mutex log_lock;
+  std::int64_t log_second = -1;
+  int logs_in_second = 0;
+  std::uint64_t suppressed_in_second = 0;
+
+  std::mutex watchdog_lock;
+  std::condition_variable watchdog_wake;
+  std::thread watchdog;
+  bool watchdog_stop = false;
+
+  bool exit_registered = false;
+  // In a forked child: ids below this are the parent's coroutines, copied
+  // with its memory; they are not the child's to report.
+  std::atomic<std::uint64_t> inherited_below{0};
+  // In a forked child: the watchdog and signal service are to be restarted.
+  std::atomic<bool> restart_pending{false};
+};
+
+// Never destroyed: coroutines may end during static destruction.
+runtime &rt();
+
+// Guards configuration changes (and fork, which must not split one).
+extern std::mutex g_configure_lock;
+// Set by SIGUSR1; the watchdog prints the async stacks.
+extern std::atomic<bool> g_dump_requested;
+
+template <typename T>
+void push_bounded(std::vector<T> &list, T item, std::atomic<std::uint64_t> &dropped) {
+  if (list.size() < rt().cfg.max_records)
+    list.push_back(std::move(item));
+  else
+    dropped.fetch_add(1, std::memory_order_relaxed);
+}
+
+// runtime.cpp
+void apply_config(const config &cfg);
+void refine_clock();
+double ticks_to_ms_since_start(std::int64_t ticks);
+void log_line(const std::string &line);
+std::string format_ms(double ms);
+report::location location_of(const site *where, const site *body);
+const char *state_name(std::uint8_t s);
+std::string display_name(const frame &f);
+std::string demangle(const char *name);
+thread_record *record_of(thread_state &state);
+void zero(site_stats &s);
+
+// detectors.cpp
+void start_watchdog();
+void stop_watchdog();
+void install_dump_signal();
+
+// snapshot.cpp; the caller of describe() holds the frame's shard lock.
+report::coroutine describe(const frame &f, std::int64_t now);
+std::vector<report::coroutine> live_coroutines(std::size_t limit, std::uint64_t *dropped,
+                                               std::uint64_t *running, std::uint64_t *suspended);
+std::string chain_entry(const report::coroutine &c);
+std::vector<std::string> parent_chain(std::uint64_t parent);
+std::string process_label();
+
+// trace.cpp
+std::string trace_json();
+
+// process_events.cpp
+void install_process_hooks();
+void restart_after_fork();
+
+inline bool inherited_from_parent(const frame &f) {
+  return f.id_ < rt().inherited_below.load(std::memory_order_relaxed);
+}
+
+} // namespace coroscope::detail

@@ -1,0 +1,328 @@
+//===--- ReportReader.cpp - runtime reports read back, validated ----------===//
+
+#include "ReportReader.h"
+
+#include "BoundedJson.h"
+#include "coroscope/coroscope.hpp"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/JSON.h"
+#include <cmath>
+#include <limits>
+#include <optional>
+
+namespace coroscope::tool {
+namespace {
+
+using llvm::json::Array;
+using llvm::json::Object;
+using llvm::json::Value;
+
+/// Reads fields of one JSON object, remembering the first problem with the
+/// path of the field ("failures[0].age_ns"). Once a problem is found every
+/// read fails, so callers check once at the end.
+class Fields {
+public:
+  Fields(const Object &O, std::string Path, std::optional<std::string> &Problem)
+      : O(O), Path(std::move(Path)), Problem(Problem) {}
+
+  std::string name(llvm::StringRef Key) const {
+    return Path.empty() ? Key.str() : Path + "." + Key.str();
+  }
+
+  const Value *required(llvm::StringRef Key) {
+    const Value *V = O.get(Key);
+    if (!V)
+      fail(Key, "is missing");
+    return Problem ? nullptr : V;
+  }
+
+  void count(llvm::StringRef Key, uint64_t &Out) {
+    if (const Value *V = required(Key))
+      if (!asCount(*V, Out))
+        fail(Key, "must be a non-negative integer");
+  }
+  void count(llvm::StringRef Key, uint32_t &Out) {
+    uint64_t Wide = 0;
+    count(Key, Wide);
+    if (!Problem && Wide > std::numeric_limits<uint32_t>::max())
+      fail(Key, "is out of range");
+    Out = static_cast<uint32_t>(Wide);
+  }
+  void number(llvm::StringRef Key, double &Out) {
+    if (const Value *V = required(Key)) {
+      std::optional<double> N = V->getAsNumber();
+      if (!N || !std::isfinite(*N) || *N < 0)
+        fail(Key, "must be a non-negative number");
+      else
+        Out = *N;
+    }
+  }
+  void text(llvm::StringRef Key, std::string &Out) {
+    if (const Value *V = required(Key)) {
+      if (auto S = V->getAsString())
+        Out = S->str();
+      else
+        fail(Key, "must be a string");
+    }
+  }
+  void flag(llvm::StringRef Key, bool &Out) {
+    if (const Value *V = required(Key)) {
+      if (auto B = V->getAsBoolean())
+        Out = *B;
+      else
+        fail(Key, "must be true or false");
+    }
+  }
+  void oneOf(llvm::StringRef Key, std::string &Out,
+             std::initializer_list<llvm::StringRef> Allowed) {
+    text(Key, Out);
+    if (!Problem && !llvm::is_contained(Allowed, Out))
+      fail(Key, "has the unknown value '" + Out + "'");
+  }
+  const Object *object(llvm::StringRef Key) {
+    if (const Value *V = required(Key)) {
+      if (const Object *Inner = V->getAsObject())
+        return Inner;
+      fail(Key, "must be an object");
+    }
+    return nullptr;
+  }
+  const Array *array(llvm::StringRef Key) {
+    if (const Value *V = required(Key)) {
+      if (const Array *Inner = V->getAsArray())
+        return Inner;
+      fail(Key, "must be an array");
+    }
+    return nullptr;
+  }
+  /// The object at \p Key, read by \p Read with its own path.
+  template <typename ReadFn> void nested(llvm::StringRef Key, ReadFn Read) {
+    if (const Object *Inner = object(Key)) {
+      Fields Sub(*Inner, name(Key), Problem);
+      Read(Sub);
+    }
+  }
+  /// Each element of the array at \p Key, an object read by \p Read.
+  template <typename ReadFn> void each(llvm::StringRef Key, ReadFn Read) {
+    const Array *Items = array(Key);
+    if (!Items)
+      return;
+    for (size_t I = 0; I < Items->size() && !Problem; ++I) {
+      std::string ItemPath = name(Key) + "[" + std::to_string(I) + "]";
+      const Object *Item = (*Items)[I].getAsObject();
+      if (!Item) {
+        Problem = "'" + ItemPath + "' must be an object";
+        return;
+      }
+      Fields Sub(*Item, ItemPath, Problem);
+      Read(Sub);
+    }
+  }
+  const Object &raw() const { return O; }
+  void fail(llvm::StringRef Key, const llvm::Twine &Why) {
+    if (!Problem)
+      Problem = ("'" + name(Key) + "' " + Why).str();
+  }
+
+  static bool asCount(const Value &V, uint64_t &Out) {
+    if (auto U = V.getAsUINT64()) {
+      Out = *U;
+      return true;
+    }
+    if (auto I = V.getAsInteger(); I && *I >= 0) {
+      Out = static_cast<uint64_t>(*I);
+      return true;
+    }
+    return false;
+  }
+
+private:
+  const Object &O;
+  std::string Path;
+  std::optional<std::string> &Problem;
+};
+
+void readLocation(Fields &F, report::location &L) {
+  F.text("function", L.function);
+  F.text("file", L.file);
+  F.count("line", L.line);
+  F.count("column", L.column);
+}
+
+void readHistogram(Fields &F, report::histogram &H) {
+  F.count("count", H.count);
+  F.count("sum_ns", H.sum_ns);
+  F.count("max_ns", H.max_ns);
+  const Array *Buckets = F.array("buckets");
+  if (!Buckets)
+    return;
+  for (size_t I = 0; I < Buckets->size(); ++I) {
+    const Array *Pair = (*Buckets)[I].getAsArray();
+    uint64_t Index = 0, N = 0;
+    if (!Pair || Pair->size() != 2 || !Fields::asCount((*Pair)[0], Index) ||
+        !Fields::asCount((*Pair)[1], N) || Index >= detail::kBucketCount) {
+      F.fail("buckets[" + std::to_string(I) + "]",
+             "must be [index, count] with an index below " +
+                 llvm::Twine(detail::kBucketCount));
+      return;
+    }
+    H.buckets[static_cast<int>(Index)] += N;
+  }
+}
+
+void readCoroutine(Fields &F, report::coroutine &C) {
+  F.count("id", C.id);
+  F.count("parent", C.parent);
+  F.text("name", C.name);
+  F.oneOf("state", C.state,
+          {"running", "suspended", "finished", "failed", "cancelled"});
+  F.nested("body", [&](Fields &L) { readLocation(L, C.body); });
+  F.nested("site", [&](Fields &L) { readLocation(L, C.site); });
+  F.count("age_ns", C.age_ns);
+  F.count("in_state_ns", C.in_state_ns);
+  F.count("running_ns", C.running_ns);
+  F.count("suspended_ns", C.suspended_ns);
+  F.count("suspensions", C.suspensions);
+  F.count("cross_thread_resumptions", C.cross_thread_resumptions);
+  F.count("max_step_ns", C.max_step_ns);
+  F.nested("max_step_from",
+           [&](Fields &L) { readLocation(L, C.max_step_from); });
+  F.nested("max_step_to", [&](Fields &L) { readLocation(L, C.max_step_to); });
+  if (F.raw().get("exception"))
+    F.nested("exception", [&](Fields &E) {
+      E.text("type", C.exception_type);
+      E.text("what", C.exception_what);
+    });
+  if (const Array *Parents = F.array("parents"))
+    for (size_t I = 0; I < Parents->size(); ++I) {
+      auto Entry = (*Parents)[I].getAsString();
+      if (!Entry) {
+        F.fail("parents[" + std::to_string(I) + "]", "must be a string");
+        return;
+      }
+      C.parents.push_back(Entry->str());
+    }
+}
+
+void readReportFields(Fields &F, report::report &R) {
+  if (const Array *Processes = F.array("processes"))
+    for (size_t I = 0; I < Processes->size(); ++I) {
+      auto Name = (*Processes)[I].getAsString();
+      if (!Name) {
+        F.fail("processes[" + std::to_string(I) + "]", "must be a string");
+        return;
+      }
+      R.processes.push_back(Name->str());
+    }
+  F.number("duration_ms", R.duration_ms);
+  F.text("clock", R.clock);
+  F.flag("at_exit", R.at_exit);
+  if (F.raw().get("terminated_by"))
+    F.text("terminated_by", R.terminated_by);
+  F.nested("config", [&](Fields &C) {
+    C.number("slow_ms", R.slow_ms);
+    C.number("hang_ms", R.hang_ms);
+  });
+  F.nested("summary", [&](Fields &S) {
+    S.count("slow_steps", R.slow_step_total);
+    S.count("hangs", R.hang_total);
+    S.count("running", R.live_running);
+    S.count("suspended", R.live_suspended);
+    S.nested("last_minute", [&](Fields &M) {
+      M.count("started", R.recent.started);
+      M.count("finished", R.recent.finished);
+      M.count("failed", R.recent.failed);
+      M.count("cancelled", R.recent.cancelled);
+    });
+  });
+  F.each("functions", [&](Fields &E) {
+    report::function_stats &Fn = R.functions.emplace_back();
+    E.nested("body", [&](Fields &L) { readLocation(L, Fn.body); });
+    E.count("started", Fn.started);
+    E.count("finished", Fn.finished);
+    E.count("failed", Fn.failed);
+    E.count("cancelled", Fn.cancelled);
+    E.count("slow_steps", Fn.slow_steps);
+    E.count("suspensions", Fn.suspensions);
+    E.count("cross_thread_resumptions", Fn.cross_thread_resumptions);
+    E.count("running_ns", Fn.running_ns);
+    E.count("suspended_ns", Fn.suspended_ns);
+    E.nested("duration", [&](Fields &H) { readHistogram(H, Fn.duration); });
+    E.nested("final_step", [&](Fields &H) { readHistogram(H, Fn.final_step); });
+  });
+  F.each("sites", [&](Fields &E) {
+    report::site_stats &Site = R.sites.emplace_back();
+    E.nested("at", [&](Fields &L) { readLocation(L, Site.at); });
+    E.oneOf("kind", Site.kind, {"await", "yield"});
+    E.count("count", Site.count);
+    E.nested("wait", [&](Fields &H) { readHistogram(H, Site.wait); });
+    E.nested("step", [&](Fields &H) { readHistogram(H, Site.step); });
+  });
+  F.each("slow_steps", [&](Fields &E) {
+    report::slow_step &Step = R.slow_steps.emplace_back();
+    E.count("coroutine", Step.coroutine);
+    E.text("name", Step.name);
+    E.nested("from", [&](Fields &L) { readLocation(L, Step.from); });
+    E.nested("to", [&](Fields &L) { readLocation(L, Step.to); });
+    E.count("thread", Step.thread);
+    E.count("duration_ns", Step.duration_ns);
+    E.number("at_ms", Step.at_ms);
+    E.flag("in_progress", Step.in_progress);
+  });
+  F.each("hangs", [&](Fields &E) {
+    report::hang &Hang = R.hangs.emplace_back();
+    E.nested("coroutine", [&](Fields &C) { readCoroutine(C, Hang.who); });
+    E.count("waited_ns", Hang.waited_ns);
+    E.flag("resolved", Hang.resolved);
+    E.number("at_ms", Hang.at_ms);
+  });
+  F.each("failures",
+         [&](Fields &E) { readCoroutine(E, R.failures.emplace_back()); });
+  F.each("cancelled",
+         [&](Fields &E) { readCoroutine(E, R.cancelled.emplace_back()); });
+  F.each("live", [&](Fields &E) { readCoroutine(E, R.live.emplace_back()); });
+  if (const Object *Drops = F.object("drops"))
+    for (const auto &[What, N] : *Drops) {
+      uint64_t Count = 0;
+      if (!Fields::asCount(N, Count)) {
+        F.fail(("drops." + What.str()), "must be a non-negative integer");
+        return;
+      }
+      R.drops[What.str()] = Count;
+    }
+}
+
+llvm::Error invalid(const llvm::Twine &Why) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), Why);
+}
+
+} // namespace
+
+llvm::Expected<report::report> readReport(llvm::StringRef Text) {
+  llvm::Expected<Value> Parsed = parseBoundedJson(Text);
+  if (!Parsed)
+    return invalid("invalid JSON: " + llvm::toString(Parsed.takeError()));
+  const Object *Root = Parsed->getAsObject();
+  if (!Root ||
+      Root->getString("schema") != llvm::StringRef(report::kSchemaName))
+    return invalid(
+        "not a coroscope report (no \"schema\": \"coroscope-report\")");
+  std::optional<int64_t> Version = Root->getInteger("version");
+  if (Version && *Version > report::kSchemaVersion)
+    return invalid("written by a newer coroscope (report version " +
+                   llvm::Twine(*Version) + "; this coroscope reads version " +
+                   llvm::Twine(report::kSchemaVersion) + ")");
+  if (Version != report::kSchemaVersion)
+    return invalid("'version' must be " + llvm::Twine(report::kSchemaVersion));
+  report::report R;
+  std::optional<std::string> Problem;
+  Fields F(*Root, "", Problem);
+  readReportFields(F, R);
+  if (Problem)
+    return invalid(*Problem);
+  return R;
+}
+
+} // namespace coroscope::tool
