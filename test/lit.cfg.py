@@ -56,3 +56,9 @@ config.substitutions += [
 config.available_features.add("llvm-%d" % config.llvm_version_major)
 if os.geteuid() == 0:
     config.available_features.add("root")
+    # A tiny tmpfs in a private mount namespace: a disk that fills up.
+    import subprocess
+    if subprocess.run(["unshare", "-m", "sh", "-c",
+                       "mount -t tmpfs -o size=4k tmpfs /mnt"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+        config.available_features.add("private-tmpfs")

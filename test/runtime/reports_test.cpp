@@ -334,7 +334,7 @@ TEST(ReportJson, InvalidUtf8BecomesReplacementCharacters) {
   EXPECT_NE(text.find("bad \xEF\xBF\xBD byte, fine \xc3\xa9, cut \xEF\xBF\xBD\xEF\xBF\xBD"),
             std::string::npos)
       << text;
-  EXPECT_NO_THROW((void)nlohmann::json::parse(text));
+  EXPECT_TRUE(nlohmann::json::accept(text));
 }
 
 TEST(Histogram, BucketsAreLogLinearAndCoverEveryValue) {
