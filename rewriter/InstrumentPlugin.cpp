@@ -242,7 +242,10 @@ void InstrumentPluginAction::instrument(CompilerInstance &CI,
   if (!findEdits(CI, InFile, Edits))
     return;
 
-  bool MainEdited = false;
+  // All files or none: a header rewritten without the runtime's include
+  // directory, or without the coroutines that use its macros, would not
+  // compile.
+  std::vector<std::pair<FileEntryRef, std::string>> Rewritten;
   for (const auto &[Path, File] : Edits) {
     if (Verbose)
       llvm::errs() << "coroscope: " << summarize(File) << "\n";
@@ -256,10 +259,26 @@ void InstrumentPluginAction::instrument(CompilerInstance &CI,
       warn(InFile, "cannot read '" + Path + "'; compiling the file unchanged");
       return;
     }
-    std::string Text = applyEdits((*Original)->getBuffer(), File);
+    StringRef Text = (*Original)->getBuffer();
+    std::string New = applyEdits(Text, File);
+    // A last check that the edits are what strip takes back; it can only be
+    // made when the file has no marker of its own.
+    std::string Error;
+    std::optional<std::string> Clean = stripInstrumentation(Text, Error);
+    std::optional<std::string> Back =
+        Clean ? stripInstrumentation(New, Error) : std::nullopt;
+    if (Clean && (!Back || *Back != *Clean)) {
+      warn(InFile, "the instrumentation of '" + Path +
+                       "' does not strip back; compiling the file unchanged");
+      return;
+    }
+    Rewritten.emplace_back(*Entry, std::move(New));
+  }
+  bool MainEdited = false;
+  for (auto &[Entry, Text] : Rewritten) {
     SM.overrideFileContents(
-        *Entry, llvm::MemoryBuffer::getMemBufferCopy(Text, Entry->getName()));
-    MainEdited |= &Entry->getFileEntry() == &Main->getFileEntry();
+        Entry, llvm::MemoryBuffer::getMemBufferCopy(Text, Entry.getName()));
+    MainEdited |= &Entry.getFileEntry() == &Main->getFileEntry();
   }
   // The main file's entry was sized from the file on disk before plugins
   // run; a new one takes the size of the rewritten text.
@@ -271,6 +290,13 @@ void InstrumentPluginAction::instrument(CompilerInstance &CI,
 
 } // namespace
 } // namespace coroscope::rewriter
+
+// A build that uses the plugin records -fplugin= in compile_commands.json,
+// and clang-tidy's static analyzer loads every such plugin as a checker
+// plugin. Declaring this API version makes the plugin an accepted one with
+// no checkers, instead of a "not compatible" warning in every tidy run.
+extern "C" LLVM_ATTRIBUTE_VISIBILITY_DEFAULT const char
+    clang_analyzerAPIVersionString[] = CLANG_VERSION_STRING;
 
 static clang::FrontendPluginRegistry::Add<
     coroscope::rewriter::InstrumentPluginAction>

@@ -2,16 +2,24 @@
 
 #include "Instrumenter.h"
 #include "CoroutineKnowledge.h"
+#include "EmittedForms.h"
 
 #include "clang/AST/ASTContext.h"
+#include "clang/Basic/LangStandard.h"
 #include "clang/Basic/Version.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Lex/Lexer.h"
+#include "clang/Lex/MacroInfo.h"
+#include "clang/Lex/PPCallbacks.h"
+#include "clang/Lex/Preprocessor.h"
 #include "clang/Sema/Sema.h"
 #include "clang/Sema/SemaConsumer.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
+#include <climits>
 #include <set>
 
 using namespace clang;
@@ -19,21 +27,33 @@ using namespace clang;
 namespace coroscope::rewriter {
 namespace {
 
-constexpr llvm::StringLiteral RuntimeInclude =
-    "#include <coroscope/coroscope.hpp>";
-
 std::string marked(llvm::StringRef Text) {
   return (OpenMarker + Text + CloseMarker).str();
 }
 
+/// A string literal that is one line of printable ASCII whatever the name
+/// holds: other bytes are octal escapes, which denote the same bytes.
 std::string quoted(llvm::StringRef Text) {
   std::string Out = "\"";
-  for (char C : Text) {
-    if (C == '"' || C == '\\')
+  for (unsigned char C : Text) {
+    if (C == '"' || C == '\\') {
       Out += '\\';
-    Out += C;
+      Out += C;
+    } else if (C < 0x20 || C >= 0x7f) {
+      Out += '\\';
+      Out += char('0' + (C >> 6));
+      Out += char('0' + ((C >> 3) & 7));
+      Out += char('0' + (C & 7));
+    } else {
+      Out += C;
+    }
   }
   return Out + "\"";
+}
+
+std::string identity(const Edit &E) {
+  return std::to_string(E.OpenAt) + "|" + E.Open + "|" +
+         std::to_string(E.CloseAt) + "|" + E.Close;
 }
 
 /// Which files are the project's: the main file, and headers that are not
@@ -174,64 +194,169 @@ SourceLocation keywordLoc(const Stmt *S) {
   return cast<CoreturnStmt>(S)->getKeywordLoc();
 }
 
-/// An instrumentation of a project macro's definition. It is applied once,
-/// and only if every coroutine that expands it is instrumented too:
-/// otherwise that coroutine would name a tracking object it does not have.
+/// An instrumentation of a project macro's definition. It is made once,
+/// only if every coroutine that expands it is instrumented too (otherwise
+/// that coroutine would name a tracking object it does not have), and only
+/// if every expansion puts its closer in the same place.
 struct MacroSite {
   FileID File;
-  std::vector<Insertion> Insertions;
+  std::optional<Edit> Made;
+  std::set<std::string> Owners;
   bool Blocked = false;
-  bool Suspends = false;
+  bool Wanted = false;
+  std::string Why;
 };
+
+/// An edit of the coroutine being collected, made when the whole body is.
+struct PendingEdit {
+  FileID File;
+  std::string FileKey;
+  unsigned Key;
+  Edit E;
+  bool IsSuspension;
+};
+
+constexpr llvm::StringLiteral MacroBlockedReason =
+    "project macro also expanded in a coroutine that is not instrumented";
+constexpr llvm::StringLiteral DifferentEndsReason =
+    "suspension in a macro whose operand ends in different places";
+constexpr llvm::StringLiteral SeenDifferentlyReason =
+    "coroutine seen differently by two translation units";
 
 class Collector {
 public:
-  Collector(ASTContext &Ctx, const Options &Opts, EditSet &Out)
+  Collector(ASTContext &Ctx, const Options &Opts, EditSet &Out,
+            Preprocessor *PP, const std::vector<SourceRange> *Skipped)
       : Ctx(Ctx), SM(Ctx.getSourceManager()), LO(Ctx.getLangOpts()),
-        Project(SM, Opts), Out(Out) {}
+        Project(SM, Opts), Out(Out), PP(PP), Skipped(Skipped) {}
 
   void coroutine(const FunctionDecl &FD);
   void finish();
 
 private:
-  FileEdits &editsFor(FileID FID) {
+  std::string fileKey(FileID FID) const {
     OptionalFileEntryRef Entry = SM.getFileEntryRefForID(FID);
     StringRef Real = Entry->getFileEntry().tryGetRealPathName();
-    std::string Key = Real.empty() ? Entry->getName().str() : Real.str();
+    return Real.empty() ? Entry->getName().str() : Real.str();
+  }
+  FileEdits &editsFor(FileID FID) {
+    std::string Key = fileKey(FID);
+    Touched.insert(Key);
     FileEdits &Edits = Out[Key];
-    if (Edits.Name.empty())
-      Edits.Name = Entry->getName().str();
+    if (Edits.Name.empty()) {
+      Edits.Name = SM.getFileEntryRefForID(FID)->getName().str();
+      // The prefix goes after a byte order mark: before it, the mark would
+      // be a stray character in the middle of the file.
+      StringRef Text = SM.getBufferData(FID);
+      Edits.PrefixAt = Text.starts_with(ByteOrderMark) ? 3 : 0;
+      Edits.HasPrefix =
+          Text.drop_front(Edits.PrefixAt).starts_with(marked(PrefixText));
+    }
+    if (Skipped) {
+      auto [Seen, New] = ViewFile.try_emplace(Key, FID);
+      if (New) {
+        View[Key] = Edits.Views.size();
+        Edits.Views.push_back(skippedIn(FID));
+      } else if (Seen->second != FID) {
+        // Read twice, maybe under other macros: take all of it as active.
+        Edits.Views[View[Key]].clear();
+      }
+    }
     return Edits;
   }
-  void insert(FileEdits &Edits, unsigned Offset, std::int64_t Order,
-              std::string Text) {
-    Insertion New{Offset, Order, std::move(Text)};
-    for (const Insertion &Old : Edits.Insertions)
-      if (Old.Offset == New.Offset && Old.Text == New.Text)
-        return;
-    Edits.Insertions.push_back(std::move(New));
+  std::vector<std::pair<unsigned, unsigned>> skippedIn(FileID FID) const {
+    std::vector<std::pair<unsigned, unsigned>> Ranges;
+    for (SourceRange R : *Skipped)
+      if (R.getBegin().isFileID() && SM.getFileID(R.getBegin()) == FID &&
+          SM.getFileID(R.getEnd()) == FID)
+        Ranges.push_back({offsetOf(R.getBegin()), offsetOf(R.getEnd())});
+    return Ranges;
   }
+  void seen(const std::string &File, Edit &E) {
+    if (Skipped)
+      E.SeenBy.insert(View[File]);
+  }
+  /// Drops the bodies whose edits another translation unit would compile
+  /// without having made them.
+  void checkViews();
   unsigned offsetOf(SourceLocation Loc) const { return SM.getFileOffset(Loc); }
+  // The real length: `<%` is one token of two characters.
   unsigned endOffsetOf(SourceLocation TokenLoc) const {
     return offsetOf(TokenLoc) + Lexer::MeasureTokenLength(TokenLoc, SM, LO);
   }
+  bool afterSlash(FileID File, unsigned Offset);
   bool alreadyInstrumented(const CompoundStmt &Body) const;
   // Edits is the coroutine's file, or null outside the project.
   void site(const SuspensionSite &Site, bool Instrument, FileEdits *Edits);
-  void macroSite(const SuspensionSite &Site, bool Instrument, FileEdits *Edits);
+  /// \p Keyword is where the expansion uses the definition's keyword.
+  void macroSite(const SuspensionSite &Site, SourceLocation Keyword,
+                 bool Instrument, FileEdits *Edits);
+  SourceLocation locationIn(FileID In, SourceLocation Loc) const;
+  bool redefined(SourceLocation Keyword, SourceLocation Spelled);
   /// The hook before a suspension or co_return; a file site is appended to
   /// SiteList, the current coroutine's site array.
   std::string hook(const Stmt *S, SourceLocation Keyword, bool InMacro);
+  void commitBody(FileID File, unsigned Key, Edit Body);
+  /// Takes back every edit of the body \p Owner, in every file, and the
+  /// macro edits it expands.
+  void removeOwned(const std::string &Owner);
 
   ASTContext &Ctx;
   SourceManager &SM;
   const LangOptions &LO;
   ProjectFiles Project;
   EditSet &Out;
+  Preprocessor *PP;
+  const std::vector<SourceRange> *Skipped;
+  // This translation unit's view of each file it read.
+  std::map<std::string, FileID> ViewFile;
+  std::map<std::string, unsigned> View;
+  std::set<std::pair<std::string, unsigned>> Made;
   std::map<std::pair<FileID, unsigned>, MacroSite> MacroSites;
   std::set<std::pair<FileID, unsigned>> SeenSites;
+  llvm::DenseMap<FileID, llvm::DenseSet<unsigned>> SlashEnds;
+  std::set<std::string> Touched;
+  // The coroutine being collected.
+  std::string Owner;
   std::vector<std::string> SiteList;
+  std::string Shape;
+  std::vector<PendingEdit> Pending;
+  std::vector<std::pair<FileID, unsigned>> ExpandedMacros;
 };
+
+/// True when the text before \p Offset ends with a `/` token, through line
+/// splices: a marker there would make `//*`, a line comment.
+bool Collector::afterSlash(FileID File, unsigned Offset) {
+  StringRef Text = SM.getBufferData(File);
+  unsigned At = std::min<unsigned>(Offset, Text.size());
+  while (true) {
+    unsigned Back = At;
+    if (Back && Text[Back - 1] == '\n')
+      --Back;
+    if (Back && Text[Back - 1] == '\r')
+      --Back;
+    if (Back == At)
+      break;
+    while (Back && (Text[Back - 1] == ' ' || Text[Back - 1] == '\t'))
+      --Back;
+    if (!Back || Text[Back - 1] != '\\')
+      break;
+    At = Back - 1;
+  }
+  if (!At || Text[At - 1] != '/')
+    return false;
+  // A `/` that ends a comment is harmless; only a lexer can tell.
+  auto [It, New] = SlashEnds.try_emplace(File);
+  if (New) {
+    Lexer Raw(SM.getLocForStartOfFile(File), LO, Text.begin(), Text.begin(),
+              Text.end());
+    Token Tok;
+    while (!Raw.LexFromRawLexer(Tok))
+      if (Tok.is(tok::slash))
+        It->second.insert(offsetOf(Tok.getLocation()) + Tok.getLength());
+  }
+  return It->second.contains(At);
+}
 
 bool Collector::alreadyInstrumented(const CompoundStmt &Body) const {
   unsigned Looked = 0;
@@ -251,13 +376,13 @@ bool Collector::alreadyInstrumented(const CompoundStmt &Body) const {
 std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
                             bool InMacro) {
   if (isa<CoreturnStmt>(S))
-    return marked("COROSCOPE_I_RETURN ");
+    return ReturnPrefix.str();
   bool Yield = isa<CoyieldExpr>(S);
   if (InMacro) {
     // A macro definition serves many operands; only call sites can tell
     // whether one starts a child.
-    return marked(Yield ? "(COROSCOPE_I_YIELD_HERE(), "
-                        : "(COROSCOPE_I_AWAIT_HERE(false), ");
+    return Yield ? "(COROSCOPE_I_YIELD_HERE(), "
+                 : "(COROSCOPE_I_AWAIT_HERE(false), ";
   }
   PresumedLoc At = SM.getPresumedLoc(Keyword);
   bool Child = !Yield && startsChild(suspensionOperand(S));
@@ -265,7 +390,7 @@ std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
       ", COROSCOPE_I_SITE(" + std::string(Yield ? "yield" : "await") + ", " +
       std::to_string(At.getLine()) + ", " + std::to_string(At.getColumn()) +
       ", " + (Child ? "true" : "false") + ")");
-  return marked("(COROSCOPE_I_AT(" + std::to_string(SiteList.size()) + "), ");
+  return "(COROSCOPE_I_AT(" + std::to_string(SiteList.size()) + "), ";
 }
 
 void Collector::coroutine(const FunctionDecl &FD) {
@@ -291,13 +416,20 @@ void Collector::coroutine(const FunctionDecl &FD) {
     Skip = "outside the project";
   else if (Open.isMacroID() || Close.isMacroID())
     Skip = "coroutine body written in a macro";
+  else if (SM.getFileID(Close) != File)
+    // Its prologue and epilogue would be in two files.
+    Skip = "coroutine body that ends in another file";
   else if (alreadyInstrumented(*Body))
     Skip = "coroutine already instrumented";
   bool Instrument = Skip.empty();
 
   SiteFinder Finder(Ctx);
   Finder.TraverseStmt(const_cast<CompoundStmt *>(Body));
+  Owner = InProject ? fileKey(File) + ":" + std::to_string(offsetOf(Open)) : "";
   SiteList.clear();
+  Shape.clear();
+  Pending.clear();
+  ExpandedMacros.clear();
   // A coroutine left alone is still walked: project macros it expands must
   // not be instrumented either.
   for (const SuspensionSite &Site : Finder.Sites)
@@ -313,25 +445,99 @@ void Collector::coroutine(const FunctionDecl &FD) {
     if (Method->getParent()->isLambda())
       Named = Method->getParent()->getLocation();
   PresumedLoc At = SM.getPresumedLoc(SM.getExpansionLoc(Named));
-  std::string Prologue = "COROSCOPE_I_BODY(" + quoted(Edits->Name) + ", " +
-                         quoted(reportFunctionName(FD)) + ", " +
-                         std::to_string(At.getLine()) + ", " +
-                         std::to_string(At.getColumn());
+  Edit BodyEdit;
+  BodyEdit.Open = "COROSCOPE_I_BODY(" + quoted(Edits->Name) + ", " +
+                  quoted(reportFunctionName(FD)) + ", " +
+                  std::to_string(At.getLine()) + ", " +
+                  std::to_string(At.getColumn());
   for (const std::string &Site : SiteList)
-    Prologue += Site;
-  Prologue += ") COROSCOPE_TRY {";
-  insert(*Edits, offsetOf(Open) + 1, 0, marked(Prologue));
-  insert(*Edits, offsetOf(Close), 0,
-         marked("COROSCOPE_I_END } COROSCOPE_CATCH"));
-  Edits->CoroutinesAt.insert(offsetOf(Open));
+    BodyEdit.Open += Site;
+  BodyEdit.Open += ") COROSCOPE_TRY {";
+  BodyEdit.OpenAt = endOffsetOf(Open);
+  BodyEdit.Close = BodyClose.str();
+  BodyEdit.CloseAt = offsetOf(Close);
+  BodyEdit.Identity = "body" + Shape;
+  BodyEdit.Owner = Owner;
+  commitBody(File, offsetOf(Open), std::move(BodyEdit));
+}
+
+void Collector::commitBody(FileID File, unsigned Key, Edit Body) {
+  FileEdits &Edits = editsFor(File);
+  // Another translation unit may have made this body with other sites (an
+  // #if inside it): the site numbers would not agree, so neither is kept.
+  auto Conflicts = [&](FileEdits &In, unsigned At, const Edit &E) {
+    if (In.Refused.count(At))
+      return true;
+    auto Made = In.Edits.find(At);
+    return Made != In.Edits.end() && Made->second.Identity != E.Identity;
+  };
+  bool Refuse = Conflicts(Edits, Key, Body);
+  for (PendingEdit &P : Pending)
+    Refuse = Refuse || Conflicts(editsFor(P.File), P.Key, P.E);
+  if (Refuse) {
+    removeOwned(Owner);
+    Edits.Refused.insert(Key);
+    Edits.SkippedAt[SeenDifferentlyReason.str()].insert(Key);
+    for (const auto &Macro : ExpandedMacros)
+      MacroSites[Macro].Blocked = true;
+    return;
+  }
+  std::string BodyFile = fileKey(File);
+  auto [Made, New] = Edits.Edits.try_emplace(Key, std::move(Body));
+  seen(BodyFile, Made->second);
+  if (New)
+    this->Made.insert({BodyFile, Key});
+  Edits.CoroutinesAt.insert(Key);
+  for (PendingEdit &P : Pending) {
+    FileEdits &Target = editsFor(P.File);
+    auto [Site, New] = Target.Edits.try_emplace(P.Key, std::move(P.E));
+    seen(P.FileKey, Site->second);
+    if (New)
+      this->Made.insert({P.FileKey, P.Key});
+    if (P.IsSuspension)
+      Target.SitesAt.insert(P.Key);
+  }
+  for (const auto &Macro : ExpandedMacros)
+    MacroSites[Macro].Owners.insert(Owner);
+}
+
+void Collector::removeOwned(const std::string &Body) {
+  for (auto &[Key, File] : Out) {
+    bool Changed = false;
+    for (auto It = File.Edits.begin(); It != File.Edits.end();) {
+      const Edit &E = It->second;
+      bool Mine = E.Owner == Body;
+      if (!Mine && E.UsedBy.count(Body)) {
+        // The macro would name a tracking object the body no longer has.
+        File.Refused.insert(It->first);
+        File.SkippedAt[MacroBlockedReason.str()].insert(It->first);
+        Mine = true;
+      }
+      if (!Mine) {
+        ++It;
+        continue;
+      }
+      File.SitesAt.erase(It->first);
+      File.CoroutinesAt.erase(It->first);
+      It = File.Edits.erase(It);
+      Changed = true;
+    }
+    if (Changed)
+      Touched.insert(Key);
+  }
 }
 
 void Collector::site(const SuspensionSite &Site, bool Instrument,
                      FileEdits *Edits) {
   SourceLocation Keyword = keywordLoc(Site.S);
   bool IsReturn = isa<CoreturnStmt>(Site.S);
-  if (Keyword.isMacroID() && !SM.isMacroArgExpansion(Keyword)) {
-    macroSite(Site, Instrument, Edits);
+  // A keyword that comes through a macro argument may still be written in a
+  // macro's definition: AWAIT(AWAIT(x)).
+  SourceLocation Origin = Keyword;
+  while (Origin.isMacroID() && SM.isMacroArgExpansion(Origin))
+    Origin = SM.getImmediateSpellingLoc(Origin);
+  if (Origin.isMacroID()) {
+    macroSite(Site, Origin, Instrument, Edits);
     return;
   }
   if (!Instrument)
@@ -347,11 +553,15 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   SourceLocation End = IsReturn ? Keyword : Site.S->getEndLoc();
   CharSourceRange Range = Lexer::makeFileCharRange(
       CharSourceRange::getTokenRange(Keyword, End), SM, LO);
+  // The range must start at the keyword itself (spelled through line
+  // splices or not), not at a macro name.
+  llvm::SmallString<16> Buffer;
+  bool Invalid = false;
   if (Range.isInvalid() ||
-      !Lexer::getSourceText(Range, SM, LO)
-           .starts_with(IsReturn ? "co_return"
-                                 : (isa<CoyieldExpr>(Site.S) ? "co_yield"
-                                                             : "co_await"))) {
+      Lexer::getSpelling(Range.getBegin(), Buffer, SM, LO, &Invalid) !=
+          (IsReturn ? "co_return"
+                    : (isa<CoyieldExpr>(Site.S) ? "co_yield" : "co_await")) ||
+      Invalid) {
     Edits->SkippedAt["suspension whose operand crosses a macro boundary"]
         .insert(offsetOf(SM.getExpansionLoc(Keyword)));
     return;
@@ -360,18 +570,89 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   FileID File = SM.getFileID(Range.getBegin());
   if (!SeenSites.insert({File, Begin}).second)
     return; // a macro argument expanded twice
-  FileEdits &Target = editsFor(File);
-  insert(Target, Begin, 1, hook(Site.S, Range.getBegin(), false));
-  if (!IsReturn) {
-    insert(Target, offsetOf(Range.getEnd()), -1 - std::int64_t(Begin),
-           marked(")"));
-    Target.SitesAt.insert(Begin);
+  if (afterSlash(File, Begin)) {
+    Edits
+        ->SkippedAt["suspension right after a '/' (the marker would start a "
+                    "comment)"]
+        .insert(offsetOf(SM.getExpansionLoc(Keyword)));
+    return;
   }
+  PendingEdit P{File, fileKey(File), Begin, Edit(), !IsReturn};
+  P.E.OpenAt = Begin;
+  P.E.Open = hook(Site.S, Range.getBegin(), false);
+  if (!IsReturn) {
+    P.E.CloseAt = offsetOf(Range.getEnd());
+    P.E.Close = SuspensionClose.str();
+    Shape += ";" + P.FileKey + ":" + std::to_string(Begin);
+  }
+  P.E.Identity = identity(P.E);
+  P.E.Owner = Owner;
+  Pending.push_back(std::move(P));
 }
 
-void Collector::macroSite(const SuspensionSite &Site, bool Instrument,
-                          FileEdits *Edits) {
-  SourceLocation Keyword = keywordLoc(Site.S);
+/// Where \p Loc, a token of an expansion, appears in the expansion \p In:
+/// through macro arguments, to the parameter or the argument that holds it.
+SourceLocation Collector::locationIn(FileID In, SourceLocation Loc) const {
+  llvm::SmallVector<SourceLocation, 8> Work{Loc};
+  for (unsigned Next = 0; Next < Work.size() && Next < 64; ++Next) {
+    SourceLocation At = Work[Next];
+    if (!At.isMacroID())
+      continue;
+    if (SM.getFileID(At) == In)
+      return At;
+    if (SM.isMacroArgExpansion(At)) {
+      Work.push_back(SM.getImmediateExpansionRange(At).getBegin());
+      Work.push_back(SM.getImmediateSpellingLoc(At));
+    }
+  }
+  return SourceLocation();
+}
+
+/// True when the macro that \p Keyword comes from is defined again with no
+/// #undef between: the definitions are then identical, and instrumenting
+/// the one in use would make the other a redefinition. The keyword's copies
+/// in the other definitions are blocked too, for the translation units
+/// that use those.
+bool Collector::redefined(SourceLocation Keyword, SourceLocation Spelled) {
+  if (!PP)
+    return false;
+  const IdentifierInfo *Name =
+      PP->getIdentifierInfo(Lexer::getImmediateMacroName(Keyword, SM, LO));
+  std::vector<const MacroInfo *> Definitions;
+  bool Redefined = false, LaterIsDefinition = false;
+  for (const MacroDirective *MD = PP->getLocalMacroDirectiveHistory(Name); MD;
+       MD = MD->getPrevious()) {
+    if (const auto *Def = dyn_cast<DefMacroDirective>(MD)) {
+      Redefined |= LaterIsDefinition;
+      LaterIsDefinition = true;
+      Definitions.push_back(Def->getInfo());
+    } else if (isa<UndefMacroDirective>(MD)) {
+      LaterIsDefinition = false;
+    }
+  }
+  if (!Redefined)
+    return false;
+  std::optional<unsigned> Index;
+  for (const MacroInfo *MI : Definitions)
+    for (unsigned I = 0, N = MI->getNumTokens(); I < N && !Index; ++I)
+      if (MI->getReplacementToken(I).getLocation() == Spelled)
+        Index = I;
+  for (const MacroInfo *MI : Definitions) {
+    if (!Index || *Index >= MI->getNumTokens())
+      continue;
+    SourceLocation Copy = MI->getReplacementToken(*Index).getLocation();
+    FileID In = SM.getFileID(Copy);
+    if (Copy.isFileID() && Project.contains(In)) {
+      MacroSite &Other = MacroSites[{In, offsetOf(Copy)}];
+      Other.File = In;
+      Other.Blocked = true;
+    }
+  }
+  return true;
+}
+
+void Collector::macroSite(const SuspensionSite &Site, SourceLocation Keyword,
+                          bool Instrument, FileEdits *Edits) {
   SourceLocation Spelled = SM.getSpellingLoc(Keyword);
   FileID DefinedIn = SM.getFileID(Spelled);
   bool IsReturn = isa<CoreturnStmt>(Site.S);
@@ -388,53 +669,74 @@ void Collector::macroSite(const SuspensionSite &Site, bool Instrument,
   MacroSite &Macro = MacroSites[Key];
   Macro.File = DefinedIn;
   Macro.Blocked |= !Instrument;
-  if (!Macro.Insertions.empty() || Macro.Blocked)
+  if (!Instrument)
     return;
-  Macro.Insertions.push_back({Key.second, 1, hook(Site.S, Keyword, true)});
-  if (IsReturn)
+  Macro.Wanted = true;
+  ExpandedMacros.push_back(Key);
+  if (Macro.Blocked)
     return;
-  // The operand's last token, as written in the same definition: a macro
-  // parameter maps back to where it appears in the replacement list.
-  FileID Expansion = SM.getFileID(Keyword);
-  SourceLocation End = Site.S->getEndLoc();
-  for (int Depth = 0;
-       Depth < 16 && End.isMacroID() && SM.getFileID(End) != Expansion; ++Depth)
-    End = SM.isMacroArgExpansion(End)
-              ? SM.getImmediateExpansionRange(End).getBegin()
-              : SourceLocation();
-  SourceLocation EndSpelled = End.isValid() && SM.getFileID(End) == Expansion
-                                  ? SM.getSpellingLoc(End)
-                                  : SourceLocation();
-  if (EndSpelled.isInvalid() || SM.getFileID(EndSpelled) != DefinedIn ||
-      offsetOf(EndSpelled) < Key.second) {
-    Macro.Insertions.clear();
+  auto Block = [&](StringRef Why) {
     Macro.Blocked = true;
+    Macro.Why = Why.str();
     if (Edits)
-      Edits
-          ->SkippedAt["suspension in a macro whose operand cannot be "
-                      "mapped to its definition"]
-          .insert(offsetOf(SM.getExpansionLoc(Keyword)));
-    return;
+      Edits->SkippedAt[Why.str()].insert(offsetOf(SM.getExpansionLoc(Keyword)));
+  };
+  if (afterSlash(DefinedIn, Key.second))
+    return Block("suspension right after a '/' (the marker would start a "
+                 "comment)");
+  if (redefined(Keyword, Spelled))
+    return Block("suspension in a macro that is defined twice");
+  Edit E;
+  E.OpenAt = Key.second;
+  E.Open = hook(Site.S, Keyword, true);
+  if (!IsReturn) {
+    // The operand's last token, as written in the same definition: a macro
+    // parameter maps back to where it appears in the replacement list.
+    SourceLocation End = locationIn(SM.getFileID(Keyword), Site.S->getEndLoc());
+    SourceLocation EndSpelled =
+        End.isValid() ? SM.getSpellingLoc(End) : SourceLocation();
+    if (EndSpelled.isInvalid() || SM.getFileID(EndSpelled) != DefinedIn ||
+        offsetOf(EndSpelled) < Key.second)
+      return Block("suspension in a macro whose operand cannot be mapped to "
+                   "its definition");
+    E.CloseAt = endOffsetOf(EndSpelled);
+    E.Close = SuspensionClose.str();
   }
-  Macro.Insertions.push_back(
-      {endOffsetOf(EndSpelled), -1 - std::int64_t(Key.second), marked(")")});
-  Macro.Suspends = true;
+  E.Identity = identity(E);
+  if (!Macro.Made)
+    Macro.Made = std::move(E);
+  else if (Macro.Made->Identity != E.Identity)
+    // One expansion's operand ends at a parameter, another's further on.
+    Block(DifferentEndsReason);
 }
 
 void Collector::finish() {
   for (auto &[Key, Macro] : MacroSites) {
     FileEdits &Edits = editsFor(Macro.File);
-    if (Macro.Blocked) {
-      if (Macro.Suspends || !Macro.Insertions.empty())
+    auto Made = Edits.Edits.find(Key.second);
+    bool Differs = Macro.Made && Made != Edits.Edits.end() &&
+                   Made->second.Identity != Macro.Made->Identity;
+    if (Macro.Blocked || Differs || Edits.Refused.count(Key.second)) {
+      // Another translation unit may have made it; this one cannot have it.
+      if (Made != Edits.Edits.end()) {
+        Edits.SitesAt.erase(Key.second);
+        Edits.Edits.erase(Made);
+      }
+      Edits.Refused.insert(Key.second);
+      // A macro blocked for its own expansion was counted there.
+      if (Macro.Wanted && Macro.Why.empty())
         Edits
-            .SkippedAt["project macro also expanded in a coroutine that is "
-                       "not instrumented"]
+            .SkippedAt[Differs ? DifferentEndsReason.str()
+                               : MacroBlockedReason.str()]
             .insert(Key.second);
       continue;
     }
-    for (Insertion &I : Macro.Insertions)
-      insert(Edits, I.Offset, I.Order, I.Text);
-    if (Macro.Suspends)
+    if (!Macro.Made)
+      continue;
+    bool Suspends = !Macro.Made->Close.empty();
+    Edit &E = Edits.Edits.try_emplace(Key.second, *Macro.Made).first->second;
+    E.UsedBy.insert(Macro.Owners.begin(), Macro.Owners.end());
+    if (Suspends)
       Edits.SitesAt.insert(Key.second);
   }
   // Every project file gets an entry, so a mirrored tree is complete.
@@ -446,6 +748,53 @@ void Collector::finish() {
         static_cast<SourceLocation::UIntTy>(Entry.getOffset())));
     if (Project.contains(FID))
       editsFor(FID);
+  }
+  if (Skipped)
+    checkViews();
+  for (const std::string &Key : Touched) {
+    FileEdits &Edits = Out[Key];
+    Edits.Insertions = flatten(Edits);
+  }
+}
+
+void Collector::checkViews() {
+  auto Active = [](const std::vector<std::pair<unsigned, unsigned>> &Skips,
+                   unsigned Offset) {
+    return llvm::none_of(Skips, [&](const std::pair<unsigned, unsigned> &R) {
+      return R.first < Offset && Offset < R.second;
+    });
+  };
+  auto Conflicts = [&](const FileEdits &File, const Edit &E, unsigned V) {
+    return !E.Owner.empty() && !E.SeenBy.count(V) &&
+           (Active(File.Views[V], E.OpenAt) ||
+            (!E.Close.empty() && Active(File.Views[V], E.CloseAt)));
+  };
+  // Each pair of an edit and a view is checked once, when the later of the
+  // two comes: this translation unit's views against every edit, and its
+  // new edits against every view.
+  std::set<std::string> Owners;
+  for (const auto &[Key, V] : View)
+    for (const auto &[At, E] : Out[Key].Edits)
+      if (Conflicts(Out[Key], E, V))
+        Owners.insert(E.Owner);
+  for (const auto &[Key, At] : Made) {
+    const FileEdits &File = Out[Key];
+    auto E = File.Edits.find(At);
+    if (E != File.Edits.end())
+      for (unsigned V = 0; V < File.Views.size(); ++V)
+        if (Conflicts(File, E->second, V))
+          Owners.insert(E->second.Owner);
+  }
+  for (const std::string &Owner : Owners) {
+    removeOwned(Owner);
+    size_t Colon = Owner.rfind(':');
+    unsigned Body = 0;
+    if (Colon == std::string::npos ||
+        StringRef(Owner).drop_front(Colon + 1).getAsInteger(10, Body))
+      continue;
+    FileEdits &File = Out[Owner.substr(0, Colon)];
+    File.Refused.insert(Body);
+    File.SkippedAt[SeenDifferentlyReason.str()].insert(Body);
   }
 }
 
@@ -470,10 +819,27 @@ private:
   Collector &C;
 };
 
+/// The #if branches the preprocessor skips, as it skips them.
+class SkippedRanges : public PPCallbacks {
+public:
+  explicit SkippedRanges(std::shared_ptr<std::vector<SourceRange>> Ranges)
+      : Ranges(std::move(Ranges)) {}
+  void SourceRangeSkipped(SourceRange Range, SourceLocation) override {
+    Ranges->push_back(Range);
+  }
+
+private:
+  std::shared_ptr<std::vector<SourceRange>> Ranges;
+};
+
 class InstrumentConsumer : public SemaConsumer {
 public:
-  InstrumentConsumer(const Options &Opts, EditSet &Out, bool &Succeeded)
-      : Opts(Opts), Out(Out), Succeeded(Succeeded) {}
+  InstrumentConsumer(const Options &Opts, EditSet &Out, bool &Succeeded,
+                     Preprocessor &PP)
+      : Opts(Opts), Out(Out), Succeeded(Succeeded), PP(&PP),
+        Skipped(std::make_shared<std::vector<SourceRange>>()) {
+    PP.addPPCallbacks(std::make_unique<SkippedRanges>(Skipped));
+  }
 
   void Initialize(ASTContext &Ctx) override {
     Project.emplace(Ctx.getSourceManager(), Opts);
@@ -501,9 +867,7 @@ public:
   void HandleTranslationUnit(ASTContext &Ctx) override {
     if (Ctx.getDiagnostics().hasErrorOccurred())
       return;
-    Collector C(Ctx, Opts, Out);
-    CoroutineVisitor(C).TraverseDecl(Ctx.getTranslationUnitDecl());
-    C.finish();
+    collectEdits(Ctx, Opts, Out, PP, *Skipped);
     Succeeded = true;
   }
 
@@ -513,13 +877,24 @@ private:
   bool &Succeeded;
   std::optional<ProjectFiles> Project;
   const SourceManager *SM = nullptr;
+  Preprocessor *PP;
+  // Shared with the callback, which the preprocessor owns.
+  std::shared_ptr<std::vector<SourceRange>> Skipped;
   Sema *TheSema = nullptr;
 };
 
 } // namespace
 
-void collectEdits(ASTContext &Ctx, const Options &Opts, EditSet &Out) {
-  Collector C(Ctx, Opts, Out);
+void collectEdits(ASTContext &Ctx, const Options &Opts, EditSet &Out,
+                  Preprocessor *PP) {
+  Collector C(Ctx, Opts, Out, PP, nullptr);
+  CoroutineVisitor(C).TraverseDecl(Ctx.getTranslationUnitDecl());
+  C.finish();
+}
+
+void collectEdits(ASTContext &Ctx, const Options &Opts, EditSet &Out,
+                  Preprocessor *PP, const std::vector<SourceRange> &Skipped) {
+  Collector C(Ctx, Opts, Out, PP, &Skipped);
   CoroutineVisitor(C).TraverseDecl(Ctx.getTranslationUnitDecl());
   C.finish();
 }
@@ -534,8 +909,49 @@ bool InstrumentAction::BeginInvocation(CompilerInstance &CI) {
 }
 
 std::unique_ptr<ASTConsumer>
-InstrumentAction::CreateASTConsumer(CompilerInstance &, StringRef) {
-  return std::make_unique<InstrumentConsumer>(Opts, Out, Succeeded);
+InstrumentAction::CreateASTConsumer(CompilerInstance &CI, StringRef) {
+  return std::make_unique<InstrumentConsumer>(Opts, Out, Succeeded,
+                                              CI.getPreprocessor());
+}
+
+std::vector<Insertion> flatten(const FileEdits &Edits) {
+  struct Item {
+    unsigned Offset;
+    bool Closer;
+    unsigned OpenAt, CloseAt, Key;
+    const std::string *Text;
+  };
+  static const std::string Prefix = PrefixText.str();
+  std::vector<Item> Items;
+  if (!Edits.Edits.empty() && !Edits.HasPrefix)
+    Items.push_back(
+        {Edits.PrefixAt, false, Edits.PrefixAt, UINT_MAX, 0, &Prefix});
+  for (const auto &[Key, E] : Edits.Edits) {
+    unsigned CloseAt = E.Close.empty() ? E.OpenAt : E.CloseAt;
+    Items.push_back({E.OpenAt, false, E.OpenAt, CloseAt, Key, &E.Open});
+    if (!E.Close.empty())
+      Items.push_back({E.CloseAt, true, E.OpenAt, CloseAt, Key, &E.Close});
+  }
+  // At one offset: closers, the innermost (latest opened) first; then
+  // openers, the outermost (latest closed) first.
+  llvm::sort(Items, [](const Item &A, const Item &B) {
+    if (A.Offset != B.Offset)
+      return A.Offset < B.Offset;
+    if (A.Closer != B.Closer)
+      return A.Closer;
+    if (A.Closer)
+      return std::tie(B.OpenAt, B.Key) < std::tie(A.OpenAt, A.Key);
+    return std::tie(B.CloseAt, A.Key) < std::tie(A.CloseAt, B.Key);
+  });
+  std::vector<Insertion> Flat;
+  Flat.reserve(Items.size());
+  for (const Item &I : Items) {
+    std::int64_t Order = !Flat.empty() && Flat.back().Offset == I.Offset
+                             ? Flat.back().Order + 1
+                             : 0;
+    Flat.push_back({I.Offset, Order, marked(*I.Text)});
+  }
+  return Flat;
 }
 
 std::string summarize(const FileEdits &Edits) {
@@ -558,15 +974,17 @@ std::string summarize(const FileEdits &Edits) {
 }
 
 std::string applyEdits(StringRef Original, const FileEdits &Edits) {
-  std::vector<Insertion> Sorted = Edits.Insertions;
-  llvm::sort(Sorted);
+  std::vector<Insertion> Flat = flatten(Edits);
+  size_t Added = 0;
+  for (const Insertion &I : Flat) {
+    if (I.Offset > Original.size())
+      return Original.str(); // not the text the edits were made for
+    Added += I.Text.size();
+  }
   std::string Text;
-  Text.reserve(Original.size() + Sorted.size() * 64 + 128);
-  if (!Sorted.empty() &&
-      !Original.starts_with(OpenMarker.str() + RuntimeInclude.str()))
-    Text += marked((RuntimeInclude + "\n#line 1\n").str());
+  Text.reserve(Original.size() + Added);
   unsigned Done = 0;
-  for (const Insertion &I : Sorted) {
+  for (const Insertion &I : Flat) {
     Text.append(Original.data() + Done, I.Offset - Done);
     Text += I.Text;
     Done = I.Offset;
@@ -575,39 +993,22 @@ std::string applyEdits(StringRef Original, const FileEdits &Edits) {
   return Text;
 }
 
-std::optional<std::string> stripInstrumentation(StringRef Text,
-                                                std::string &Error) {
-  std::string Out;
-  Out.reserve(Text.size());
-  while (true) {
-    size_t Open = Text.find(OpenMarker);
-    size_t StrayClose = Text.find(CloseMarker);
-    if (StrayClose < Open) {
-      Error = "'" + CloseMarker.str() + "' without a matching '" +
-              OpenMarker.str() + "'";
-      return std::nullopt;
-    }
-    if (Open == StringRef::npos) {
-      Out += Text;
-      return Out;
-    }
-    Out += Text.take_front(Open);
-    StringRef Rest = Text.drop_front(Open + OpenMarker.size());
-    size_t Close = Rest.find(CloseMarker);
-    if (Close == StringRef::npos ||
-        Rest.take_front(Close).contains(OpenMarker)) {
-      Error = "'" + OpenMarker.str() + "' without a matching '" +
-              CloseMarker.str() + "'";
-      return std::nullopt;
-    }
-    Text = Rest.drop_front(Close + CloseMarker.size());
-  }
+/// The language a raw lexer needs to tokenize C++20 as the compiler does:
+/// digraphs, raw strings, digit separators, `//` comments.
+const LangOptions &rawLangOptions() {
+  static const LangOptions LO = [] {
+    LangOptions Opts;
+    std::vector<std::string> Includes;
+    LangOptions::setLangDefaults(Opts, Language::CXX, llvm::Triple(), Includes,
+                                 LangStandard::lang_cxx20);
+    return Opts;
+  }();
+  return LO;
 }
 
 bool mentionsCoroutineKeyword(StringRef Text) {
-  LangOptions LO;
-  LO.CPlusPlus = LO.CPlusPlus11 = LO.CPlusPlus20 = true;
-  Lexer Raw(SourceLocation(), LO, Text.begin(), Text.begin(), Text.end());
+  Lexer Raw(SourceLocation(), rawLangOptions(), Text.begin(), Text.begin(),
+            Text.end());
   Token Tok;
   while (true) {
     bool AtEnd = Raw.LexFromRawLexer(Tok);

@@ -287,9 +287,9 @@ loadDatabase(const Request &R, std::string &Error) {
     return Error.empty() ? std::move(DB) : nullptr;
   }
   std::string Found;
-  for (llvm::StringRef Dir =
-           llvm::sys::path::parent_path(makeAbsolute(R.Files.front()));
-       !Dir.empty(); Dir = llvm::sys::path::parent_path(Dir)) {
+  const std::string First = makeAbsolute(R.Files.front());
+  for (llvm::StringRef Dir = llvm::sys::path::parent_path(First); !Dir.empty();
+       Dir = llvm::sys::path::parent_path(Dir)) {
     llvm::SmallString<256> Json(Dir);
     llvm::sys::path::append(Json, "compile_commands.json");
     if (llvm::sys::fs::exists(Json)) {

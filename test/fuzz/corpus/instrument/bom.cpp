@@ -1,0 +1,1 @@
+﻿task<int> f() { co_return co_await value(1); }

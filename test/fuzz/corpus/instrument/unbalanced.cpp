@@ -1,0 +1,1 @@
+int f() { return /*coroscope:*/(COROSCOPE_I_AT(1), /*:coroscope*/ 1; }

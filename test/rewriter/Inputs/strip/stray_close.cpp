@@ -1,0 +1,2 @@
+// A closing parenthesis with no hook before it.
+int f(int x) { return x/*coroscope:*/)/*:coroscope*/; }
