@@ -196,6 +196,21 @@ report::report make_report(bool at_exit) {
   return out;
 }
 
+bool write_now(const std::string &path, const char *what,
+               const std::function<std::string()> &contents) {
+  try {
+    std::string error;
+    if (output::write_file(path, contents(), error, {.in_host_process = true}) ==
+        output::status::written)
+      return true;
+    std::fprintf(stderr, "coroscope: error: cannot write the %s '%s': %s\n", what, path.c_str(),
+                 error.c_str());
+  } catch (...) {
+    std::fprintf(stderr, "coroscope: error: out of memory while writing the %s\n", what);
+  }
+  return false;
+}
+
 } // namespace coroscope::detail
 
 namespace coroscope {
@@ -248,17 +263,8 @@ void dump_async_stacks(std::ostream &out) {
 }
 
 bool write_report(const std::string &path) {
-  try {
-    std::string error;
-    if (output::write_file(path, report::to_json(detail::make_report(false)), error,
-                           {.in_host_process = true}) == output::status::written)
-      return true;
-    std::fprintf(stderr, "coroscope: error: cannot write the report '%s': %s\n", path.c_str(),
-                 error.c_str());
-  } catch (...) {
-    std::fprintf(stderr, "coroscope: error: out of memory while writing the report\n");
-  }
-  return false;
+  return detail::write_now(path, "report",
+                           [] { return report::to_json(detail::make_report(false)); });
 }
 
 void print_summary(std::ostream &out) { report::render_summary(detail::make_report(false), out); }

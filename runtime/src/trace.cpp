@@ -132,17 +132,7 @@ std::string trace_json() {
 namespace coroscope {
 
 bool write_trace(const std::string &path) {
-  try {
-    std::string error;
-    if (output::write_file(path, detail::trace_json(), error, {.in_host_process = true}) ==
-        output::status::written)
-      return true;
-    std::fprintf(stderr, "coroscope: error: cannot write the trace '%s': %s\n", path.c_str(),
-                 error.c_str());
-  } catch (...) {
-    std::fprintf(stderr, "coroscope: error: out of memory while writing the trace\n");
-  }
-  return false;
+  return detail::write_now(path, "trace", detail::trace_json);
 }
 
 } // namespace coroscope

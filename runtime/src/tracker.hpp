@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -159,6 +160,10 @@ std::vector<report::coroutine> live_coroutines(std::size_t limit, std::uint64_t 
 std::string chain_entry(const report::coroutine &c);
 std::vector<std::string> parent_chain(std::uint64_t parent);
 std::string process_label();
+// Writes an output now (write_report(), write_trace()): false, and one line
+// on stderr naming `what` and the path, when it cannot.
+bool write_now(const std::string &path, const char *what,
+               const std::function<std::string()> &contents);
 
 // trace.cpp
 std::string trace_json();
