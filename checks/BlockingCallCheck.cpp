@@ -4,6 +4,8 @@
 #include "CoroutineKnowledge.h"
 #include "CoroutineMatchers.h"
 #include "FindingsByLocation.h"
+#include "HeldLocks.h"
+#include "NonBlockingIo.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -65,6 +67,7 @@ struct Finding {
 /// Per-translation-unit state: findings and the memoized call summaries.
 struct BlockingCallCheck::Analysis {
   ASTContext *Ctx = nullptr;
+  const LibraryBoundary *Boundary = nullptr;
   llvm::DenseSet<const FunctionDecl *> SeenCoroutines;
   FindingsByLocation<Finding> Findings;
   llvm::DenseMap<const FunctionDecl *, FunctionSummary> Summaries;
@@ -83,10 +86,11 @@ public:
     const FunctionDecl *Followable;
   };
 
-  CallCollector(const ASTContext &Ctx, const BlockingCatalogue &Catalogue,
-                bool FollowCalls)
-      : EvaluatedCodeVisitor(Ctx), Catalogue(Catalogue),
-        FollowCalls(FollowCalls) {}
+  CallCollector(ASTContext &Ctx, const FunctionDecl &Function,
+                const BlockingCatalogue &Catalogue,
+                const LibraryBoundary &Boundary, bool FollowCalls)
+      : EvaluatedCodeVisitor(Ctx), MutableCtx(Ctx), Function(Function),
+        Catalogue(Catalogue), Boundary(Boundary), FollowCalls(FollowCalls) {}
 
   bool VisitCallExpr(CallExpr *Call) {
     record(*Call);
@@ -102,6 +106,10 @@ public:
 private:
   void record(const Expr &E) {
     std::optional<BlockingCall> Blocking = Catalogue.classify(E, Ctx);
+    if (Blocking && Blocking->Family == BlockingFamily::IO)
+      if (const auto *Call = dyn_cast<CallExpr>(&E))
+        if (isNonBlockingDescriptorCall(*Call, Function, MutableCtx))
+          return;
     const FunctionDecl *Followable =
         Blocking || !FollowCalls ? nullptr : followable(E);
     if (Blocking || Followable)
@@ -131,26 +139,31 @@ private:
     const FunctionDecl *Definition = Callee->getDefinition();
     if (!Definition || !Definition->hasBody() || Definition->isDefaulted())
       return nullptr;
-    if (Ctx.getSourceManager().isInSystemHeader(Definition->getLocation()))
+    // A library's code counts only through the catalogue.
+    if (Boundary.isLibraryCode(*Definition))
       return nullptr;
     if (isCoroutine(*Definition) || Catalogue.isAllowed(*Definition))
       return nullptr;
     return Definition;
   }
 
+  ASTContext &MutableCtx;
+  const FunctionDecl &Function;
   const BlockingCatalogue &Catalogue;
+  const LibraryBoundary &Boundary;
   bool FollowCalls;
 };
 
 std::vector<CallCollector::Visit>
-collectCalls(const FunctionDecl &FD, const ASTContext &Ctx,
-             const BlockingCatalogue &Catalogue, bool FollowCalls) {
-  CallCollector Collector(Ctx, Catalogue, FollowCalls);
+collectCalls(const FunctionDecl &FD, ASTContext &Ctx,
+             const BlockingCatalogue &Catalogue,
+             const LibraryBoundary &Boundary, bool FollowCalls) {
+  CallCollector Collector(Ctx, FD, Catalogue, Boundary, FollowCalls);
   if (const Stmt *Body = userBody(FD))
     Collector.TraverseStmt(const_cast<Stmt *>(Body));
   // Constructor initializers run before the body.
   if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(&FD)) {
-    CallCollector InitCollector(Ctx, Catalogue, FollowCalls);
+    CallCollector InitCollector(Ctx, FD, Catalogue, Boundary, FollowCalls);
     for (const CXXCtorInitializer *Init : Ctor->inits())
       if (Init->isWritten())
         InitCollector.TraverseStmt(Init->getInit());
@@ -170,9 +183,12 @@ const FunctionSummary &summarize(BlockingCallCheck::Analysis &State,
     return It->second;
   FunctionSummary Summary;
   for (CallCollector::Visit &V :
-       collectCalls(FD, *State.Ctx, Catalogue, /*FollowCalls=*/true)) {
+       collectCalls(FD, *State.Ctx, Catalogue, *State.Boundary,
+                    /*FollowCalls=*/true)) {
     if (V.Blocking) {
-      if (!Summary.FirstBlock)
+      // A lock a called function takes is its short critical section (a
+      // pool's queue lock in post()); only the coroutine's own locking counts.
+      if (!Summary.FirstBlock && V.Blocking->Family != BlockingFamily::Locking)
         Summary.FirstBlock = DirectBlock{V.Call->getBeginLoc(), *V.Blocking};
     } else {
       Summary.Edges.push_back({V.Call->getBeginLoc(), V.Followable});
@@ -255,10 +271,15 @@ BlockingCallCheck::BlockingCallCheck(StringRef Name,
       BlockingFunctions(Options.get("BlockingFunctions", "")),
       AllowedFunctions(Options.get("AllowedFunctions", "")),
       Replacements(Options.get("Replacements", "")),
-      LockingIsBlocking(Options.get("LockingIsBlocking", true)),
+      LockingIsBlocking(Options.get("LockingIsBlocking", false)),
       FollowCalls(Options.get("FollowCalls", true)),
+      LockAcrossSuspendEnabled(
+          Context->isCheckEnabled("coro-lock-across-suspend")),
+      Library(Options),
       Catalogue(BlockingFunctions, AllowedFunctions, LockingIsBlocking),
       State(std::make_unique<Analysis>()) {
+  if (const std::optional<std::string> &Error = Library.Boundary.error())
+    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const std::string &Error : Catalogue.extraBlocking().errors())
     configurationDiag("invalid regular expression in option "
                       "'BlockingFunctions' of '%0': %1",
@@ -290,6 +311,7 @@ BlockingCallCheck::~BlockingCallCheck() = default;
 
 void BlockingCallCheck::storeOptions(
     clang::tidy::ClangTidyOptions::OptionMap &Opts) {
+  Library.store(Options, Opts);
   Options.store(Opts, "BlockingFunctions", BlockingFunctions);
   Options.store(Opts, "AllowedFunctions", AllowedFunctions);
   Options.store(Opts, "Replacements", Replacements);
@@ -303,7 +325,8 @@ void BlockingCallCheck::registerMatchers(MatchFinder *Finder) {
 
 void BlockingCallCheck::check(const MatchFinder::MatchResult &Result) {
   State->Ctx = Result.Context;
-  for (const FunctionDecl *Coroutine : matchedFunctions(Result))
+  State->Boundary = &Library.Boundary;
+  for (const FunctionDecl *Coroutine : matchedFunctions(Result, Library.Boundary))
     if (isCoroutine(*Coroutine) &&
         State->SeenCoroutines.insert(Coroutine).second)
       analyzeCoroutine(*Coroutine, *Result.Context);
@@ -313,11 +336,24 @@ void BlockingCallCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
                                          ASTContext &Ctx) {
   const bool Instantiated = isInstantiated(Coroutine);
   const std::string CoroutineName = describeCoroutine(Coroutine);
+  // A lock held across a suspension is coro-lock-across-suspend's finding;
+  // it is not reported a second time as a blocking acquisition.
+  llvm::DenseSet<const Expr *> HeldAcrossSuspension;
+  if (LockingIsBlocking && LockAcrossSuspendEnabled &&
+      !Coroutine.isDependentContext()) {
+    NameList None, Async(DefaultAsyncLockTypes), Allowed("std::suspend_never");
+    for (const SuspensionWithLocks &S :
+         suspensionsHoldingLocks(Coroutine, Ctx, {None, Async, Allowed}))
+      for (const HeldLock &Lock : S.Locks)
+        HeldAcrossSuspension.insert(Lock.Acquisition);
+  }
   for (CallCollector::Visit &V :
-       collectCalls(Coroutine, Ctx, Catalogue, FollowCalls)) {
+       collectCalls(Coroutine, Ctx, Catalogue, Library.Boundary, FollowCalls)) {
     Finding F;
     F.Loc = V.Call->getBeginLoc();
     if (V.Blocking) {
+      if (HeldAcrossSuspension.count(V.Call))
+        continue;
       F.Message = directMessage(*V.Blocking, CoroutineName);
       if (!Instantiated)
         F.Fix = replacementFix(*V.Call, *V.Blocking, ReplacementRules);

@@ -3,6 +3,7 @@
 #ifndef COROSCOPE_CHECKS_BLOCKINGCALLCHECK_H
 #define COROSCOPE_CHECKS_BLOCKINGCALLCHECK_H
 
+#include "LibraryOptions.h"
 #include "BlockingCatalogue.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseMap.h"
@@ -44,6 +45,8 @@ private:
   const std::string Replacements;
   const bool LockingIsBlocking;
   const bool FollowCalls;
+  const bool LockAcrossSuspendEnabled;
+  LibraryOptions Library;
   BlockingCatalogue Catalogue;
   std::vector<std::pair<NameList, std::string>> ReplacementRules;
   std::unique_ptr<Analysis> State;

@@ -70,6 +70,21 @@ constexpr CatalogueRow CRows[] = {
      BlockingFamily::StreamIO},
 };
 
+// The synchronous waits of coroutine and async libraries. In a coroutine
+// they are sync-over-async: the thread waits for work that may need it.
+constexpr CatalogueRow CoroutineLibraryRows[] = {
+    {"cppcoro::sync_wait folly::coro::blockingWait coro::sync_wait "
+     "async_simple::coro::syncAwait boost::cobalt::run "
+     "concurrencpp::result::get concurrencpp::result::wait "
+     "concurrencpp::result::wait_for concurrencpp::result::wait_until "
+     "concurrencpp::shared_result::get concurrencpp::shared_result::wait "
+     "concurrencpp::shared_result::wait_for "
+     "concurrencpp::shared_result::wait_until",
+     BlockingFamily::SyncOverAsync},
+    {"QThread::wait QFuture::waitForFinished", BlockingFamily::SyncWait},
+    {"QEventLoop::exec", BlockingFamily::EventLoop},
+};
+
 // Asio names; each is also registered under boost::asio.
 constexpr CatalogueRow AsioRows[] = {
     {"asio::io_context::run asio::io_context::run_one "
@@ -150,6 +165,9 @@ StringRef familyPhrase(BlockingFamily Family) {
     return "waiting on a condition variable";
   case BlockingFamily::SyncWait:
     return "waiting on a future, thread or synchronization primitive";
+  case BlockingFamily::SyncOverAsync:
+    return "waiting synchronously for a coroutine (sync-over-async, which "
+           "can deadlock)";
   case BlockingFamily::IO:
     return "blocking I/O";
   case BlockingFamily::StreamIO:
@@ -214,6 +232,7 @@ BlockingCatalogue::BlockingCatalogue(StringRef ExtraBlockingFunctions,
   };
   AddRows(StdRows, MatchRule::Any, "");
   AddRows(CRows, MatchRule::SystemCFunction, "");
+  AddRows(CoroutineLibraryRows, MatchRule::Any, "");
   AddRows(AsioRows, MatchRule::Any, "");
   AddRows(AsioRows, MatchRule::Any, "boost::");
   if (LockingIsBlocking)

@@ -27,6 +27,7 @@ enum class BlockingFamily {
   Locking,
   ConditionVariable,
   SyncWait,
+  SyncOverAsync,
   IO,
   StreamIO,
   EventLoop,

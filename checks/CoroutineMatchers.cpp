@@ -25,7 +25,8 @@ void addFunctionMatchers(MatchFinder &Finder, MatchFinder::MatchCallback *Check,
 }
 
 llvm::SmallVector<const FunctionDecl *, 4>
-matchedFunctions(const MatchFinder::MatchResult &Result) {
+matchedFunctions(const MatchFinder::MatchResult &Result,
+                 const LibraryBoundary &Boundary) {
   llvm::SmallVector<const FunctionDecl *, 4> Functions;
   if (const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("function"))
     Functions.push_back(FD);
@@ -37,6 +38,9 @@ matchedFunctions(const MatchFinder::MatchResult &Result) {
         for (const FunctionDecl *Spec : Generic->specializations())
           Functions.push_back(Spec);
     }
+  llvm::erase_if(Functions, [&](const FunctionDecl *FD) {
+    return Boundary.isLibraryCode(*FD);
+  });
   return Functions;
 }
 

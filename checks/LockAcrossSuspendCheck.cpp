@@ -4,8 +4,7 @@
 #include "CoroutineKnowledge.h"
 #include "CoroutineMatchers.h"
 #include "FindingsByLocation.h"
-#include "LockKnowledge.h"
-#include "MayAnalysis.h"
+#include "HeldLocks.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Basic/SourceManager.h"
@@ -20,19 +19,6 @@ namespace coroscope {
 
 namespace {
 
-/// One lock held at some point of a coroutine.
-struct HeldLock {
-  SourceLocation AcquiredAt;
-  /// "lock 'guard' on 'mu_'" or "mutex 'mu_' (locked by hand)".
-  std::string Subject;
-  /// "'mu_' is locked here by 'guard'", for the note.
-  std::string AcquiredNote;
-};
-
-/// The locks held at a program point, keyed by what identifies them: the
-/// guard variable, or the mutex locked by hand.
-using LockSet = std::map<std::string, HeldLock>;
-
 struct Finding {
   SourceLocation Loc;
   bool IsYield = false;
@@ -40,175 +26,6 @@ struct Finding {
   std::vector<HeldLock> Locks;
   InstantiationNote Instantiation;
 };
-
-/// A mutex is identified by the variable or member it names; anything else
-/// by its spelling.
-std::string mutexKey(const Expr *Mutex, const ASTContext &Ctx) {
-  Mutex = stripLockExpr(Mutex);
-  if (const auto *Ref = dyn_cast<DeclRefExpr>(Mutex))
-    return nodeKey("m", Ref->getDecl()->getCanonicalDecl());
-  if (const auto *Member = dyn_cast<MemberExpr>(Mutex))
-    return nodeKey("m", Member->getMemberDecl()->getCanonicalDecl());
-  return "t" + shortSourceText(*Mutex, Ctx, 200);
-}
-
-std::string mutexName(const Expr *Mutex, const ASTContext &Ctx) {
-  std::string Text = shortSourceText(*stripLockExpr(Mutex), Ctx);
-  return Text.empty() ? "the mutex" : "'" + Text + "'";
-}
-
-/// The transfer function of the analysis, over one coroutine's CFG.
-class LockFlow {
-public:
-  LockFlow(const ASTContext &Ctx, const NameList &LockTypes,
-           const NameList &AsyncLockTypes, const NameList &AllowedAwaitables)
-      : Ctx(Ctx), LockTypes(LockTypes), AsyncLockTypes(AsyncLockTypes),
-        AllowedAwaitables(AllowedAwaitables) {}
-
-  struct Suspension {
-    const Expr *At;
-    bool IsYield;
-    LockSet Held;
-  };
-
-  /// Applies \p Element to \p Locks; suspensions with locks held are added
-  /// to \p Suspensions when it is not null.
-  void transfer(const CFGElement &Element, LockSet &Locks,
-                std::vector<Suspension> *Suspensions) {
-    if (auto Dtor = Element.getAs<CFGAutomaticObjDtor>()) {
-      Locks.erase(nodeKey("g", Dtor->getVarDecl()));
-      return;
-    }
-    auto S = Element.getAs<CFGStmt>();
-    if (!S)
-      return;
-    const Stmt *Statement = S->getStmt();
-    if (const auto *Decl = dyn_cast<DeclStmt>(Statement)) {
-      for (const clang::Decl *D : Decl->decls())
-        if (const auto *Var = dyn_cast<VarDecl>(D))
-          declared(*Var, Locks);
-      return;
-    }
-    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Statement))
-      if (guardCall(*Member, Locks))
-        return;
-    if (const auto *Call = dyn_cast<CallExpr>(Statement)) {
-      call(*Call, Locks);
-      return;
-    }
-    if (!Suspensions || Locks.empty())
-      return;
-    if (const auto *Await = dyn_cast<CoawaitExpr>(Statement)) {
-      if (!Await->isImplicit() && !allowedAwaitable(*Await))
-        Suspensions->push_back({Await, false, Locks});
-    } else if (const auto *Yield = dyn_cast<CoyieldExpr>(Statement)) {
-      Suspensions->push_back({Yield, true, Locks});
-    }
-  }
-
-private:
-  void declared(const VarDecl &Var, LockSet &Locks) {
-    const auto *Construct =
-        dyn_cast_or_null<CXXConstructExpr>(stripLockExpr(Var.getInit()));
-    if (!Construct || !Construct->getConstructor())
-      return;
-    const CXXRecordDecl *Class = Construct->getConstructor()->getParent();
-    llvm::SmallVector<std::string, 2> ClassNames{plainQualifiedName(*Class)};
-    const bool UserGuard = LockTypes.findMatch(ClassNames).has_value();
-    if (AsyncLockTypes.findMatch(ClassNames))
-      return;
-    std::optional<GuardConstruction> Guard =
-        classifyGuardConstruction(*Construct, UserGuard);
-    if (!Guard)
-      return;
-    // A guard over an asynchronous mutex (cppcoro's lock_async() then
-    // std::lock_guard with adopt_lock) holds no thread.
-    for (const Expr *Mutex : Guard->Mutexes)
-      if (const CXXRecordDecl *MutexClass = objectClass(*Mutex))
-        if (AsyncLockTypes.findMatch({plainQualifiedName(*MutexClass)}))
-          return;
-    std::string Mutexes;
-    for (const Expr *Mutex : Guard->Mutexes)
-      Mutexes += (Mutexes.empty() ? "" : ", ") + mutexName(Mutex, Ctx);
-    const std::string Name = Var.getName().str();
-    Guards[&Var] = {Mutexes, Var.getLocation()};
-    if (Guard->Owns)
-      Locks[nodeKey("g", &Var)] = {
-          Var.getLocation(), "lock '" + Name + "' on " + Mutexes,
-          Mutexes + (Guard->Mutexes.size() > 1 ? " are" : " is") +
-              " locked here by '" + Name + "'"};
-  }
-
-  /// unique_lock-style calls on a guard variable.
-  bool guardCall(const CXXMemberCallExpr &Call, LockSet &Locks) {
-    const VarDecl *Var = referencedVar(Call.getImplicitObjectArgument());
-    auto It = Var ? Guards.find(Var) : Guards.end();
-    const CXXMethodDecl *Method = Call.getMethodDecl();
-    if (It == Guards.end() || !Method || !Method->getIdentifier())
-      return false;
-    const StringRef Name = Method->getName();
-    const std::string Key = nodeKey("g", Var);
-    if (Name == "unlock" || Name == "release")
-      Locks.erase(Key);
-    else if (Name == "lock")
-      Locks[Key] = {Call.getBeginLoc(),
-                    "lock '" + Var->getName().str() + "' on " +
-                        It->second.Mutexes,
-                    It->second.Mutexes + " is locked here by '" +
-                        Var->getName().str() + "'"};
-    return true;
-  }
-
-  void call(const CallExpr &Call, LockSet &Locks) {
-    if (std::optional<ManualLockCall> Manual = classifyManualLockCall(Call)) {
-      const std::string Key = mutexKey(Manual->Mutex, Ctx);
-      if (!Manual->Acquires) {
-        Locks.erase(Key);
-        return;
-      }
-      const std::string Name = mutexName(Manual->Mutex, Ctx);
-      const bool Pthread = !isa<CXXMemberCallExpr>(Call);
-      Locks[Key] = {Call.getBeginLoc(),
-                    "mutex " + Name +
-                        (Pthread ? " (locked with "
-                                   "pthread_mutex_lock)"
-                                 : " (locked by hand)"),
-                    Name + (Pthread ? " is locked here with pthread_mutex_lock"
-                                    : " is locked here by hand")};
-      return;
-    }
-    // Moving a guard away: the new owner is someone else's business.
-    const FunctionDecl *Callee = Call.getDirectCallee();
-    if (Callee && Call.getNumArgs() == 1 && Callee->getIdentifier() &&
-        Callee->getName() == "move" && Callee->isInStdNamespace())
-      if (const VarDecl *Var = referencedVar(Call.getArg(0)))
-        Locks.erase(nodeKey("g", Var));
-  }
-
-  bool allowedAwaitable(const CoawaitExpr &Await) const {
-    const Expr *Operand = Await.getOperand();
-    const CXXRecordDecl *Class =
-        Operand ? Operand->getType()->getAsCXXRecordDecl() : nullptr;
-    return Class && AllowedAwaitables.findMatch({plainQualifiedName(*Class)});
-  }
-
-  struct GuardInfo {
-    std::string Mutexes;
-    SourceLocation Declared;
-  };
-
-  const ASTContext &Ctx;
-  const NameList &LockTypes;
-  const NameList &AsyncLockTypes;
-  const NameList &AllowedAwaitables;
-  llvm::DenseMap<const VarDecl *, GuardInfo> Guards;
-};
-
-const char *const DefaultAsyncLockTypes =
-    "cppcoro::async_mutex;cppcoro::async_mutex_lock;"
-    "cppcoro::async_mutex_scoped_lock_operation;folly::coro::Mutex;"
-    "folly::coro::SharedMutex;folly::coro::SharedMutexFair;coro::mutex;"
-    "coro::scoped_lock;coro::shared_mutex;coro::shared_scoped_lock";
 
 } // namespace
 
@@ -226,9 +43,12 @@ LockAcrossSuspendCheck::LockAcrossSuspendCheck(
           Options.get("AsyncLockTypes", DefaultAsyncLockTypes)),
       AllowedAwaitablesOption(
           Options.get("AllowedAwaitables", "std::suspend_never")),
+      Library(Options),
       LockTypes(LockTypesOption), AsyncLockTypes(AsyncLockTypesOption),
       AllowedAwaitables(AllowedAwaitablesOption),
       State(std::make_unique<Analysis>()) {
+  if (const std::optional<std::string> &Error = Library.Boundary.error())
+    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const auto &[Option, List] :
        {std::pair<StringRef, const NameList *>{"LockTypes", &LockTypes},
         {"AsyncLockTypes", &AsyncLockTypes},
@@ -243,6 +63,7 @@ LockAcrossSuspendCheck::~LockAcrossSuspendCheck() = default;
 
 void LockAcrossSuspendCheck::storeOptions(
     clang::tidy::ClangTidyOptions::OptionMap &Opts) {
+  Library.store(Options, Opts);
   Options.store(Opts, "LockTypes", LockTypesOption);
   Options.store(Opts, "AsyncLockTypes", AsyncLockTypesOption);
   Options.store(Opts, "AllowedAwaitables", AllowedAwaitablesOption);
@@ -254,7 +75,7 @@ void LockAcrossSuspendCheck::registerMatchers(MatchFinder *Finder) {
 
 void LockAcrossSuspendCheck::check(const MatchFinder::MatchResult &Result) {
   State->Ctx = Result.Context;
-  for (const FunctionDecl *FD : matchedFunctions(Result))
+  for (const FunctionDecl *FD : matchedFunctions(Result, Library.Boundary))
     // The CFG needs concrete types: templates are analysed through their
     // instantiations.
     if (isCoroutine(*FD) && !FD->isDependentContext() &&
@@ -264,34 +85,14 @@ void LockAcrossSuspendCheck::check(const MatchFinder::MatchResult &Result) {
 
 void LockAcrossSuspendCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
                                               ASTContext &Ctx) {
-  const Stmt *Body = userBody(Coroutine);
-  if (!Body)
-    return;
-  std::unique_ptr<CFG> Graph = buildFlowCFG(Coroutine, *Body, Ctx);
-  if (!Graph)
-    return;
-
-  LockFlow Flow(Ctx, LockTypes, AsyncLockTypes, AllowedAwaitables);
-  auto In = solveMayAnalysis<LockSet>(
-      *Graph, [&](const CFGElement &Element, LockSet &Locks) {
-        Flow.transfer(Element, Locks, nullptr);
-      });
-  std::vector<LockFlow::Suspension> Suspensions;
-  replayMayAnalysis(*Graph, In, [&](const CFGElement &Element, LockSet &Locks) {
-    Flow.transfer(Element, Locks, &Suspensions);
-  });
   const std::string Name = describeCoroutine(Coroutine);
-  for (LockFlow::Suspension &S : Suspensions) {
+  for (SuspensionWithLocks &S : suspensionsHoldingLocks(
+           Coroutine, Ctx, {LockTypes, AsyncLockTypes, AllowedAwaitables})) {
     Finding F;
     F.Loc = S.At->getBeginLoc();
     F.IsYield = S.IsYield;
     F.Coroutine = Name;
-    for (auto &Entry : S.Held)
-      F.Locks.push_back(std::move(Entry.second));
-    const SourceManager &SM = Ctx.getSourceManager();
-    llvm::sort(F.Locks, [&](const HeldLock &A, const HeldLock &B) {
-      return SM.isBeforeInTranslationUnit(A.AcquiredAt, B.AcquiredAt);
-    });
+    F.Locks = std::move(S.Locks);
     State->Findings.add(Coroutine, std::move(F));
   }
 }

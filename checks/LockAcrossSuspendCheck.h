@@ -3,6 +3,7 @@
 #ifndef COROSCOPE_CHECKS_LOCKACROSSSUSPENDCHECK_H
 #define COROSCOPE_CHECKS_LOCKACROSSSUSPENDCHECK_H
 
+#include "LibraryOptions.h"
 #include "BlockingCatalogue.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include <memory>
@@ -40,6 +41,7 @@ private:
   const std::string LockTypesOption;
   const std::string AsyncLockTypesOption;
   const std::string AllowedAwaitablesOption;
+  LibraryOptions Library;
   NameList LockTypes;
   NameList AsyncLockTypes;
   NameList AllowedAwaitables;

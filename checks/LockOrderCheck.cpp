@@ -116,6 +116,7 @@ const char *const DefaultAsyncLockFunctions =
 
 struct LockOrderCheck::Analysis {
   ASTContext *Ctx = nullptr;
+  const LibraryBoundary *Boundary = nullptr;
   const NameList *AsyncLockFunctions = nullptr;
   std::vector<const FunctionDecl *> Functions;
   llvm::DenseSet<const FunctionDecl *> Seen;
@@ -589,8 +590,7 @@ private:
       return;
     const FunctionDecl *Definition = Callee.getDefinition();
     if (!Definition || !Definition->hasBody() ||
-        State.Ctx->getSourceManager().isInSystemHeader(
-            Definition->getLocation()))
+        State.Boundary->isLibraryCode(*Definition))
       return;
     const Summary &Callees = State.summaryOf(*Definition);
     if (Callees.Acquires.empty())
@@ -683,9 +683,11 @@ LockOrderCheck::LockOrderCheck(StringRef Name,
       AsyncLockFunctionsOption(
           Options.get("AsyncLockFunctions", DefaultAsyncLockFunctions)),
       FactsDirectory(Options.get("FactsDirectory", "")),
-      FactsRoot(Options.get("FactsRoot", "")),
+      FactsRoot(Options.get("FactsRoot", "")), Library(Options),
       AsyncLockFunctions(AsyncLockFunctionsOption),
       State(std::make_unique<Analysis>()) {
+  if (const std::optional<std::string> &Error = Library.Boundary.error())
+    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const std::string &Error : AsyncLockFunctions.errors())
     configurationDiag("invalid regular expression in option '%0' of '%1': %2",
                       DiagnosticIDs::Error)
@@ -696,6 +698,7 @@ LockOrderCheck::~LockOrderCheck() = default;
 
 void LockOrderCheck::storeOptions(
     clang::tidy::ClangTidyOptions::OptionMap &Opts) {
+  Library.store(Options, Opts);
   Options.store(Opts, "AsyncLockFunctions", AsyncLockFunctionsOption);
   Options.store(Opts, "FactsDirectory", FactsDirectory);
   Options.store(Opts, "FactsRoot", FactsRoot);
@@ -707,7 +710,8 @@ void LockOrderCheck::registerMatchers(MatchFinder *Finder) {
 
 void LockOrderCheck::check(const MatchFinder::MatchResult &Result) {
   State->Ctx = Result.Context;
-  for (const FunctionDecl *FD : matchedFunctions(Result))
+  State->Boundary = &Library.Boundary;
+  for (const FunctionDecl *FD : matchedFunctions(Result, Library.Boundary))
     if (FD->hasBody() && !FD->isDependentContext() &&
         State->Seen.insert(FD).second)
       State->Functions.push_back(FD);

@@ -3,6 +3,7 @@
 #ifndef COROSCOPE_CHECKS_LOCKORDERCHECK_H
 #define COROSCOPE_CHECKS_LOCKORDERCHECK_H
 
+#include "LibraryOptions.h"
 #include "BlockingCatalogue.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include <memory>
@@ -41,6 +42,7 @@ private:
   const std::string AsyncLockFunctionsOption;
   const std::string FactsDirectory;
   const std::string FactsRoot;
+  LibraryOptions Library;
   NameList AsyncLockFunctions;
   std::unique_ptr<Analysis> State;
 };

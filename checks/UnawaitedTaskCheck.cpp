@@ -345,8 +345,11 @@ UnawaitedTaskCheck::UnawaitedTaskCheck(StringRef Name,
       IgnoredTypesOption(Options.get("IgnoredTypes", "")),
       ReportEagerDiscard(Options.get("ReportEagerDiscard", true)),
       AllowVoidCastForLazy(Options.get("AllowVoidCastForLazy", false)),
+      Library(Options),
       TaskTypes(TaskTypesOption), IgnoredTypes(IgnoredTypesOption),
       State(std::make_unique<Analysis>()) {
+  if (const std::optional<std::string> &Error = Library.Boundary.error())
+    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const auto &[Option, List] :
        {std::pair<StringRef, const NameList *>{"TaskTypes", &TaskTypes},
         {"IgnoredTypes", &IgnoredTypes}})
@@ -360,6 +363,7 @@ UnawaitedTaskCheck::~UnawaitedTaskCheck() = default;
 
 void UnawaitedTaskCheck::storeOptions(
     clang::tidy::ClangTidyOptions::OptionMap &Opts) {
+  Library.store(Options, Opts);
   Options.store(Opts, "TaskTypes", TaskTypesOption);
   Options.store(Opts, "IgnoredTypes", IgnoredTypesOption);
   Options.store(Opts, "ReportEagerDiscard", ReportEagerDiscard);
@@ -375,7 +379,7 @@ void UnawaitedTaskCheck::check(const MatchFinder::MatchResult &Result) {
     State->Ctx = Result.Context;
     State->Classifier.emplace(*Result.Context);
   }
-  for (const FunctionDecl *FD : matchedFunctions(Result))
+  for (const FunctionDecl *FD : matchedFunctions(Result, Library.Boundary))
     analyzeFunction(*FD);
 }
 

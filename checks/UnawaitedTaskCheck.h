@@ -3,6 +3,7 @@
 #ifndef COROSCOPE_CHECKS_UNAWAITEDTASKCHECK_H
 #define COROSCOPE_CHECKS_UNAWAITEDTASKCHECK_H
 
+#include "LibraryOptions.h"
 #include "BlockingCatalogue.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include <memory>
@@ -40,6 +41,7 @@ private:
   const std::string IgnoredTypesOption;
   const bool ReportEagerDiscard;
   const bool AllowVoidCastForLazy;
+  LibraryOptions Library;
   NameList TaskTypes;
   NameList IgnoredTypes;
   std::unique_ptr<Analysis> State;

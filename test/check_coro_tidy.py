@@ -74,7 +74,8 @@ def main():
         tidy_args = rest
     compile_args = ["-std=c++20"] + ["-I" + d for d in args.include] + compile_args
 
-    suffixes = [s for s in args.suffixes.split(",") if s] or [""]
+    # An empty entry (",LOCKING") keeps the unsuffixed prefixes too.
+    suffixes = [s.strip() for s in args.suffixes.split(",")] or [""]
 
     def prefixes(kind):
         return ["CHECK-%s%s" % (kind, "-" + s if s else "") for s in suffixes]

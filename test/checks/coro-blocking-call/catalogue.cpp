@@ -1,6 +1,8 @@
-// RUN: %check_coro_tidy %s coro-blocking-call %t
+// RUN: %check_coro_tidy %s coro-blocking-call %t -- \
+// RUN:   -config="{CheckOptions: {coro-blocking-call.LockingIsBlocking: true}}"
 
-// Every family of the built-in catalogue, each with calls that must not be
+// Every family of the built-in catalogue (locking with LockingIsBlocking on;
+// options.cpp checks it is off by default), each with calls that must not be
 // reported next to the ones that must.
 
 #include <coro_test/tasks.h>

@@ -1,14 +1,16 @@
-// RUN: %check_coro_tidy %s coro-blocking-call %t
+// RUN: %check_coro_tidy %s coro-blocking-call %t -- \
+// RUN:   -config="{CheckOptions: {coro-blocking-call.LockingIsBlocking: true}}"
 // RUN: %check_coro_tidy -check-suffix=CUSTOM %s coro-blocking-call %t -- \
 // RUN:   -config="{CheckOptions: { \
-// RUN:     coro-blocking-call.BlockingFunctions: 'cppcoro::sync_wait;folly::coro::blockingWait;db::query_.*;compress', \
-// RUN:     coro-blocking-call.AllowedFunctions: 'usleep;std::mutex::lock;metrics::flush'}}"
-// RUN: %check_coro_tidy -check-suffix=NOLOCK %s coro-blocking-call %t -- \
-// RUN:   -config="{CheckOptions: {coro-blocking-call.LockingIsBlocking: false}}"
+// RUN:     coro-blocking-call.LockingIsBlocking: true, \
+// RUN:     coro-blocking-call.BlockingFunctions: 'db::query_.*;compress', \
+// RUN:     coro-blocking-call.AllowedFunctions: 'usleep;std::mutex::lock;metrics::flush;folly::coro::blockingWait'}}"
+// RUN: %check_coro_tidy -check-suffix=NOLOCK %s coro-blocking-call %t
 
 // BlockingFunctions adds names (qualified, unqualified or regex),
-// AllowedFunctions removes them (and stops the transitive analysis there),
-// LockingIsBlocking=false turns the whole locking family off.
+// AllowedFunctions removes them, built-in ones included (and stops the
+// transitive analysis there), LockingIsBlocking=true adds the locking
+// family (off by default: a short critical section is fine in a coroutine).
 
 #include <coro_test/tasks.h>
 
@@ -37,11 +39,14 @@ folly::coro::Task<int> folly_child() { co_return 2; }
 
 cppcoro::task<> event_loop_inside() {
   cppcoro::sync_wait(child());
-  // CHECK-MESSAGES-CUSTOM: :[[@LINE-1]]:3: warning: 'cppcoro::sync_wait' blocks the thread while coroutine 'event_loop_inside' runs; calling a function listed in BlockingFunctions stalls every coroutine on this thread [coro-blocking-call]
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'cppcoro::sync_wait' blocks the thread while coroutine 'event_loop_inside' runs; waiting synchronously for a coroutine (sync-over-async, which can deadlock) stalls every coroutine on this thread [coro-blocking-call]
+  // CHECK-MESSAGES-CUSTOM: :[[@LINE-2]]:3: warning: 'cppcoro::sync_wait' blocks the thread
+  // CHECK-MESSAGES-NOLOCK: :[[@LINE-3]]:3: warning: 'cppcoro::sync_wait' blocks the thread
   folly::coro::blockingWait(folly_child());
-  // CHECK-MESSAGES-CUSTOM: :[[@LINE-1]]:3: warning: 'folly::coro::blockingWait' blocks {{.*}}; calling a function listed in BlockingFunctions
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: 'folly::coro::blockingWait' blocks {{.*}}; waiting synchronously for a coroutine
+  // CHECK-MESSAGES-NOLOCK: :[[@LINE-2]]:3: warning: 'folly::coro::blockingWait' blocks
   db::query_users();
-  // CHECK-MESSAGES-CUSTOM: :[[@LINE-1]]:3: warning: 'db::query_users' blocks
+  // CHECK-MESSAGES-CUSTOM: :[[@LINE-1]]:3: warning: 'db::query_users' blocks the thread while coroutine 'event_loop_inside' runs; calling a function listed in BlockingFunctions stalls every coroutine on this thread [coro-blocking-call]
   db::query_orders();
   // CHECK-MESSAGES-CUSTOM: :[[@LINE-1]]:3: warning: 'db::query_orders' blocks
   db::connect(); // the regex is anchored: db::query_.* does not match it

@@ -1,4 +1,5 @@
-// RUN: %check_coro_tidy %s coro-blocking-call %t
+// RUN: %check_coro_tidy %s coro-blocking-call %t -- \
+// RUN:   -config="{CheckOptions: {coro-blocking-call.LockingIsBlocking: true}}"
 
 // Scope: templates (pattern vs instantiation), lambdas, member functions,
 // nested coroutines, macros, co_yield/co_return operands, unevaluated code.

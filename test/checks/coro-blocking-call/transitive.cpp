@@ -1,6 +1,8 @@
 // RUN: %check_coro_tidy %s coro-blocking-call %t -- -- -I%S/Inputs
 // RUN: %check_coro_tidy -check-suffix=NOFOLLOW %s coro-blocking-call %t -- \
 // RUN:   -config="{CheckOptions: {coro-blocking-call.FollowCalls: false}}" -- -I%S/Inputs
+// RUN: %check_coro_tidy -check-suffixes=,LOCKING %s coro-blocking-call %t -- \
+// RUN:   -config="{CheckOptions: {coro-blocking-call.LockingIsBlocking: true}}" -- -I%S/Inputs
 
 // Calls into functions defined in this translation unit that block, at any
 // depth, with one note per step down to the blocking call.
@@ -65,8 +67,8 @@ int countdown(int n) { return n == 0 ? 0 : countdown(n - 1); }
 // Constructors, member functions and immediately invoked lambdas are followed.
 std::mutex registry_mutex;
 struct Registration {
-  Registration() { registry_mutex.lock(); }
-  ~Registration() { registry_mutex.unlock(); }
+  Registration() { ::usleep(100); }
+  ~Registration() {}
 };
 struct Cache {
   int lookup(int key) {
@@ -75,13 +77,26 @@ struct Cache {
   }
   std::mutex mu;
 };
-cppcoro::task<int> serve(Cache &cache) {
+// A thread pool's post(): the blocking work is the closure, run elsewhere;
+// the pool's own short queue lock is not a blocking call of the caller.
+struct Pool {
+  template <typename F> void post(F work) {
+    std::lock_guard<std::mutex> guard(queue_mutex);
+    (void)work;
+  }
+  std::mutex queue_mutex;
+};
+cppcoro::task<int> serve(Cache &cache, Pool &pool) {
   Registration registration;
-  // CHECK-NOTES: :[[@LINE-1]]:16: warning: 'Registration::Registration' blocks the thread while coroutine 'serve' runs; it reaches 'std::mutex::lock' on 'registry_mutex' (synchronous locking)
-  // CHECK-NOTES: :[[@LINE-13]]:20: note: 'std::mutex::lock' on 'registry_mutex' blocks here, in 'Registration::Registration'
+  // CHECK-NOTES: :[[@LINE-1]]:16: warning: 'Registration::Registration' blocks the thread while coroutine 'serve' runs; it reaches 'usleep' (sleeping)
+  // CHECK-NOTES: :[[@LINE-22]]:20: note: 'usleep' blocks here, in 'Registration::Registration'
+  // A callee's short critical section is not reported, even with
+  // LockingIsBlocking: only the coroutine's own locking is.
   int value = cache.lookup(1);
-  // CHECK-NOTES: :[[@LINE-1]]:15: warning: 'Cache::lookup' blocks the thread while coroutine 'serve' runs; it reaches constructing 'std::lock_guard<std::mutex>' on 'mu' (synchronous locking)
-  // CHECK-NOTES: :[[@LINE-11]]:33: note: constructing 'std::lock_guard<std::mutex>' on 'mu' blocks here, in 'Cache::lookup'
+  pool.post([] { ::sleep(1); });
+  registry_mutex.lock();
+  // CHECK-MESSAGES-LOCKING: :[[@LINE-1]]:3: warning: 'std::mutex::lock' on 'registry_mutex' blocks the thread while coroutine 'serve' runs; synchronous locking
+  registry_mutex.unlock();
   [] { ::sleep(1); }();
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: '(lambda at {{.*}})' blocks the thread while coroutine 'serve' runs; it reaches 'sleep' (sleeping)
   // CHECK-NOTES: :[[@LINE-2]]:8: note: 'sleep' blocks here, in '(lambda at {{.*}})'
@@ -99,7 +114,7 @@ void (*hook)() = backoff;
 cppcoro::task<> sleepy_child() {
   backoff();
   // CHECK-NOTES: :[[@LINE-1]]:3: warning: 'backoff' blocks the thread while coroutine 'sleepy_child' runs; it reaches 'std::this_thread::sleep_for' (sleeping)
-  // CHECK-NOTES: :[[@LINE-82]]:18: note: 'std::this_thread::sleep_for' blocks here, in 'backoff'
+  // CHECK-NOTES: :[[@LINE-95]]:18: note: 'std::this_thread::sleep_for' blocks here, in 'backoff'
   co_return;
 }
 cppcoro::task<> not_followed(Store &store, std::vector<int> &items) {

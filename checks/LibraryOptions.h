@@ -1,0 +1,38 @@
+//===--- LibraryOptions.h - the library boundary as check options ---------===//
+//
+// Every coro check takes LibraryNamespaces and LibraryPaths, read check by
+// check or, when a check does not set them, from the global CheckOptions
+// entries of the same name: one setting serves all the checks.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COROSCOPE_CHECKS_LIBRARYOPTIONS_H
+#define COROSCOPE_CHECKS_LIBRARYOPTIONS_H
+
+#include "LibraryKnowledge.h"
+
+#include "clang-tidy/ClangTidyCheck.h"
+
+namespace coroscope {
+
+struct LibraryOptions {
+  explicit LibraryOptions(clang::tidy::ClangTidyCheck::OptionsView &Options)
+      : Namespaces(Options.getLocalOrGlobal("LibraryNamespaces",
+                                            DefaultLibraryNamespaces.str())),
+        Paths(Options.getLocalOrGlobal("LibraryPaths",
+                                       DefaultLibraryPaths.str())),
+        Boundary(Namespaces, Paths) {}
+
+  void store(clang::tidy::ClangTidyCheck::OptionsView &Options,
+             clang::tidy::ClangTidyOptions::OptionMap &Opts) const {
+    Options.store(Opts, "LibraryNamespaces", Namespaces);
+    Options.store(Opts, "LibraryPaths", Paths);
+  }
+
+  std::string Namespaces, Paths;
+  LibraryBoundary Boundary;
+};
+
+} // namespace coroscope
+
+#endif // COROSCOPE_CHECKS_LIBRARYOPTIONS_H
