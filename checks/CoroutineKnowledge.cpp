@@ -527,6 +527,14 @@ std::optional<TaskInfo> TaskClassifier::classify(QualType T) {
   return Cache[Key] = Result;
 }
 
+bool TaskClassifier::isAwaiter(QualType T) {
+  T = T.getNonReferenceType();
+  if (T.isNull() || T->isDependentType() || !T->isRecordType())
+    return false;
+  const CXXRecordDecl *Members = classForMembers(T);
+  return Members && !promiseOf(T) && selfAwaitable(*Members);
+}
+
 bool TaskClassifier::awaitableIn(const TaskInfo &Task,
                                  const CXXRecordDecl &Promise) {
   bool HasTransform = false;

@@ -126,6 +126,12 @@ public:
   /// `await_transform` overloads names the task's class or template.
   bool awaitableIn(const TaskInfo &Task, const clang::CXXRecordDecl &Promise);
 
+  /// True when \p T is a plain awaiter: awaitable by itself (an `operator
+  /// co_await`, or the three `await_*` members) and not a coroutine return
+  /// type. A thread pool's schedule(), concurrencpp's resume_on(), a timer's
+  /// wait operation: creating one does nothing until it is awaited.
+  bool isAwaiter(clang::QualType T);
+
 private:
   bool selfAwaitable(const clang::CXXRecordDecl &Class);
   const clang::ClassTemplateDecl *coroutineTraits();

@@ -30,6 +30,7 @@ struct Finding {
   SourceLocation Loc;
   std::string TypeName;
   TaskInfo Task;
+  bool Awaiter = false; // a plain awaiter, not a task
   std::string Producer; // the function that returned the task, or ""
   std::string Variable; // Stored only
   SourceLocation ScopeEnd;
@@ -69,11 +70,13 @@ const Decl *templateKey(const CXXRecordDecl *RD) {
 class BodyScanner : public EvaluatedCodeVisitor<BodyScanner> {
 public:
   using TaskLookup = llvm::function_ref<std::optional<TaskInfo>(QualType)>;
+  using AwaiterLookup = llvm::function_ref<bool(QualType)>;
 
   struct Discard {
     const CallExpr *Call;
     bool ViaVoidCast;
     TaskInfo Task;
+    bool Awaiter;
   };
   struct Local {
     const VarDecl *Var;
@@ -83,8 +86,11 @@ public:
     bool Used = false;
   };
 
-  BodyScanner(const ASTContext &Ctx, TaskLookup TaskFor)
-      : EvaluatedCodeVisitor(Ctx), TaskFor(TaskFor) {}
+  /// \p AwaiterFor is null outside coroutines, where a discarded awaiter
+  /// is not reported.
+  BodyScanner(const ASTContext &Ctx, TaskLookup TaskFor,
+              std::optional<AwaiterLookup> AwaiterFor)
+      : EvaluatedCodeVisitor(Ctx), TaskFor(TaskFor), AwaiterFor(AwaiterFor) {}
 
   std::vector<Discard> Discards;
   std::vector<Local> Locals;
@@ -263,10 +269,16 @@ private:
     if (!Call || !Call->isPRValue())
       return;
     if (std::optional<TaskInfo> Task = TaskFor(Call->getType()))
-      Discards.push_back({Call, ViaVoidCast, *Task});
+      Discards.push_back({Call, ViaVoidCast, *Task, false});
+    else if (AwaiterFor && (*AwaiterFor)(Call->getType()))
+      Discards.push_back({Call, ViaVoidCast,
+                          TaskInfo{Call->getType()->getAsCXXRecordDecl(),
+                                   nullptr, TaskStart::Lazy},
+                          true});
   }
 
   TaskLookup TaskFor;
+  std::optional<AwaiterLookup> AwaiterFor;
   llvm::DenseSet<const CompoundStmt *> StatementExpressionBodies;
   llvm::DenseMap<const DeclStmt *, SourceLocation> ScopeEnds;
   llvm::DenseMap<const VarDecl *, size_t> LocalIndex;
@@ -414,12 +426,23 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
     return State->Tasks[T.getTypePtr()] = Task;
   };
 
-  BodyScanner Scanner(Ctx, TaskFor);
+  // A discarded awaiter is a bug only where it could have been awaited.
+  auto AwaiterFor = [&](QualType T) {
+    if (!State->Classifier->isAwaiter(T))
+      return false;
+    const CXXRecordDecl *Class = T->getAsCXXRecordDecl();
+    return Class && !IgnoredTypes.findMatch({plainQualifiedName(*Class)});
+  };
+  const auto *Coroutine = dyn_cast_or_null<CoroutineBodyStmt>(FD.getBody());
+  BodyScanner Scanner(Ctx, TaskFor,
+                      Coroutine ? std::optional<BodyScanner::AwaiterLookup>(
+                                      AwaiterFor)
+                                : std::nullopt);
   if (const Stmt *Body = userBody(FD))
     Scanner.TraverseStmt(const_cast<Stmt *>(Body));
 
   const CXXRecordDecl *Promise = nullptr;
-  if (const auto *Coroutine = dyn_cast_or_null<CoroutineBodyStmt>(FD.getBody()))
+  if (Coroutine)
     if (const VarDecl *PromiseVar = Coroutine->getPromiseDecl()) {
       Promise = classForMembers(PromiseVar->getType());
       // In a template the promise type is dependent; the return type's
@@ -428,10 +451,15 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
         Promise = State->Classifier->promiseOf(FD.getReturnType());
     }
   if (Promise)
-    for (QualType Awaited : Scanner.AwaitedTypes)
+    for (QualType Awaited : Scanner.AwaitedTypes) {
       if (std::optional<TaskInfo> Task = TaskFor(Awaited))
         State->AwaitedIn.insert(
             {templateKey(Promise), templateKey(Task->Class)});
+      else if (State->Classifier->isAwaiter(Awaited))
+        State->AwaitedIn.insert(
+            {templateKey(Promise),
+             templateKey(Awaited.getNonReferenceType()->getAsCXXRecordDecl())});
+    }
 
   const bool Instantiated = isInstantiated(FD);
   const SourceManager &SM = Ctx.getSourceManager();
@@ -453,6 +481,7 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
     F.Loc = Range.getBegin();
     F.TypeName = taskTypeName(D.Call->getType(), Ctx);
     F.Task = D.Task;
+    F.Awaiter = D.Awaiter;
     F.Producer = producerName(*D.Call, Ctx);
     if (Promise && Range.getBegin().isFileID() && Range.getEnd().isFileID() &&
         SM.getFileID(Range.getBegin()) == SM.getFileID(Range.getEnd())) {
@@ -500,11 +529,13 @@ void UnawaitedTaskCheck::onEndOfTranslationUnit() {
       diag(F->ScopeEnd, "'%0' goes out of scope here", DiagnosticIDs::Note)
           << F->Variable;
     } else {
-      auto Diag = diag(F->Loc, "task %0%1 is %select{discarded|cast to void}2 "
-                               "without being awaited; %3")
-                  << F->TypeName << Producer
+      auto Diag = diag(F->Loc, "%select{task|awaitable}0 %1%2 is "
+                               "%select{discarded|cast to void}3 without being "
+                               "awaited; %4")
+                  << F->Awaiter << F->TypeName << Producer
                   << (F->Kind == FindingKind::VoidCast)
-                  << consequence(F->Task.Start);
+                  << (F->Awaiter ? "it does nothing unless it is co_awaited"
+                                 : consequence(F->Task.Start));
       // The fix is certain when the coroutine's promise visibly accepts the
       // task, or when the TU already awaits this task in such a coroutine.
       if (F->FixPromise &&

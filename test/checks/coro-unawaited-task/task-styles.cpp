@@ -83,9 +83,12 @@ folly::coro::Task<int> mixed() {
 }
 
 // libcoro style: an alias template of a task, and a thread pool whose
-// schedule() is a plain awaiter, not a task.
+// schedule() is a plain awaiter, not a task: dropped, it is reported as an
+// awaitable (discarded-awaiters.cpp).
 coro::task<> libcoro_caller(coro::thread_pool &pool) {
   pool.schedule();
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: awaitable 'coro::thread_pool::schedule_operation' returned by 'coro::thread_pool::schedule' is discarded
+  // CHECK-FIXES: {{^}}  co_await pool.schedule();{{$}}
   drain();
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: task 'cppcoro::task<void>' returned by 'drain' is discarded
   // CHECK-FIXES: {{^}}  co_await drain();{{$}}
@@ -202,8 +205,9 @@ op user() {
 }
 } // namespace traits_style
 
-// An awaiter with no promise type is not a task, and neither is a
-// non-awaitable coroutine type nor a type that only looks like a task.
+// An awaiter with no promise type is not a task (dropped, it is reported as
+// an awaitable), and neither is a non-awaitable coroutine type nor a type
+// that only looks like a task.
 struct timer_awaiter {
   bool await_ready() const noexcept { return true; }
   void await_suspend(std::coroutine_handle<>) noexcept {}
@@ -212,6 +216,8 @@ struct timer_awaiter {
 timer_awaiter sleep_for_a_bit() { return {}; }
 cppcoro::task<> not_tasks() {
   sleep_for_a_bit();
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: awaitable 'timer_awaiter' returned by 'sleep_for_a_bit' is discarded without being awaited
+  // CHECK-FIXES: {{^}}  co_await sleep_for_a_bit();{{$}}
   co_await sleep_for_a_bit();
 }
 
