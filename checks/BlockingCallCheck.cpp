@@ -326,7 +326,8 @@ void BlockingCallCheck::registerMatchers(MatchFinder *Finder) {
 void BlockingCallCheck::check(const MatchFinder::MatchResult &Result) {
   State->Ctx = Result.Context;
   State->Boundary = &Library.Boundary;
-  for (const FunctionDecl *Coroutine : matchedFunctions(Result, Library.Boundary))
+  for (const FunctionDecl *Coroutine :
+       matchedFunctions(Result, Library.Boundary))
     if (isCoroutine(*Coroutine) &&
         State->SeenCoroutines.insert(Coroutine).second)
       analyzeCoroutine(*Coroutine, *Result.Context);

@@ -6,8 +6,8 @@
 #include "MayAnalysis.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
-#include "llvm/ADT/DenseSet.h"
 #include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace clang;
 
@@ -293,7 +293,8 @@ private:
       }
       const std::string Name = mutexName(Manual->Mutex, Ctx);
       const bool Pthread = !isa<CXXMemberCallExpr>(Call);
-      Locks[Key] = {Call.getBeginLoc(), &Call,
+      Locks[Key] = {Call.getBeginLoc(),
+                    &Call,
                     "mutex " + Name +
                         (Pthread ? " (locked with "
                                    "pthread_mutex_lock)"
@@ -341,7 +342,6 @@ const char *const DefaultAsyncLockTypes =
     "cppcoro::async_mutex_scoped_lock_operation;folly::coro::Mutex;"
     "folly::coro::SharedMutex;folly::coro::SharedMutexFair;coro::mutex;"
     "coro::scoped_lock;coro::shared_mutex;coro::shared_scoped_lock";
-
 
 std::vector<SuspensionWithLocks>
 suspensionsHoldingLocks(const FunctionDecl &Coroutine, ASTContext &Ctx,

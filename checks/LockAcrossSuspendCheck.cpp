@@ -43,8 +43,8 @@ LockAcrossSuspendCheck::LockAcrossSuspendCheck(
           Options.get("AsyncLockTypes", DefaultAsyncLockTypes)),
       AllowedAwaitablesOption(
           Options.get("AllowedAwaitables", "std::suspend_never")),
-      Library(Options),
-      LockTypes(LockTypesOption), AsyncLockTypes(AsyncLockTypesOption),
+      Library(Options), LockTypes(LockTypesOption),
+      AsyncLockTypes(AsyncLockTypesOption),
       AllowedAwaitables(AllowedAwaitablesOption),
       State(std::make_unique<Analysis>()) {
   if (const std::optional<std::string> &Error = Library.Boundary.error())

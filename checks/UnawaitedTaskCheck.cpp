@@ -357,9 +357,8 @@ UnawaitedTaskCheck::UnawaitedTaskCheck(StringRef Name,
       IgnoredTypesOption(Options.get("IgnoredTypes", "")),
       ReportEagerDiscard(Options.get("ReportEagerDiscard", true)),
       AllowVoidCastForLazy(Options.get("AllowVoidCastForLazy", false)),
-      Library(Options),
-      TaskTypes(TaskTypesOption), IgnoredTypes(IgnoredTypesOption),
-      State(std::make_unique<Analysis>()) {
+      Library(Options), TaskTypes(TaskTypesOption),
+      IgnoredTypes(IgnoredTypesOption), State(std::make_unique<Analysis>()) {
   if (const std::optional<std::string> &Error = Library.Boundary.error())
     configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const auto &[Option, List] :
@@ -434,10 +433,10 @@ void UnawaitedTaskCheck::analyzeFunction(const FunctionDecl &FD) {
     return Class && !IgnoredTypes.findMatch({plainQualifiedName(*Class)});
   };
   const auto *Coroutine = dyn_cast_or_null<CoroutineBodyStmt>(FD.getBody());
-  BodyScanner Scanner(Ctx, TaskFor,
-                      Coroutine ? std::optional<BodyScanner::AwaiterLookup>(
-                                      AwaiterFor)
-                                : std::nullopt);
+  BodyScanner Scanner(
+      Ctx, TaskFor,
+      Coroutine ? std::optional<BodyScanner::AwaiterLookup>(AwaiterFor)
+                : std::nullopt);
   if (const Stmt *Body = userBody(FD))
     Scanner.TraverseStmt(const_cast<Stmt *>(Body));
 

@@ -3,8 +3,8 @@
 #ifndef COROSCOPE_CHECKS_UNAWAITEDTASKCHECK_H
 #define COROSCOPE_CHECKS_UNAWAITEDTASKCHECK_H
 
-#include "LibraryOptions.h"
 #include "BlockingCatalogue.h"
+#include "LibraryOptions.h"
 #include "clang-tidy/ClangTidyCheck.h"
 #include <memory>
 #include <string>

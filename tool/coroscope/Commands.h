@@ -13,6 +13,7 @@ namespace coroscope::tool {
 int runReport(const std::vector<std::string> &Args);
 int runInstrument(const std::vector<std::string> &Args);
 int runLockgraph(const std::vector<std::string> &Args);
+int runTriage(const std::vector<std::string> &Args);
 
 // A self-contained HTML page: tables and an SVG timeline, no scripts.
 std::string renderHtml(const report::report &R);

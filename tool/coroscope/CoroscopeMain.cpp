@@ -40,6 +40,8 @@ int main(int Argc, char **Argv) {
     return coroscope::tool::runInstrument(Args);
   if (Command == "lockgraph")
     return coroscope::tool::runLockgraph(Args);
+  if (Command == "triage")
+    return coroscope::tool::runTriage(Args);
   if (Command == "report")
     return coroscope::tool::runReport(Args);
   std::fprintf(

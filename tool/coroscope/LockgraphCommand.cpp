@@ -7,6 +7,7 @@
 #include "Commands.h"
 #include "InputFile.h"
 #include "LockGraph.h"
+#include "Sarif.h"
 #include "coroscope/output.hpp"
 
 #include "llvm/ADT/StringExtras.h"
@@ -87,133 +88,45 @@ void writeJson(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
   OS << "\n";
 }
 
-/// file:// URI of an absolute path; unreserved characters and '/' stay.
-std::string fileUri(llvm::StringRef Path, bool Directory) {
-  std::string Uri = "file://";
-  for (char C : Path) {
-    if (llvm::isAlnum(C) || llvm::StringRef("-._~/").contains(C))
-      Uri += C;
-    else
-      Uri += "%" + llvm::utohexstr(static_cast<unsigned char>(C), false, 2);
-  }
-  if (Directory && !llvm::StringRef(Uri).ends_with("/"))
-    Uri += '/';
-  return Uri;
-}
-
-/// Relative URI references are percent-encoded the same way.
-std::string relativeUri(llvm::StringRef Path) {
-  return fileUri(Path, false).substr(std::strlen("file://"));
-}
-
-void writeSarifLocation(llvm::json::OStream &J, const Site &S,
-                        llvm::StringRef SourceRoot) {
-  J.attributeObject("physicalLocation", [&] {
-    J.attributeObject("artifactLocation", [&] {
-      llvm::SmallString<256> File(S.File);
-      llvm::sys::path::remove_dots(File, /*remove_dot_dot=*/true);
-      llvm::StringRef Rel = File;
-      // Sites are relative to FactsRoot already, or absolute.
-      if (!llvm::sys::path::is_absolute(Rel)) {
-        J.attribute("uri", relativeUri(Rel));
-        J.attribute("uriBaseId", "%SRCROOT%");
-      } else if (Rel.consume_front(SourceRoot) &&
-                 (Rel.empty() || llvm::sys::path::is_separator(Rel.front()))) {
-        J.attribute("uri", relativeUri(Rel.ltrim('/')));
-        J.attribute("uriBaseId", "%SRCROOT%");
-      } else {
-        J.attribute("uri", fileUri(File, false));
-      }
-    });
-    J.attributeObject("region", [&] {
-      J.attribute("startLine", S.Line);
-      J.attribute("startColumn", S.Column);
-    });
-  });
-}
-
-/// The nearest directory at or above \p Start that holds .git, else Start.
-std::string defaultSourceRoot(llvm::StringRef Start) {
-  for (llvm::StringRef Dir = Start; !Dir.empty();
-       Dir = llvm::sys::path::parent_path(Dir)) {
-    llvm::SmallString<256> Git(Dir);
-    llvm::sys::path::append(Git, ".git");
-    if (llvm::sys::fs::exists(Git))
-      return Dir.str();
-  }
-  return Start.str();
-}
-
 void writeSarif(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
                 llvm::StringRef SourceRoot) {
-  llvm::json::OStream J(OS, 2);
-  J.object([&] {
-    J.attribute("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
-    J.attribute("version", "2.1.0");
-    J.attributeArray("runs", [&] {
+  auto Location = [&](llvm::json::OStream &J, const Site &S) {
+    sarif::writeLocation(J, S.File, S.Line, S.Column, SourceRoot);
+  };
+  const sarif::Rule Rules[] = {
+      {CheckName, "Locks acquired in inconsistent orders across the program"}};
+  sarif::writeLog(OS, "coroscope lockgraph", Rules, SourceRoot, [&](auto &J) {
+    for (const Cycle &C : Cycles)
       J.object([&] {
-        J.attributeObject("tool", [&] {
-          J.attributeObject("driver", [&] {
-            J.attribute("name", "coroscope lockgraph");
-            J.attribute("informationUri",
-                        "https://github.com/coroscope/coroscope");
-            J.attributeArray("rules", [&] {
-              J.object([&] {
-                J.attribute("id", CheckName);
-                J.attributeObject("shortDescription", [&] {
-                  J.attribute("text", "Locks acquired in inconsistent orders "
-                                      "across the program");
-                });
-                J.attributeObject("defaultConfiguration",
-                                  [&] { J.attribute("level", "warning"); });
-              });
-            });
-          });
+        J.attribute("ruleId", CheckName);
+        J.attribute("ruleIndex", 0);
+        J.attribute("level", "warning");
+        J.attributeObject("message", [&] {
+          J.attribute("text", lockgraph::cycleMessage(C));
         });
-        J.attributeObject("originalUriBaseIds", [&] {
-          J.attributeObject("%SRCROOT%", [&] {
-            J.attribute("uri", fileUri(SourceRoot, /*Directory=*/true));
-          });
+        J.attributeArray("locations", [&] {
+          J.object([&] { Location(J, C.Edges.front()->At); });
         });
-        J.attributeArray("results", [&] {
-          for (const Cycle &C : Cycles)
+        J.attributeArray("relatedLocations", [&] {
+          for (size_t I = 0; I < C.Edges.size(); ++I)
             J.object([&] {
-              J.attribute("ruleId", CheckName);
-              J.attribute("ruleIndex", 0);
-              J.attribute("level", "warning");
+              J.attribute("id", static_cast<int64_t>(I));
+              Location(J, C.Edges[I]->At);
               J.attributeObject("message", [&] {
-                J.attribute("text", lockgraph::cycleMessage(C));
-              });
-              J.attributeArray("locations", [&] {
-                J.object([&] {
-                  writeSarifLocation(J, C.Edges.front()->At, SourceRoot);
-                });
-              });
-              J.attributeArray("relatedLocations", [&] {
-                for (size_t I = 0; I < C.Edges.size(); ++I)
-                  J.object([&] {
-                    J.attribute("id", static_cast<int64_t>(I));
-                    writeSarifLocation(J, C.Edges[I]->At, SourceRoot);
-                    J.attributeObject("message", [&] {
-                      J.attribute("text", lockgraph::describe(*C.Edges[I]));
-                    });
-                  });
-              });
-              // The same cycle keeps its identity when lines move.
-              std::string Locks;
-              for (const Edge *E : C.Edges)
-                Locks += E->From + "\n";
-              J.attributeObject("partialFingerprints", [&] {
-                J.attribute("lockCycle/v1",
-                            llvm::utohexstr(llvm::xxh3_64bits(Locks),
-                                            /*LowerCase=*/true));
+                J.attribute("text", lockgraph::describe(*C.Edges[I]));
               });
             });
+        });
+        // The same cycle keeps its identity when lines move.
+        std::string Locks;
+        for (const Edge *E : C.Edges)
+          Locks += E->From + "\n";
+        J.attributeObject("partialFingerprints", [&] {
+          J.attribute("lockCycle/v1", llvm::utohexstr(llvm::xxh3_64bits(Locks),
+                                                      /*LowerCase=*/true));
         });
       });
-    });
   });
-  OS << "\n";
 }
 
 void writeText(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
@@ -351,13 +264,8 @@ int runLockgraph(const std::vector<std::string> &Args) {
   }
   const std::vector<Cycle> Cycles = Graph.cycles();
 
-  // --source-root resolves symlinks, as the sites' absolute paths do.
-  llvm::SmallString<256> Root;
-  if (SourceRoot.empty()) {
-    llvm::sys::fs::current_path(Root);
-    SourceRoot = defaultSourceRoot(Root);
-  }
-  if (llvm::sys::fs::real_path(SourceRoot, Root))
+  std::string Root;
+  if (!sarif::resolveSourceRoot(SourceRoot, Root))
     return fail("--source-root '" + SourceRoot + "' does not exist");
 
   std::string Text;

@@ -32,9 +32,11 @@ def where(location):
 for result in run["results"]:
     assert rules[result["ruleIndex"]] == result["ruleId"]
     assert result["message"]["text"]
+    fingerprints = result["partialFingerprints"]
+    assert len(fingerprints) == 1, fingerprints
     print("result", result["ruleId"], result["level"],
           where(result["locations"][0]), "related",
-          len(result["relatedLocations"]), "fingerprint",
-          result["partialFingerprints"]["lockCycle/v1"])
-    for related in result["relatedLocations"]:
+          len(result.get("relatedLocations", [])), "fingerprint",
+          next(iter(fingerprints.values())))
+    for related in result.get("relatedLocations", []):
         print(" ", where(related), related["message"]["text"])
