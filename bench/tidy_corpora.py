@@ -71,8 +71,10 @@ def measure(job):
                  for name, checks in variants.items()}
 
 
-builds = sorted(os.path.join(workdir, "build", name)
-                for name in os.listdir(os.path.join(workdir, "build")))
+builds = sorted(path for path in (os.path.join(workdir, "build", name)
+                                  for name in os.listdir(
+                                      os.path.join(workdir, "build")))
+                if os.path.isfile(os.path.join(path, "compile_commands.json")))
 work = [(b, tu) for b in builds for tu in pick(b)]
 with ThreadPoolExecutor(jobs) as pool:
     results = list(pool.map(measure, work))
