@@ -4,6 +4,7 @@
 // (one per translation unit) and reports the cycles of the whole program.
 //
 //===----------------------------------------------------------------------===//
+#include "CommandLine.h"
 #include "Commands.h"
 #include "InputFile.h"
 #include "LockGraph.h"
@@ -148,8 +149,7 @@ void writeText(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles) {
 
 int runLockgraph(const std::vector<std::string> &Args) {
   std::string Format = "text";
-  std::string Output;
-  std::string SourceRoot;
+  OutputOptions Out;
   std::vector<std::string> Paths;
   for (size_t I = 0; I < Args.size(); ++I) {
     llvm::StringRef Arg = Args[I];
@@ -157,23 +157,14 @@ int runLockgraph(const std::vector<std::string> &Args) {
       std::fputs(Usage, stdout);
       return 0;
     }
+    std::string Error;
     if (Arg.consume_front("--format=")) {
       Format = Arg.str();
       if (Format != "text" && Format != "json" && Format != "sarif")
         return fail("unknown format '" + Format + "'; use text, json or sarif");
-    } else if (Arg == "-o") {
-      if (++I == Args.size())
-        return fail("-o needs a file name");
-      Output = Args[I];
-    } else if (Arg == "--source-root" || Arg.starts_with("--source-root=")) {
-      if (Arg.consume_front("--source-root="))
-        SourceRoot = Arg.str();
-      else if (++I == Args.size())
-        return fail("--source-root needs a directory");
-      else
-        SourceRoot = Args[I];
-      if (SourceRoot.empty())
-        return fail("--source-root needs a directory");
+    } else if (takeOutputOption(Args, I, Out, Error)) {
+      if (!Error.empty())
+        return fail(Error);
     } else if (Arg.starts_with("-") && Arg != "-") {
       return fail("unknown option '" + Arg +
                   "'; run 'coroscope lockgraph "
@@ -265,8 +256,8 @@ int runLockgraph(const std::vector<std::string> &Args) {
   const std::vector<Cycle> Cycles = Graph.cycles();
 
   std::string Root;
-  if (!sarif::resolveSourceRoot(SourceRoot, Root))
-    return fail("--source-root '" + SourceRoot + "' does not exist");
+  if (!sarif::resolveSourceRoot(Out.SourceRoot, Root))
+    return fail("--source-root '" + Out.SourceRoot + "' does not exist");
 
   std::string Text;
   llvm::raw_string_ostream OS(Text);
@@ -277,11 +268,8 @@ int runLockgraph(const std::vector<std::string> &Args) {
   else
     writeText(OS, Cycles);
   OS.flush();
-  std::string Error;
-  std::string Target = Output.empty() ? "-" : Output;
-  if (output::write_file(Target, Text, Error) != output::status::written)
-    return fail("cannot write '" + (Target == "-" ? "<stdout>" : Target) +
-                "': " + Error);
+  if (std::string Error = writeOutput(Out.Output, Text); !Error.empty())
+    return fail(Error);
   llvm::errs() << Cycles.size() << " lock-order cycle"
                << (Cycles.size() == 1 ? "" : "s") << " among " << Locks.size()
                << " locks (" << Graph.size() << " orders) in " << Units.size()

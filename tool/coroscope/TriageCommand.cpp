@@ -5,6 +5,7 @@
 // reads as a few decisions, each with the option lines that would accept it.
 //
 //===----------------------------------------------------------------------===//
+#include "CommandLine.h"
 #include "Commands.h"
 #include "InputFile.h"
 #include "Sarif.h"
@@ -174,8 +175,7 @@ void writeSarif(llvm::raw_ostream &OS, const std::vector<Group> &Groups,
 
 int runTriage(const std::vector<std::string> &Args) {
   std::string Format = "text";
-  std::string Output;
-  std::string SourceRoot;
+  OutputOptions Out;
   std::vector<std::string> Inputs;
   for (size_t I = 0; I < Args.size(); ++I) {
     llvm::StringRef Arg = Args[I];
@@ -183,28 +183,16 @@ int runTriage(const std::vector<std::string> &Args) {
       std::fputs(Usage, stdout);
       return 0;
     }
-    if (Arg == "--format" || Arg.starts_with("--format=")) {
-      if (Arg.consume_front("--format="))
-        Format = Arg.str();
-      else if (++I == Args.size())
-        return fail("--format needs text or sarif");
-      else
-        Format = Args[I];
+    std::string Error;
+    if (auto Value = optionValue(Args, I, "--format", "text or sarif", Error)) {
+      if (!Error.empty())
+        return fail(Error);
+      Format = *Value;
       if (Format != "text" && Format != "sarif")
         return fail("unknown format '" + Format + "'; use text or sarif");
-    } else if (Arg == "-o") {
-      if (++I == Args.size())
-        return fail("-o needs a file name");
-      Output = Args[I];
-    } else if (Arg == "--source-root" || Arg.starts_with("--source-root=")) {
-      if (Arg.consume_front("--source-root="))
-        SourceRoot = Arg.str();
-      else if (++I == Args.size())
-        return fail("--source-root needs a directory");
-      else
-        SourceRoot = Args[I];
-      if (SourceRoot.empty())
-        return fail("--source-root needs a directory");
+    } else if (takeOutputOption(Args, I, Out, Error)) {
+      if (!Error.empty())
+        return fail(Error);
     } else if (Arg.starts_with("-") && Arg != "-") {
       return fail("unknown option '" + Arg +
                   "'; run 'coroscope triage --help'");
@@ -234,18 +222,15 @@ int runTriage(const std::vector<std::string> &Args) {
   llvm::raw_string_ostream OS(Text);
   if (Format == "sarif") {
     std::string Root;
-    if (!sarif::resolveSourceRoot(SourceRoot, Root))
-      return fail("--source-root '" + SourceRoot + "' does not exist");
+    if (!sarif::resolveSourceRoot(Out.SourceRoot, Root))
+      return fail("--source-root '" + Out.SourceRoot + "' does not exist");
     writeSarif(OS, Groups, Root);
   } else {
     writeText(OS, Groups, Findings.size());
   }
   OS.flush();
-  std::string Error;
-  std::string Target = Output.empty() ? "-" : Output;
-  if (output::write_file(Target, Text, Error) != output::status::written)
-    return fail("cannot write '" + (Target == "-" ? "<stdout>" : Target) +
-                "': " + Error);
+  if (std::string Error = writeOutput(Out.Output, Text); !Error.empty())
+    return fail(Error);
   return 0;
 }
 
