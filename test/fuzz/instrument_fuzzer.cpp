@@ -291,7 +291,6 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   // That is clang's bug, not the rewriter's: spell checking is off.
   std::vector<std::string> Flags = {"-std=c++20",
                                     "-fno-spell-checking",
-                                    "-fno-spell-checking",
                                     "-resource-dir",
                                     COROSCOPE_CLANG_RESOURCE_DIR,
                                     "-isystem",
