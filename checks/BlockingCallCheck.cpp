@@ -86,11 +86,11 @@ public:
     const FunctionDecl *Followable;
   };
 
-  CallCollector(ASTContext &Ctx, const FunctionDecl &Function,
+  CallCollector(const ASTContext &Ctx, const FunctionDecl &Function,
                 const BlockingCatalogue &Catalogue,
                 const LibraryBoundary &Boundary, bool FollowCalls)
-      : EvaluatedCodeVisitor(Ctx), MutableCtx(Ctx), Function(Function),
-        Catalogue(Catalogue), Boundary(Boundary), FollowCalls(FollowCalls) {}
+      : EvaluatedCodeVisitor(Ctx), Function(Function), Catalogue(Catalogue),
+        Boundary(Boundary), FollowCalls(FollowCalls) {}
 
   bool VisitCallExpr(CallExpr *Call) {
     record(*Call);
@@ -108,7 +108,7 @@ private:
     std::optional<BlockingCall> Blocking = Catalogue.classify(E, Ctx);
     if (Blocking && Blocking->Family == BlockingFamily::IO)
       if (const auto *Call = dyn_cast<CallExpr>(&E))
-        if (isNonBlockingDescriptorCall(*Call, Function, MutableCtx))
+        if (isNonBlockingDescriptorCall(*Call, Function, Ctx))
           return;
     const FunctionDecl *Followable =
         Blocking || !FollowCalls ? nullptr : followable(E);
@@ -147,7 +147,6 @@ private:
     return Definition;
   }
 
-  ASTContext &MutableCtx;
   const FunctionDecl &Function;
   const BlockingCatalogue &Catalogue;
   const LibraryBoundary &Boundary;
@@ -155,7 +154,7 @@ private:
 };
 
 std::vector<CallCollector::Visit>
-collectCalls(const FunctionDecl &FD, ASTContext &Ctx,
+collectCalls(const FunctionDecl &FD, const ASTContext &Ctx,
              const BlockingCatalogue &Catalogue,
              const LibraryBoundary &Boundary, bool FollowCalls) {
   CallCollector Collector(Ctx, FD, Catalogue, Boundary, FollowCalls);
@@ -275,11 +274,9 @@ BlockingCallCheck::BlockingCallCheck(StringRef Name,
       FollowCalls(Options.get("FollowCalls", true)),
       LockAcrossSuspendEnabled(
           Context->isCheckEnabled("coro-lock-across-suspend")),
-      Library(Options),
+      Library(*this, Name, Options),
       Catalogue(BlockingFunctions, AllowedFunctions, LockingIsBlocking),
       State(std::make_unique<Analysis>()) {
-  if (const std::optional<std::string> &Error = Library.Boundary.error())
-    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const std::string &Error : Catalogue.extraBlocking().errors())
     configurationDiag("invalid regular expression in option "
                       "'BlockingFunctions' of '%0': %1",

@@ -210,6 +210,25 @@ const CXXRecordDecl *objectClass(const Expr &Object) {
   return Type.getNonReferenceType()->getAsCXXRecordDecl();
 }
 
+bool referencesAny(const Stmt *S, llvm::ArrayRef<const ValueDecl *> Decls) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    llvm::ArrayRef<const ValueDecl *> Decls;
+    bool Found = false;
+    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+      Found = llvm::is_contained(Decls, Ref->getDecl());
+      return !Found;
+    }
+    bool VisitMemberExpr(MemberExpr *Member) {
+      Found = llvm::is_contained(Decls, Member->getMemberDecl());
+      return !Found;
+    }
+  } F;
+  F.Decls = Decls;
+  if (S)
+    F.TraverseStmt(const_cast<Stmt *>(S));
+  return F.Found;
+}
+
 std::string shortSourceText(const Expr &E, const ASTContext &Ctx,
                             unsigned MaxLength) {
   const SourceManager &SM = Ctx.getSourceManager();

@@ -79,6 +79,10 @@ enclosingNamedFunction(const clang::CXXMethodDecl &LambdaCall);
 /// references), or null.
 const clang::CXXRecordDecl *objectClass(const clang::Expr &Object);
 
+/// True when \p S names one of \p Decls, as a variable or as a member.
+bool referencesAny(const clang::Stmt *S,
+                   llvm::ArrayRef<const clang::ValueDecl *> Decls);
+
 /// Source text of \p E when it is short and spelled in one file, else "".
 std::string shortSourceText(const clang::Expr &E, const clang::ASTContext &Ctx,
                             unsigned MaxLength = 40);

@@ -14,17 +14,6 @@ using namespace clang;
 namespace coroscope {
 namespace {
 
-/// A mutex is identified by the variable or member it names; anything else
-/// by its spelling.
-std::string mutexKey(const Expr *Mutex, const ASTContext &Ctx) {
-  Mutex = stripLockExpr(Mutex);
-  if (const auto *Ref = dyn_cast<DeclRefExpr>(Mutex))
-    return nodeKey("m", Ref->getDecl()->getCanonicalDecl());
-  if (const auto *Member = dyn_cast<MemberExpr>(Mutex))
-    return nodeKey("m", Member->getMemberDecl()->getCanonicalDecl());
-  return "t" + shortSourceText(*Mutex, Ctx, 200);
-}
-
 const ValueDecl *mutexDecl(const Expr *Mutex) {
   Mutex = stripLockExpr(Mutex);
   if (const auto *Ref = dyn_cast<DeclRefExpr>(Mutex))
@@ -34,23 +23,12 @@ const ValueDecl *mutexDecl(const Expr *Mutex) {
   return nullptr;
 }
 
-/// True when \p S names one of \p Decls.
-bool namesAny(const Stmt *S, llvm::ArrayRef<const ValueDecl *> Decls) {
-  struct Finder : RecursiveASTVisitor<Finder> {
-    llvm::ArrayRef<const ValueDecl *> Decls;
-    bool Found = false;
-    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-      Found = Found || llvm::is_contained(Decls, Ref->getDecl());
-      return !Found;
-    }
-    bool VisitMemberExpr(MemberExpr *Member) {
-      Found = Found || llvm::is_contained(Decls, Member->getMemberDecl());
-      return !Found;
-    }
-  } F;
-  F.Decls = Decls;
-  F.TraverseStmt(const_cast<Stmt *>(S));
-  return F.Found;
+/// A mutex is identified by the variable or member it names; anything else
+/// by its spelling.
+std::string mutexKey(const Expr *Mutex, const ASTContext &Ctx) {
+  if (const ValueDecl *D = mutexDecl(Mutex))
+    return nodeKey("m", D->getCanonicalDecl());
+  return "t" + shortSourceText(*stripLockExpr(Mutex), Ctx, 200);
 }
 
 /// True when \p FD's code lets a lock go: unlock(), release(), or moving or
@@ -92,7 +70,7 @@ bool awaitKeepsLock(const CoawaitExpr &Await,
     llvm::SmallVectorImpl<const FunctionDecl *> *Code;
     bool handed(llvm::ArrayRef<const Expr *> Args) {
       for (const Expr *Arg : Args)
-        if (namesAny(Arg, Handles))
+        if (referencesAny(Arg, Handles))
           return true;
       return false;
     }
@@ -215,7 +193,7 @@ public:
       // (an async lock's or an async wait's API); it stays held afterwards.
       LockSet Held;
       for (const auto &[Key, Lock] : Locks)
-        if (!namesAny(Await->getOperand(), Lock.Handles) ||
+        if (!referencesAny(Await->getOperand(), Lock.Handles) ||
             awaitKeepsLock(*Await, Lock.Handles))
           Held.emplace(Key, Lock);
       if (!Held.empty())

@@ -16,12 +16,19 @@
 namespace coroscope {
 
 struct LibraryOptions {
-  explicit LibraryOptions(clang::tidy::ClangTidyCheck::OptionsView &Options)
+  /// Reads the options of \p Check (named \p CheckName) and reports an
+  /// invalid one as its configuration error.
+  LibraryOptions(clang::tidy::ClangTidyCheck &Check, llvm::StringRef CheckName,
+                 clang::tidy::ClangTidyCheck::OptionsView &Options)
       : Namespaces(Options.getLocalOrGlobal("LibraryNamespaces",
                                             DefaultLibraryNamespaces.str())),
         Paths(Options.getLocalOrGlobal("LibraryPaths",
                                        DefaultLibraryPaths.str())),
-        Boundary(Namespaces, Paths) {}
+        Boundary(Namespaces, Paths) {
+    if (const std::optional<std::string> &Error = Boundary.error())
+      Check.configurationDiag("%0 of '%1'", clang::DiagnosticIDs::Error)
+          << *Error << CheckName;
+  }
 
   void store(clang::tidy::ClangTidyCheck::OptionsView &Options,
              clang::tidy::ClangTidyOptions::OptionMap &Opts) const {

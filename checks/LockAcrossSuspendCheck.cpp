@@ -43,12 +43,10 @@ LockAcrossSuspendCheck::LockAcrossSuspendCheck(
           Options.get("AsyncLockTypes", DefaultAsyncLockTypes)),
       AllowedAwaitablesOption(
           Options.get("AllowedAwaitables", "std::suspend_never")),
-      Library(Options), LockTypes(LockTypesOption),
+      Library(*this, Name, Options), LockTypes(LockTypesOption),
       AsyncLockTypes(AsyncLockTypesOption),
       AllowedAwaitables(AllowedAwaitablesOption),
       State(std::make_unique<Analysis>()) {
-  if (const std::optional<std::string> &Error = Library.Boundary.error())
-    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const auto &[Option, List] :
        {std::pair<StringRef, const NameList *>{"LockTypes", &LockTypes},
         {"AsyncLockTypes", &AsyncLockTypes},

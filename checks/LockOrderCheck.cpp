@@ -683,11 +683,9 @@ LockOrderCheck::LockOrderCheck(StringRef Name,
       AsyncLockFunctionsOption(
           Options.get("AsyncLockFunctions", DefaultAsyncLockFunctions)),
       FactsDirectory(Options.get("FactsDirectory", "")),
-      FactsRoot(Options.get("FactsRoot", "")), Library(Options),
+      FactsRoot(Options.get("FactsRoot", "")), Library(*this, Name, Options),
       AsyncLockFunctions(AsyncLockFunctionsOption),
       State(std::make_unique<Analysis>()) {
-  if (const std::optional<std::string> &Error = Library.Boundary.error())
-    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const std::string &Error : AsyncLockFunctions.errors())
     configurationDiag("invalid regular expression in option '%0' of '%1': %2",
                       DiagnosticIDs::Error)

@@ -138,30 +138,12 @@ bool refersTo(const Expr *E, const ValueDecl *Descriptor) {
   return E && llvm::is_contained(descriptorPath(E), Descriptor);
 }
 
-bool isAwaitableType(QualType T) {
-  if (declaresPromiseType(T))
-    return true;
-  const CXXRecordDecl *Class = classForMembers(T);
-  if (!Class)
-    return false;
-  for (const Decl *Member : Class->decls()) {
-    const auto *Named = dyn_cast<NamedDecl>(Member);
-    if (!Named)
-      continue;
-    if (Named->getDeclName().getCXXOverloadedOperator() == OO_Coawait)
-      return true;
-    if (Named->getIdentifier() && Named->getName() == "await_ready")
-      return true;
-  }
-  return false;
-}
-
 /// Looks through the code that owns a descriptor for signs that it does not
 /// block.
 class DescriptorUses : public RecursiveASTVisitor<DescriptorUses> {
 public:
   DescriptorUses(const ASTContext &Ctx, const ValueDecl *Descriptor)
-      : Ctx(Ctx), Descriptor(Descriptor) {}
+      : Ctx(Ctx), Classifier(Ctx), Descriptor(Descriptor) {}
 
   bool shouldVisitLambdaBody() const { return true; }
 
@@ -177,12 +159,13 @@ public:
         refersTo(Call->getArg(0), Descriptor) &&
         names(Call, Ctx, NonBlockingFlags))
       Found = true;
-    else if (isAwaitableType(Call->getType()))
-      Found = true;
+    else if (Classifier.classify(Call->getType()) ||
+             Classifier.isAwaiter(Call->getType()))
+      Found = true; // a task or an awaiter: awaited for readiness
     return !Found;
   }
   bool VisitCoawaitExpr(CoawaitExpr *Await) {
-    if (mentionsDescriptor(Await->getOperand()))
+    if (referencesAny(Await->getOperand(), {Descriptor}))
       Found = true;
     return !Found;
   }
@@ -216,25 +199,8 @@ public:
   bool Found = false;
 
 private:
-  bool mentionsDescriptor(const Expr *E) {
-    struct Finder : RecursiveASTVisitor<Finder> {
-      const ValueDecl *Descriptor;
-      bool Found = false;
-      bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-        Found = Found || Ref->getDecl() == Descriptor;
-        return !Found;
-      }
-      bool VisitMemberExpr(MemberExpr *Member) {
-        Found = Found || Member->getMemberDecl() == Descriptor;
-        return !Found;
-      }
-    } F;
-    F.Descriptor = Descriptor;
-    F.TraverseStmt(const_cast<Expr *>(E));
-    return F.Found;
-  }
-
   const ASTContext &Ctx;
+  TaskClassifier Classifier;
   const ValueDecl *Descriptor;
 };
 
@@ -271,7 +237,7 @@ bool ownerShowsNonBlocking(const ValueDecl &Descriptor,
 
 bool isNonBlockingDescriptorCall(const CallExpr &Call,
                                  const FunctionDecl &Function,
-                                 ASTContext &Ctx) {
+                                 const ASTContext &Ctx) {
   const FunctionDecl *Callee = posixCallee(Call);
   if (!Callee || !isDescriptorCallName(Callee->getName()) ||
       Call.getNumArgs() == 0)

@@ -27,7 +27,7 @@ namespace coroscope {
 /// function of the class defined in this TU for a data member.
 bool isNonBlockingDescriptorCall(const clang::CallExpr &Call,
                                  const clang::FunctionDecl &Function,
-                                 clang::ASTContext &Ctx);
+                                 const clang::ASTContext &Ctx);
 
 } // namespace coroscope
 

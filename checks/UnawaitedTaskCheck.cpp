@@ -357,10 +357,8 @@ UnawaitedTaskCheck::UnawaitedTaskCheck(StringRef Name,
       IgnoredTypesOption(Options.get("IgnoredTypes", "")),
       ReportEagerDiscard(Options.get("ReportEagerDiscard", true)),
       AllowVoidCastForLazy(Options.get("AllowVoidCastForLazy", false)),
-      Library(Options), TaskTypes(TaskTypesOption),
+      Library(*this, Name, Options), TaskTypes(TaskTypesOption),
       IgnoredTypes(IgnoredTypesOption), State(std::make_unique<Analysis>()) {
-  if (const std::optional<std::string> &Error = Library.Boundary.error())
-    configurationDiag("%0 of '%1'", DiagnosticIDs::Error) << *Error << Name;
   for (const auto &[Option, List] :
        {std::pair<StringRef, const NameList *>{"TaskTypes", &TaskTypes},
         {"IgnoredTypes", &IgnoredTypes}})

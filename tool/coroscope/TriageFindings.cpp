@@ -37,8 +37,7 @@ llvm::Expected<std::vector<Finding>> readText(llvm::StringRef Text,
   static const llvm::Regex CheckSuffix(" \\[([A-Za-z0-9_.,-]+)\\]$");
   std::vector<Finding> Findings;
   Deduplicator Dedup;
-  Finding *Current = nullptr;
-  bool CurrentKept = false;
+  Finding *Current = nullptr; // the finding the notes that follow belong to
   llvm::SmallVector<llvm::StringRef, 64> Lines;
   Text.split(Lines, '\n');
   for (llvm::StringRef Line : Lines) {
@@ -51,12 +50,11 @@ llvm::Expected<std::vector<Finding>> readText(llvm::StringRef Text,
     Parts[3].getAsInteger(10, At.Column);
     llvm::StringRef Message = Parts[5];
     if (Parts[4] == "note") {
-      if (Current && CurrentKept)
+      if (Current)
         Current->Notes.push_back({std::move(At), Message.str()});
       continue;
     }
     Current = nullptr;
-    CurrentKept = false;
     llvm::SmallVector<llvm::StringRef, 2> Check;
     if (!CheckSuffix.match(Message, &Check))
       continue;
@@ -67,13 +65,10 @@ llvm::Expected<std::vector<Finding>> readText(llvm::StringRef Text,
               std::move(At),
               Message.drop_back(Check[0].size()).str(),
               {}};
-    if (!Dedup.firstTime(F)) {
-      Current = nullptr;
+    if (!Dedup.firstTime(F))
       continue;
-    }
     Findings.push_back(std::move(F));
     Current = &Findings.back();
-    CurrentKept = true;
   }
   return Findings;
 }
