@@ -13,8 +13,12 @@ namespace coroscope {
 
 LibraryBoundary::LibraryBoundary(llvm::StringRef NamespaceList,
                                  llvm::StringRef PathPattern) {
-  llvm::SmallVector<llvm::StringRef, 8> Parts;
-  NamespaceList.split(Parts, ';', -1, /*KeepEmpty=*/false);
+  // ';' as in clang-tidy options; ',' where a ';' cannot go (a compiler
+  // flag in a shell command).
+  llvm::SmallVector<llvm::StringRef, 8> Groups, Parts;
+  NamespaceList.split(Groups, ';', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef Group : Groups)
+    Group.split(Parts, ',', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef Part : Parts) {
     Part = Part.trim();
     Part.consume_front("::");

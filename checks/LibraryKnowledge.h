@@ -36,9 +36,10 @@ inline constexpr llvm::StringLiteral DefaultLibraryPaths =
 
 class LibraryBoundary {
 public:
-  /// \p Namespaces: ';'-separated, "asio" covers asio and asio::detail, a
-  /// leading "::" is optional. \p Paths: a regular expression searched in
-  /// the file name a declaration is spelled in; empty for none.
+  /// \p Namespaces: ';'- or ','-separated, "asio" covers asio and
+  /// asio::detail, a leading "::" is optional. \p Paths: a regular
+  /// expression searched in the file name a declaration is spelled in;
+  /// empty for none.
   LibraryBoundary(llvm::StringRef Namespaces = DefaultLibraryNamespaces,
                   llvm::StringRef Paths = DefaultLibraryPaths);
 

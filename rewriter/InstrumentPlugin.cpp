@@ -8,6 +8,8 @@
 //
 // Arguments: -fplugin-arg-coroscope-off, -fplugin-arg-coroscope-verbose,
 // -fplugin-arg-coroscope-header-filter=REGEX,
+// -fplugin-arg-coroscope-library-namespaces=NS;NS...,
+// -fplugin-arg-coroscope-library-paths=REGEX,
 // -fplugin-arg-coroscope-runtime-include=DIR.
 //
 //===----------------------------------------------------------------------===//
@@ -142,6 +144,10 @@ protected:
         Verbose = true;
       else if (Arg.consume_front("header-filter="))
         Opts.HeaderFilter = Arg.str();
+      else if (Arg.consume_front("library-namespaces="))
+        Opts.LibraryNamespaces = Arg.str();
+      else if (Arg.consume_front("library-paths="))
+        Opts.LibraryPaths = Arg.str();
       else if (Arg.consume_front("runtime-include="))
         RuntimeInclude = Arg.str();
       else
@@ -152,6 +158,13 @@ protected:
       warn("coroscope", "invalid header-filter '" + Opts.HeaderFilter +
                             "': " + Error + "; instrumenting no header");
       Opts.HeaderFilter = "^$";
+    }
+    if (std::optional<std::string> Problem =
+            LibraryBoundary(Opts.LibraryNamespaces, Opts.LibraryPaths)
+                .error()) {
+      warn("coroscope", *Problem + "; using the default library boundary");
+      Opts.LibraryNamespaces = DefaultLibraryNamespaces.str();
+      Opts.LibraryPaths = DefaultLibraryPaths.str();
     }
     return true;
   }

@@ -1,6 +1,7 @@
 //===--- Instrumenter.cpp - Coroutine instrumentation engine --------------===//
 
 #include "Instrumenter.h"
+#include "AwaitKnowledge.h"
 #include "CoroutineKnowledge.h"
 #include "EmittedForms.h"
 
@@ -140,44 +141,6 @@ private:
   unsigned RangeInitDepth = 0;
 };
 
-const Expr *peel(const Expr *E) {
-  while (true) {
-    const Expr *Next = E->IgnoreImplicit()->IgnoreParens();
-    if (Next == E)
-      return E;
-    E = Next;
-  }
-}
-
-bool isCoroutineDefinition(const Decl *D) {
-  if (const auto *Template = dyn_cast<FunctionTemplateDecl>(D))
-    D = Template->getTemplatedDecl();
-  const auto *FD = dyn_cast<FunctionDecl>(D);
-  const FunctionDecl *Definition = FD ? FD->getDefinition() : nullptr;
-  return Definition && isCoroutine(*Definition);
-}
-
-/// True when awaiting \p Operand starts a child coroutine that this one
-/// waits for: a call of a coroutine defined in this translation unit, or an
-/// operand whose type declares a promise. Asio operations are neither, so a
-/// coroutine that starts while another waits on a timer is not its child.
-bool startsChild(const Expr *Operand) {
-  if (!Operand)
-    return false;
-  Operand = peel(Operand);
-  if (!Operand->isTypeDependent() && declaresPromiseType(Operand->getType()))
-    return true;
-  const auto *Call = dyn_cast<CallExpr>(Operand);
-  if (!Call)
-    return false;
-  if (const Decl *Callee = Call->getCalleeDecl())
-    return isCoroutineDefinition(Callee);
-  const Expr *Callee = peel(Call->getCallee());
-  if (const auto *Overloads = dyn_cast<OverloadExpr>(Callee))
-    return llvm::any_of(Overloads->decls(), isCoroutineDefinition);
-  return false;
-}
-
 const Expr *suspensionOperand(const Stmt *S) {
   if (const auto *E = dyn_cast<CoroutineSuspendExpr>(S))
     return E->getOperand();
@@ -228,7 +191,8 @@ public:
   Collector(ASTContext &Ctx, const Options &Opts, EditSet &Out,
             Preprocessor *PP, const std::vector<SourceRange> *Skipped)
       : Ctx(Ctx), SM(Ctx.getSourceManager()), LO(Ctx.getLangOpts()),
-        Project(SM, Opts), Out(Out), PP(PP), Skipped(Skipped) {}
+        Project(SM, Opts), Library(Opts.LibraryNamespaces, Opts.LibraryPaths),
+        Tasks(Ctx), Out(Out), PP(PP), Skipped(Skipped) {}
 
   void coroutine(const FunctionDecl &FD);
   void finish();
@@ -245,6 +209,7 @@ private:
     FileEdits &Edits = Out[Key];
     if (Edits.Name.empty()) {
       Edits.Name = SM.getFileEntryRefForID(FID)->getName().str();
+      Edits.SiteName = FID == SM.getMainFileID() ? Edits.Name : Key;
       // The prefix goes after a byte order mark: before it, the mark would
       // be a stray character in the middle of the file.
       StringRef Text = SM.getBufferData(FID);
@@ -305,6 +270,8 @@ private:
   SourceManager &SM;
   const LangOptions &LO;
   ProjectFiles Project;
+  LibraryBoundary Library;
+  TaskClassifier Tasks;
   EditSet &Out;
   Preprocessor *PP;
   const std::vector<SourceRange> *Skipped;
@@ -319,7 +286,6 @@ private:
   // The coroutine being collected.
   std::string Owner;
   std::vector<std::string> SiteList;
-  std::string Shape;
   std::vector<PendingEdit> Pending;
   std::vector<std::pair<FileID, unsigned>> ExpandedMacros;
 };
@@ -379,17 +345,28 @@ std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
     return ReturnPrefix.str();
   bool Yield = isa<CoyieldExpr>(S);
   if (InMacro) {
-    // A macro definition serves many operands; only call sites can tell
-    // whether one starts a child.
+    // A macro definition serves operands of every kind: what it waits for
+    // is unknown there, as in a template.
     return Yield ? "(COROSCOPE_I_YIELD_HERE(), "
-                 : "(COROSCOPE_I_AWAIT_HERE(false), ";
+                 : "(COROSCOPE_I_AWAIT_HERE(child), ";
   }
   PresumedLoc At = SM.getPresumedLoc(Keyword);
-  bool Child = !Yield && startsChild(suspensionOperand(S));
-  SiteList.push_back(
-      ", COROSCOPE_I_SITE(" + std::string(Yield ? "yield" : "await") + ", " +
-      std::to_string(At.getLine()) + ", " + std::to_string(At.getColumn()) +
-      ", " + (Child ? "true" : "false") + ")");
+  StringRef Waits = "event";
+  if (!Yield)
+    switch (classifyAwaitOperand(suspensionOperand(S), Tasks, Library)) {
+    case AwaitedOperation::Child:
+      Waits = "child";
+      break;
+    case AwaitedOperation::Schedule:
+      Waits = "schedule";
+      break;
+    case AwaitedOperation::Event:
+      break;
+    }
+  SiteList.push_back(", COROSCOPE_I_SITE(" +
+                     std::string(Yield ? "yield" : "await") + ", " +
+                     std::to_string(At.getLine()) + ", " +
+                     std::to_string(At.getColumn()) + ", " + Waits.str() + ")");
   return "(COROSCOPE_I_AT(" + std::to_string(SiteList.size()) + "), ";
 }
 
@@ -408,7 +385,8 @@ void Collector::coroutine(const FunctionDecl &FD) {
     return;
   SourceLocation Open = Body->getLBracLoc(), Close = Body->getRBracLoc();
   FileID File = SM.getFileID(SM.getExpansionLoc(Open));
-  bool InProject = Project.contains(File);
+  // A library's coroutines are its internals, wherever its headers are.
+  bool InProject = Project.contains(File) && !Library.isLibraryCode(FD);
   FileEdits *Edits = InProject ? &editsFor(File) : nullptr;
 
   std::string Skip;
@@ -427,7 +405,6 @@ void Collector::coroutine(const FunctionDecl &FD) {
   Finder.TraverseStmt(const_cast<CompoundStmt *>(Body));
   Owner = InProject ? fileKey(File) + ":" + std::to_string(offsetOf(Open)) : "";
   SiteList.clear();
-  Shape.clear();
   Pending.clear();
   ExpandedMacros.clear();
   // A coroutine left alone is still walked: project macros it expands must
@@ -446,7 +423,7 @@ void Collector::coroutine(const FunctionDecl &FD) {
       Named = Method->getParent()->getLocation();
   PresumedLoc At = SM.getPresumedLoc(SM.getExpansionLoc(Named));
   Edit BodyEdit;
-  BodyEdit.Open = "COROSCOPE_I_BODY(" + quoted(Edits->Name) + ", " +
+  BodyEdit.Open = "COROSCOPE_I_BODY(" + quoted(Edits->SiteName) + ", " +
                   quoted(reportFunctionName(FD)) + ", " +
                   std::to_string(At.getLine()) + ", " +
                   std::to_string(At.getColumn());
@@ -456,7 +433,9 @@ void Collector::coroutine(const FunctionDecl &FD) {
   BodyEdit.OpenAt = endOffsetOf(Open);
   BodyEdit.Close = BodyClose.str();
   BodyEdit.CloseAt = offsetOf(Close);
-  BodyEdit.Identity = "body" + Shape;
+  // Every text of the body, its site table included: two translation units
+  // that would instrument it differently leave it alone (commitBody).
+  BodyEdit.Identity = identity(BodyEdit);
   BodyEdit.Owner = Owner;
   commitBody(File, offsetOf(Open), std::move(BodyEdit));
 }
@@ -583,7 +562,6 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   if (!IsReturn) {
     P.E.CloseAt = offsetOf(Range.getEnd());
     P.E.Close = SuspensionClose.str();
-    Shape += ";" + P.FileKey + ":" + std::to_string(Begin);
   }
   P.E.Identity = identity(P.E);
   P.E.Owner = Owner;

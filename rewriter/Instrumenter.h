@@ -20,6 +20,8 @@
 #ifndef COROSCOPE_REWRITER_INSTRUMENTER_H
 #define COROSCOPE_REWRITER_INSTRUMENTER_H
 
+#include "LibraryKnowledge.h"
+
 #include "clang/AST/ASTConsumer.h"
 #include "clang/Basic/SourceLocation.h"
 #include "clang/Frontend/FrontendAction.h"
@@ -51,6 +53,10 @@ struct Options {
   /// Headers (not the main file) are instrumented when their name matches.
   /// System headers never are.
   std::string HeaderFilter = ".*";
+  /// Where library code is (LibraryKnowledge.h): coroutines a library
+  /// defines are not tracked, wherever its headers come from.
+  std::string LibraryNamespaces = DefaultLibraryNamespaces.str();
+  std::string LibraryPaths = DefaultLibraryPaths.str();
 };
 
 struct Insertion {
@@ -88,8 +94,12 @@ struct Edit {
 };
 
 struct FileEdits {
-  /// The name the compiler uses for the file; sites report it.
+  /// The name the compiler uses for the file.
   std::string Name;
+  /// The name sites report: the main file's name as the compiler was given
+  /// it, a header's real path, so that every translation unit including a
+  /// header gives its inline coroutines the same site table.
+  std::string SiteName;
   /// Keyed by the offset of the construct's first token: the body's opening
   /// brace, the keyword of a suspension or co_return. A header seen by many
   /// translation units gets each edit once.

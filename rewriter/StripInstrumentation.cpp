@@ -89,7 +89,9 @@ Piece classify(StringRef Text, unsigned &Number) {
     return Piece::SiteClose;
   if (Text == ReturnPrefix)
     return Piece::Return;
-  if (Text == "(COROSCOPE_I_AWAIT_HERE(false), " ||
+  // true and false: the child flag that earlier versions wrote.
+  if (Text == "(COROSCOPE_I_AWAIT_HERE(child), " ||
+      Text == "(COROSCOPE_I_AWAIT_HERE(false), " ||
       Text == "(COROSCOPE_I_AWAIT_HERE(true), " ||
       Text == "(COROSCOPE_I_YIELD_HERE(), ")
     return Piece::MacroSiteOpen;
@@ -106,7 +108,8 @@ Piece classify(StringRef Text, unsigned &Number) {
   while (Body.eat(", COROSCOPE_I_SITE(")) {
     if (!((Body.eat("await, ") || Body.eat("yield, ")) && Body.number() &&
           Body.eat(", ") && Body.number() && Body.eat(", ") &&
-          (Body.eat("true)") || Body.eat("false)"))))
+          (Body.eat("event)") || Body.eat("child)") ||
+           Body.eat("schedule)") || Body.eat("true)") || Body.eat("false)"))))
       return Piece::Unknown;
     ++Number;
   }

@@ -10,6 +10,7 @@ packages=(
   "libclang-rt-$version-dev"
   libasio-dev libboost-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
   python3-jsonschema
+  meson autoconf automake
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 // The detectors: slow steps and long waits seen when they end, and the
 // watchdog, which reports stalls and hangs while they last and serves the
-// SIGUSR1 async-stack dump.
+// SIGUSR1 async-stack dump. Long waits are kept per site: a hang at an
+// event site, queueing at a schedule site; a wait at a child site is the
+// child's and is reported there.
 #include "tracker.hpp"
 
 #include <algorithm>
@@ -12,9 +14,107 @@ namespace coroscope::detail {
 
 std::atomic<bool> g_dump_requested{false};
 
+bool waits_for_its_child(const frame &f, const site *at) {
+  if (at == nullptr || at->waits_for != awaits::child)
+    return false;
+  return rt().adopted[f.id_ % runtime::kAdoptedSlots].load(std::memory_order_relaxed) ==
+         adoption_key(f.id_, f.suspensions_.load(std::memory_order_relaxed));
+}
+
 namespace {
 
 void signal_handler(int) { g_dump_requested.store(true, std::memory_order_relaxed); }
+
+enum class long_wait_kind { none, hang, queued };
+
+// A generator parked at co_yield waits for its consumer, which is the
+// consumer's business; a coroutine that started a child waits for it.
+long_wait_kind classify(const frame &f, const site *at) {
+  if (at == nullptr || at->kind == site_kind::yield || waits_for_its_child(f, at))
+    return long_wait_kind::none;
+  return at->waits_for == awaits::schedule ? long_wait_kind::queued : long_wait_kind::hang;
+}
+
+const char *waits_for_name(awaits a) {
+  switch (a) {
+  case awaits::event: return "event";
+  case awaits::child: return "child";
+  case awaits::schedule: return "schedule";
+  }
+  return "event";
+}
+
+// One long wait of `who` at `at`. `counted`: the watchdog already counted
+// this wait while it lasted. `describe` gives the waiter's record, with its
+// chain; it is called without locks held, and only for a new worst.
+struct long_wait {
+  long_wait_kind kind;
+  const site *at;
+  const site *body;
+  std::uint64_t waited_ns;
+  double began_ms;
+  bool resolved, counted;
+};
+
+template <typename Describe> void note_long_wait(const long_wait &w, Describe describe) {
+  runtime &r = rt();
+  auto &sites = w.kind == long_wait_kind::hang ? r.hangs : r.queued;
+  auto &total = w.kind == long_wait_kind::hang ? r.hang_total : r.queued_total;
+  bool first = false, worse = false;
+  {
+    std::lock_guard guard(r.records_lock);
+    auto found = sites.find(w.at);
+    if (found == sites.end()) {
+      if (sites.size() >= r.cfg.max_records) {
+        r.drop_hangs.fetch_add(1, std::memory_order_relaxed);
+        if (!w.counted)
+          total.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      found = sites.emplace(w.at, report::long_waits{}).first;
+      found->second.site = location_of(w.at, w.body);
+      found->second.waits_for = waits_for_name(w.at->waits_for);
+      found->second.first_at_ms = w.began_ms;
+      first = true;
+    }
+    report::long_waits &entry = found->second;
+    if (!w.counted) {
+      ++entry.count;
+      total.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (w.resolved)
+      ++entry.resolved;
+    entry.first_at_ms = std::min(entry.first_at_ms, w.began_ms);
+    // A chain is read from the whole registry: only for a clearly new worst.
+    worse = w.waited_ns > entry.worst_ns + entry.worst_ns / 8;
+    entry.worst_ns = std::max(entry.worst_ns, w.waited_ns);
+  }
+  if (!worse)
+    return;
+  report::coroutine who = describe();
+  who.parents = parent_chain(who.parent);
+  if (first) {
+    std::string text = std::string("coroscope: ") +
+                       (w.kind == long_wait_kind::hang ? "hang: '" : "queued: '") +
+                       report::display_name(who) +
+                       "' (coroutine #" + std::to_string(who.id) + ") " +
+                       (w.kind == long_wait_kind::hang ? "suspended for "
+                                                       : "waited for a turn on an executor for ") +
+                       format_ms(double(w.waited_ns) / 1e6) + " at " + who.site.where();
+    if (w.kind == long_wait_kind::hang) {
+      text += "\n  #0 " + chain_entry(who);
+      for (std::size_t i = 0; i < who.parents.size(); ++i)
+        text += "\n  #" + std::to_string(i + 1) + " " + who.parents[i];
+    }
+    log_line(text);
+  }
+  std::lock_guard guard(r.records_lock);
+  auto found = sites.find(w.at);
+  if (found != sites.end() && w.waited_ns >= found->second.worst_ns) {
+    found->second.worst = std::move(who);
+    found->second.worst.in_state_ns = w.waited_ns;
+  }
+}
 
 void watchdog_scan() {
   runtime &r = rt();
@@ -24,7 +124,9 @@ void watchdog_scan() {
   std::int64_t hang = g_hang_ticks.load(std::memory_order_relaxed);
   struct finding {
     report::coroutine who;
-    bool stall;
+    const site *at;
+    const site *body;
+    long_wait_kind kind; // none: a stall
   };
   std::vector<finding> findings;
   for (shard &s : r.shards) {
@@ -35,51 +137,46 @@ void watchdog_scan() {
       auto st = static_cast<state>(f->state_.load(std::memory_order_relaxed));
       std::int64_t since = f->since_.load(std::memory_order_relaxed);
       std::uint64_t k = f->suspensions_.load(std::memory_order_relaxed);
-      if (st == state::running && now - since > slow && f->watchdog_mark_.load() != 2 * k + 1) {
+      const site *at = f->site_.load(std::memory_order_relaxed);
+      std::int64_t own = now - since - f->nested_ticks_.load(std::memory_order_relaxed);
+      if (st == state::running && own > slow && f->watchdog_mark_.load() != 2 * k + 1) {
         f->watchdog_mark_.store(2 * k + 1);
-        findings.push_back({describe(*f, now), true});
+        findings.push_back({describe(*f, now), at, f->body_, long_wait_kind::none});
       } else if (st == state::suspended && now - since > hang &&
                  f->watchdog_mark_.load() != 2 * k + 2) {
+        long_wait_kind kind = classify(*f, at);
+        if (kind == long_wait_kind::none)
+          continue;
         f->watchdog_mark_.store(2 * k + 2);
-        findings.push_back({describe(*f, now), false});
+        findings.push_back({describe(*f, now), at, f->body_, kind});
       }
     }
   }
   for (finding &found : findings) {
     report::coroutine &c = found.who;
-    std::string who = "'" + c.body.function + (c.name.empty() ? "" : " \"" + c.name + "\"") +
-                      "' (coroutine #" + std::to_string(c.id) + ")";
-    if (found.stall) {
-      report::slow_step step;
-      step.coroutine = c.id;
-      step.name = c.name;
-      step.from = c.site;
-      step.duration_ns = c.in_state_ns;
-      step.at_ms = double(c.age_ns) / 1e6;
-      step.in_progress = true;
-      r.slow_total.fetch_add(1, std::memory_order_relaxed);
-      {
-        std::lock_guard guard(r.records_lock);
-        push_bounded(r.slow_steps, step, r.drop_slow);
-      }
-      log_line("coroscope: stall: " + who + " has run " + format_ms(double(c.in_state_ns) / 1e6) +
-               " without suspending, since " + c.site.where());
+    if (found.kind != long_wait_kind::none) {
+      long_wait w{found.kind, found.at, found.body, c.in_state_ns,
+                  ticks_to_ms_since_start(now) - double(c.in_state_ns) / 1e6,
+                  false, false};
+      note_long_wait(w, [&] { return c; });
       continue;
     }
-    c.parents = parent_chain(c.parent);
-    std::string text = "coroscope: hang: " + who + " suspended for " +
-                       format_ms(double(c.in_state_ns) / 1e6) + " at " + c.site.where() +
-                       "\n  #0 " + chain_entry(c);
-    for (std::size_t i = 0; i < c.parents.size(); ++i)
-      text += "\n  #" + std::to_string(i + 1) + " " + c.parents[i];
-    log_line(text);
-    report::hang h;
-    h.who = std::move(c);
-    h.waited_ns = h.who.in_state_ns;
-    h.at_ms = ticks_to_ms_since_start(now) - double(h.waited_ns) / 1e6;
-    r.hang_total.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard guard(r.records_lock);
-    push_bounded(r.hangs, std::move(h), r.drop_hangs);
+    std::string who = "'" + report::display_name(c) +
+                      "' (coroutine #" + std::to_string(c.id) + ")";
+    report::slow_step step;
+    step.coroutine = c.id;
+    step.name = c.name;
+    step.from = c.site;
+    step.duration_ns = c.in_state_ns;
+    step.at_ms = double(c.age_ns) / 1e6;
+    step.in_progress = true;
+    r.slow_total.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard guard(r.records_lock);
+      push_bounded(r.slow_steps, step, r.drop_slow);
+    }
+    log_line("coroscope: stall: " + who + " has run " + format_ms(double(c.in_state_ns) / 1e6) +
+             " without suspending, since " + c.site.where());
   }
 }
 
@@ -119,11 +216,12 @@ void on_slow_step(frame &f, const site *to, std::int64_t begin, std::int64_t end
     stats_for(*this_thread(), f.body_)->slow_steps.add(1);
     report::slow_step step;
     step.coroutine = f.id_;
-    step.name = f.name_;
+    step.name = frame_name(f);
     step.from = location_of(f.site_.load(std::memory_order_relaxed), f.body_);
     step.to = location_of(to, f.body_);
     step.thread = this_thread()->index;
-    step.duration_ns = ticks_to_ns(end - begin);
+    // The step's own time, without the coroutines it resumed.
+    step.duration_ns = ticks_to_ns(end - begin - f.nested_ticks_.load(std::memory_order_relaxed));
     step.at_ms = ticks_to_ms_since_start(begin);
     bool seen_running = f.watchdog_mark_.load() ==
                         2 * std::uint64_t(f.suspensions_.load(std::memory_order_relaxed)) + 1;
@@ -152,32 +250,21 @@ void on_slow_step(frame &f, const site *to, std::int64_t begin, std::int64_t end
 }
 
 void on_long_wait(frame &f, const site *at, std::int64_t begin, std::int64_t end) noexcept {
-  runtime &r = rt();
   try {
-    std::uint64_t key = 2 * std::uint64_t(f.suspensions_.load(std::memory_order_relaxed)) + 2;
-    bool reported = f.watchdog_mark_.load() == key;
-    std::uint64_t waited = ticks_to_ns(end - begin);
-    std::lock_guard guard(r.records_lock);
-    if (reported) {
-      for (auto it = r.hangs.rbegin(); it != r.hangs.rend(); ++it)
-        if (it->who.id == f.id_ && !it->resolved) {
-          it->resolved = true;
-          it->waited_ns = waited;
-          break;
-        }
+    long_wait_kind kind = classify(f, at);
+    if (kind == long_wait_kind::none)
       return;
-    }
-    r.hang_total.fetch_add(1, std::memory_order_relaxed);
-    report::hang h;
-    {
-      std::lock_guard shard_guard(r.shards[f.shard_].lock);
-      h.who = describe(f, end);
-    }
-    h.who.site = location_of(at, f.body_);
-    h.waited_ns = waited;
-    h.resolved = true;
-    h.at_ms = ticks_to_ms_since_start(begin);
-    push_bounded(r.hangs, std::move(h), r.drop_hangs);
+    bool counted = f.watchdog_mark_.load() ==
+                   2 * std::uint64_t(f.suspensions_.load(std::memory_order_relaxed)) + 2;
+    long_wait w{kind, at, f.body_, ticks_to_ns(end - begin), ticks_to_ms_since_start(begin),
+                true, counted};
+    note_long_wait(w, [&] {
+      std::lock_guard guard(rt().shards[f.shard_].lock);
+      report::coroutine c = describe(f, end);
+      c.site = location_of(at, f.body_);
+      c.state = "suspended";
+      return c;
+    });
   } catch (...) {
   }
 }

@@ -332,26 +332,16 @@ void after_fork_in_child() {
   r.threads.clear();
   if (self != nullptr) {
     r.threads.push_back(self);
-    for (site_stats *s = self->site_list.load(); s != nullptr; s = s->next_in_thread)
-      zero(*s);
+    zero_thread(*self);
     self->trace_head.store(nullptr);
     self->trace_first = self->trace_tail = nullptr;
     t_state->next_id = t_state->id_limit; // a fresh id block
   }
   r.inherited_below.store(r.next_id_block.load() + 1);
-  r.slow_steps.clear();
-  r.hangs.clear();
-  r.failures.clear();
-  r.cancelled.clear();
-  for (auto *counter : {&r.slow_total, &r.hang_total, &r.drop_sites, &r.drop_slow, &r.drop_hangs,
-                        &r.drop_failures, &r.drop_cancelled, &r.drop_trace, &r.drop_log})
-    counter->store(0);
+  forget_records_unlocked();
   r.trace_budget.store(static_cast<std::int64_t>(r.cfg.max_trace_events));
-  for (shard &s : r.shards)
-    s.recent = minute_ring{};
   r.start_ticks = now_ticks();
   r.start_time = std::chrono::steady_clock::now();
-  r.log_second = -1;
   r.restart_pending.store(true);
 }
 

@@ -140,6 +140,7 @@ void zero(histogram &h) {
   h.count.value.store(0);
   h.sum_ns.value.store(0);
   h.max_ns.value.store(0);
+  h.min_plus_one.value.store(0);
   for (counter &b : h.buckets)
     b.value.store(0);
 }
@@ -244,15 +245,31 @@ const char *state_name(std::uint8_t s) {
   case state::finished: return "finished";
   case state::failed: return "failed";
   case state::cancelled: return "cancelled";
+  case state::abandoned: return "abandoned";
   }
   return "unknown";
 }
 
-std::string display_name(const frame &f) {
-  std::string text = f.body_ != nullptr && f.body_->function != nullptr ? f.body_->function : "?";
+std::string frame_name(const frame &f) {
   if (f.name_[0] != '\0')
-    text += std::string(" \"") + f.name_ + "\"";
+    return f.name_;
+  const site *from = f.start_site_;
+  if (from == nullptr || from->file == nullptr)
+    return "";
+  const char *file = std::strrchr(from->file, '/');
+  std::string text = "from ";
+  text += file != nullptr ? file + 1 : from->file;
+  text += ':';
+  text += std::to_string(from->line);
   return text;
+}
+
+std::string display_name(const frame &f) {
+  report::coroutine c;
+  c.body.function = f.body_ != nullptr && f.body_->function != nullptr ? f.body_->function : "?";
+  c.name = frame_name(f);
+  c.named = f.name_[0] != '\0';
+  return report::display_name(c);
 }
 
 std::string demangle(const char *name) {
@@ -271,14 +288,14 @@ thread_record *record_of(thread_state &state) {
 }
 
 void zero(site_stats &s) {
-  for (counter *c : {&s.count, &s.finished, &s.failed, &s.cancelled, &s.slow_steps, &s.running_ns,
+  for (counter *c : {&s.count, &s.finished, &s.failed, &s.cancelled, &s.abandoned, &s.slow_steps, &s.running_ns,
                      &s.suspended_ns, &s.suspensions, &s.cross_thread_resumptions})
     c->value.store(0);
   zero(s.wait);
   zero(s.step);
 }
 
-bool configure_on_first_use() noexcept {
+bool configure_runtime() noexcept {
   std::lock_guard guard(g_configure_lock);
   if (g_gate.load() != 0)
     return g_gate.load() == 1;
@@ -375,8 +392,110 @@ site_stats *intern_site(thread_state &thread, const site *where) noexcept {
   return stats;
 }
 
+namespace {
+
+void count_edge(thread_record &record, const site *parent, const site *child, bool awaited) {
+  runtime &r = rt();
+  edge_key key{parent, child, awaited};
+  auto found = record.edges.find(key);
+  edge_stats *edge = found != record.edges.end() ? found->second : nullptr;
+  if (edge == nullptr) {
+    if (r.site_blocks.fetch_add(1, std::memory_order_relaxed) >=
+        static_cast<std::int64_t>(r.cfg.max_site_blocks)) {
+      r.drop_sites.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    edge = new edge_stats;
+    edge->parent = parent;
+    edge->child = child;
+    edge->awaited = awaited;
+    record.edges.emplace(key, edge);
+    edge->next_in_thread = record.edge_list.load(std::memory_order_relaxed);
+    record.edge_list.store(edge, std::memory_order_release);
+  }
+  edge->count.add(1);
+}
+
+// "handle_request at server.cpp:40:7": an entry of a failure's path.
+std::string where_it_failed(const frame &f) {
+  return display_name(f) + " at " +
+         location_of(f.site_.load(std::memory_order_relaxed), f.body_).where();
+}
+
+// Keeps the record of a failure that is not the continuation of one that
+// ended earlier on this thread; returns its index, or SIZE_MAX.
+std::size_t keep_failure(frame &f, std::int64_t now) {
+  runtime &r = rt();
+  {
+    std::lock_guard guard(r.records_lock);
+    if (r.failures.size() >= r.cfg.max_records) {
+      r.drop_failures.fetch_add(1, std::memory_order_relaxed);
+      return SIZE_MAX;
+    }
+  }
+  report::coroutine c;
+  {
+    std::lock_guard guard(r.shards[f.shard_].lock);
+    c = describe(f, now);
+  }
+  c.state = state_name(static_cast<std::uint8_t>(state::failed));
+  if (f.failure_ != nullptr) {
+    c.exception_type = f.failure_->type;
+    c.exception_what = f.failure_->what;
+  } else {
+    c.exception_type = "(not captured: the body has no COROSCOPE_CATCH)";
+  }
+  c.parents = parent_chain(f.parent_id_);
+  std::lock_guard guard(r.records_lock);
+  if (r.failures.size() >= r.cfg.max_records) {
+    r.drop_failures.fetch_add(1, std::memory_order_relaxed);
+    return SIZE_MAX;
+  }
+  r.failures.push_back(std::move(c));
+  return r.failures.size() - 1;
+}
+
+void keep_cancelled(frame &f, std::int64_t now, state outcome) {
+  runtime &r = rt();
+  {
+    std::lock_guard guard(r.records_lock);
+    if (r.cancelled.size() >= r.cfg.max_records) {
+      r.drop_cancelled.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  report::coroutine c;
+  {
+    std::lock_guard guard(r.shards[f.shard_].lock);
+    c = describe(f, now);
+  }
+  c.state = state_name(static_cast<std::uint8_t>(outcome));
+  c.parents = parent_chain(f.parent_id_);
+  std::lock_guard guard(r.records_lock);
+  push_bounded(r.cancelled, std::move(c), r.drop_cancelled);
+}
+
+void unlink(frame &f) {
+  shard &s = rt().shards[f.shard_];
+  if (f.prev_ != nullptr)
+    f.prev_->next_ = f.next_;
+  else
+    s.head = f.next_;
+  if (f.next_ != nullptr)
+    f.next_->prev_ = f.prev_;
+}
+
+std::int64_t seconds_since_start() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                          rt().start_time)
+      .count();
+}
+
+} // namespace
+
 void begin_coroutine(frame &f, const site *body) noexcept {
   thread_state &thread = *this_thread();
+  thread_record &record = *record_of(thread);
   runtime &r = rt();
   if (r.restart_pending.load(std::memory_order_relaxed)) [[unlikely]]
     restart_after_fork();
@@ -387,10 +506,30 @@ void begin_coroutine(frame &f, const site *body) noexcept {
   std::int64_t now = now_ticks();
   f.body_ = body;
   f.id_ = thread.next_id++;
-  f.parent_id_ = thread.pending_awaiter != 0 ? thread.pending_awaiter
-                 : thread.current != nullptr  ? thread.current->id_
-                                              : 0;
+  // The parent: the coroutine that just suspended here to await a child,
+  // or else the one running on this thread, which spawns this one.
+  if (thread.pending_awaiter != 0) {
+    f.parent_id_ = thread.pending_awaiter;
+    f.parent_body_ = thread.pending_body;
+    f.start_site_ = thread.pending_site;
+    f.awaited_ = true;
+    r.adopted[thread.pending_awaiter % runtime::kAdoptedSlots].store(
+        adoption_key(thread.pending_awaiter, thread.pending_suspensions),
+        std::memory_order_relaxed);
+  } else if (thread.current != nullptr) {
+    f.parent_id_ = thread.current->id_;
+    f.parent_body_ = thread.current->body_;
+    f.start_site_ = thread.current->site_.load(std::memory_order_relaxed);
+  }
   thread.pending_awaiter = 0;
+  // A failure that ended on this thread can no longer reach its awaiter
+  // through here: something else runs.
+  record.last_failure = {};
+  try {
+    if (f.parent_body_ != nullptr)
+      count_edge(record, f.parent_body_, body, f.awaited_);
+  } catch (...) {
+  }
   f.state_.store(static_cast<std::uint8_t>(state::running), std::memory_order_relaxed);
   f.site_.store(body, std::memory_order_relaxed);
   f.since_.store(now, std::memory_order_relaxed);
@@ -407,14 +546,12 @@ void begin_coroutine(frame &f, const site *body) noexcept {
   if (s.head != nullptr)
     s.head->prev_ = &f;
   s.head = &f;
-  s.recent.add(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                r.start_time)
-                   .count(),
-               0);
+  s.recent.add(seconds_since_start(), 0);
 }
 
 void end_coroutine(frame &f) noexcept {
   thread_state &thread = *this_thread();
+  thread_record &record = *record_of(thread);
   runtime &r = rt();
   if (inherited_from_parent(f)) [[unlikely]] {
     // A forked child ends its parent's coroutine: not the child's to count.
@@ -422,27 +559,32 @@ void end_coroutine(frame &f) noexcept {
     delete f.failure_;
     f.failure_ = nullptr;
     std::lock_guard guard(r.shards[f.shard_].lock);
-    if (f.prev_ != nullptr)
-      f.prev_->next_ = f.next_;
-    else
-      r.shards[f.shard_].head = f.next_;
-    if (f.next_ != nullptr)
-      f.next_->prev_ = f.prev_;
+    unlink(f);
     f.body_ = nullptr;
     return;
   }
   std::int64_t now = now_ticks();
   site_stats *stats = stats_for(thread, f.body_);
-  bool failed = f.failure_ != nullptr || std::uncaught_exceptions() > f.uncaught_at_start_;
-  state outcome = failed ? state::failed : f.returned_ ? state::finished : state::cancelled;
+  // An exception leaving the body is recorded by its handler; without one
+  // (hand instrumentation), an exception in flight is the best evidence.
+  // An instrumented frame destroyed during another exception's unwinding
+  // was only destroyed.
+  bool failed = f.failure_ != nullptr ||
+                (!f.body_->records_exceptions && std::uncaught_exceptions() > f.uncaught_at_start_);
+  const site *at = f.site_.load(std::memory_order_relaxed);
+  state outcome = failed        ? state::failed
+                  : f.returned_ ? state::finished
+                  : at != nullptr && at->kind == site_kind::yield ? state::abandoned
+                                                                  : state::cancelled;
   std::int64_t began = f.since_.load(std::memory_order_relaxed);
-  // A cancelled coroutine was destroyed while suspended: it has no last step.
-  if (outcome != state::cancelled)
+  // Destroyed while suspended: it has no last step.
+  if (outcome == state::finished || outcome == state::failed)
     f.end_step(thread, stats, f.body_, began, now, false);
   stats->wait.record(ticks_to_ns(now - f.start_ticks_));
-  (outcome == state::finished ? stats->finished
-   : outcome == state::failed ? stats->failed
-                              : stats->cancelled)
+  (outcome == state::finished    ? stats->finished
+   : outcome == state::failed    ? stats->failed
+   : outcome == state::abandoned ? stats->abandoned
+                                 : stats->cancelled)
       .add(1);
   stats->running_ns.add(f.running_ns_.load(std::memory_order_relaxed));
   stats->suspended_ns.add(f.suspended_ns_.load(std::memory_order_relaxed));
@@ -452,36 +594,32 @@ void end_coroutine(frame &f) noexcept {
   thread.pending_awaiter = 0;
 
   try {
-    if (outcome != state::finished) {
-      bool keep;
-      {
-        std::lock_guard guard(r.records_lock);
-        keep = (outcome == state::failed ? r.failures.size() : r.cancelled.size()) <
-               r.cfg.max_records;
-      }
-      if (keep) {
-        report::coroutine c;
-        {
-          std::lock_guard guard(r.shards[f.shard_].lock);
-          c = describe(f, now);
+    if (outcome == state::failed) {
+      std::exception_ptr exception =
+          f.failure_ != nullptr ? f.failure_->exception : std::exception_ptr();
+      std::size_t index = SIZE_MAX;
+      if (f.failure_ != nullptr && f.failure_->propagated) {
+        // The awaited child's failure, rethrown here: one failure, one
+        // record, with this frame on its path.
+        index = record.last_failure.record;
+        if (index != SIZE_MAX) {
+          std::string step = where_it_failed(f);
+          std::lock_guard guard(r.records_lock);
+          if (index < r.failures.size())
+            r.failures[index].propagated_to.push_back(std::move(step));
         }
-        c.state = state_name(static_cast<std::uint8_t>(outcome));
-        if (outcome == state::failed) {
-          if (f.failure_ != nullptr) {
-            c.exception_type = f.failure_->type;
-            c.exception_what = f.failure_->what;
-          } else {
-            c.exception_type = "(not captured: the body has no COROSCOPE_CATCH)";
-          }
-        }
-        c.parents = parent_chain(f.parent_id_);
-        std::lock_guard guard(r.records_lock);
-        push_bounded(outcome == state::failed ? r.failures : r.cancelled, std::move(c),
-                     outcome == state::failed ? r.drop_failures : r.drop_cancelled);
       } else {
-        (outcome == state::failed ? r.drop_failures : r.drop_cancelled)
-            .fetch_add(1, std::memory_order_relaxed);
+        r.failure_total.fetch_add(1, std::memory_order_relaxed);
+        index = keep_failure(f, now);
       }
+      record.last_failure = {};
+      if (f.awaited_ && exception)
+        record.last_failure = {f.parent_id_, std::move(exception), index};
+    } else {
+      if (record.last_failure.awaiter == f.id_)
+        record.last_failure = {}; // it caught its child's exception
+      if (outcome != state::finished)
+        keep_cancelled(f, now, outcome);
     }
   } catch (...) {
   }
@@ -491,19 +629,67 @@ void end_coroutine(frame &f) noexcept {
   shard &s = r.shards[f.shard_];
   std::lock_guard guard(s.lock);
   f.state_.store(static_cast<std::uint8_t>(outcome), std::memory_order_relaxed);
-  if (f.prev_ != nullptr)
-    f.prev_->next_ = f.next_;
-  else
-    s.head = f.next_;
-  if (f.next_ != nullptr)
-    f.next_->prev_ = f.prev_;
-  s.recent.add(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                r.start_time)
-                   .count(),
-               outcome == state::finished ? 1
-               : outcome == state::failed ? 2
-                                          : 3);
+  unlink(f);
+  s.recent.add(seconds_since_start(), outcome == state::finished ? 1
+                                      : outcome == state::failed ? 2
+                                                                 : 3);
   f.body_ = nullptr;
+}
+
+void record_failure(frame &f) noexcept {
+  if (f.failure_ != nullptr)
+    return;
+  auto *failure = new (std::nothrow) failure_record;
+  if (failure == nullptr)
+    return;
+  try {
+    if (const std::type_info *type = abi::__cxa_current_exception_type())
+      failure->type = demangle(type->name());
+    failure->exception = std::current_exception();
+    try {
+      throw;
+    } catch (const std::exception &e) {
+      failure->what = e.what();
+    } catch (...) {
+    }
+    pending_failure &last = record_of(*this_thread())->last_failure;
+    failure->propagated = last.awaiter == f.id_ && last.exception && last.exception == failure->exception;
+  } catch (...) {
+  }
+  f.failure_ = failure;
+}
+
+void name_frame(frame &f, std::string_view name) noexcept {
+  std::lock_guard guard(rt().shards[f.shard_].lock);
+  std::size_t n = std::min(name.size(), sizeof f.name_ - 1);
+  std::memcpy(f.name_, name.data(), n);
+  f.name_[n] = '\0';
+}
+
+void zero_thread(thread_record &t) {
+  for (site_stats *s = t.site_list.load(); s != nullptr; s = s->next_in_thread)
+    zero(*s);
+  for (edge_stats *e = t.edge_list.load(); e != nullptr; e = e->next_in_thread)
+    e->count.value.store(0);
+  t.last_failure = {};
+}
+
+void forget_records_unlocked() {
+  runtime &r = rt();
+  r.slow_steps.clear();
+  r.hangs.clear();
+  r.queued.clear();
+  r.failures.clear();
+  r.cancelled.clear();
+  for (auto *counter : {&r.slow_total, &r.hang_total, &r.queued_total, &r.failure_total,
+                        &r.drop_sites, &r.drop_slow, &r.drop_hangs, &r.drop_failures,
+                        &r.drop_cancelled, &r.drop_trace, &r.drop_log})
+    counter->store(0);
+  for (auto &slot : r.adopted)
+    slot.store(0);
+  for (shard &s : r.shards)
+    s.recent = minute_ring{};
+  r.log_second = -1;
 }
 
 void reset_for_testing(const config &cfg) {
@@ -515,59 +701,15 @@ void reset_for_testing(const config &cfg) {
   {
     std::lock_guard guard(r.registry_lock);
     for (thread_record *t : r.threads)
-      for (site_stats *s = t->site_list.load(); s != nullptr; s = s->next_in_thread)
-        zero(*s);
+      zero_thread(*t);
   }
-  {
-    std::lock_guard guard(r.records_lock);
-    r.slow_steps.clear();
-    r.hangs.clear();
-    r.failures.clear();
-    r.cancelled.clear();
-  }
-  for (shard &s : r.shards) {
-    std::lock_guard guard(s.lock);
-    s.recent = minute_ring{};
-  }
-  for (auto *counter : {&r.slow_total, &r.hang_total, &r.drop_sites, &r.drop_slow, &r.drop_hangs,
-                        &r.drop_failures, &r.drop_cancelled, &r.drop_trace, &r.drop_log})
-    counter->store(0);
-  std::lock_guard guard(r.log_lock);
-  r.log_second = -1;
+  std::scoped_lock guard(r.records_lock, r.log_lock);
+  forget_records_unlocked();
 }
 
 } // namespace coroscope::detail
 
 namespace coroscope {
-
-void frame::fail() noexcept {
-  if (body_ == nullptr || failure_ != nullptr)
-    return;
-  auto *record = new (std::nothrow) detail::failure_record;
-  if (record == nullptr)
-    return;
-  try {
-    if (const std::type_info *type = abi::__cxa_current_exception_type())
-      record->type = detail::demangle(type->name());
-    try {
-      throw;
-    } catch (const std::exception &e) {
-      record->what = e.what();
-    } catch (...) {
-    }
-  } catch (...) {
-  }
-  failure_ = record;
-}
-
-void frame::set_name(std::string_view name) noexcept {
-  if (body_ == nullptr)
-    return;
-  std::lock_guard guard(detail::rt().shards[shard_].lock);
-  std::size_t n = std::min(name.size(), sizeof name_ - 1);
-  std::memcpy(name_, name.data(), n);
-  name_[n] = '\0';
-}
 
 void name_current(std::string_view name) noexcept {
   if (frame *f = current())

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <ostream>
 #include <sstream>
 #include <unistd.h>
@@ -20,7 +21,8 @@ report::coroutine describe(const frame &f, std::int64_t now) {
   report::coroutine c;
   c.id = f.id_;
   c.parent = f.parent_id_;
-  c.name = f.name_;
+  c.name = frame_name(f);
+  c.named = f.name_[0] != '\0';
   c.state = state_name(f.state_.load(std::memory_order_relaxed));
   c.body = location_of(f.body_, f.body_);
   c.site = location_of(f.site_.load(std::memory_order_relaxed), f.body_);
@@ -62,9 +64,7 @@ std::vector<report::coroutine> live_coroutines(std::size_t limit, std::uint64_t 
 }
 
 std::string chain_entry(const report::coroutine &c) {
-  std::string text = c.body.function;
-  if (!c.name.empty())
-    text += " \"" + c.name + "\"";
+  std::string text = report::display_name(c);
   text += " [" + c.state + "] at " + c.site.where();
   return text;
 }
@@ -116,6 +116,8 @@ report::report make_report(bool at_exit) {
     out.count = h.count.get();
     out.sum_ns = h.sum_ns.get();
     out.max_ns = h.max_ns.get();
+    std::uint64_t min = h.min_plus_one.get();
+    out.min_ns = min != 0 ? min - 1 : 0;
     for (int i = 0; i < kBucketCount; ++i)
       if (std::uint64_t n = h.buckets[i].get())
         out.buckets[i] = n;
@@ -133,6 +135,7 @@ report::report make_report(bool at_exit) {
           f.finished += s->finished.get();
           f.failed += s->failed.get();
           f.cancelled += s->cancelled.get();
+          f.abandoned += s->abandoned.get();
           f.slow_steps += s->slow_steps.get();
           f.suspensions += s->suspensions.get();
           f.cross_thread_resumptions += s->cross_thread_resumptions.get();
@@ -144,26 +147,58 @@ report::report make_report(bool at_exit) {
           report::site_stats &site = sites[s->where];
           site.at = location_of(s->where, nullptr);
           site.kind = s->where->kind == site_kind::yield ? "yield" : "await";
+          site.waits_for = s->where->waits_for == awaits::child      ? "child"
+                           : s->where->waits_for == awaits::schedule ? "schedule"
+                                                                     : "event";
           site.wait.merge(read(s->wait));
           site.step.merge(read(s->step));
           site.count = site.wait.count;
         }
       }
+    // The awaited-by graph, folded per pair of functions.
+    std::map<std::tuple<const site *, const site *, bool>, std::uint64_t> edges;
+    for (thread_record *t : r.threads)
+      for (edge_stats *e = t->edge_list.load(std::memory_order_acquire); e != nullptr;
+           e = e->next_in_thread)
+        if (std::uint64_t n = e->count.get())
+          edges[{e->child, e->parent, e->awaited}] += n;
+    for (const auto &[key, n] : edges) {
+      auto [child, parent, awaited] = key;
+      report::function_stats &f = functions[child];
+      f.body = location_of(child, child);
+      (awaited ? f.awaited_by : f.spawned_by).push_back({location_of(parent, parent), n});
+    }
   }
+  // Blocks zeroed by a fork or a test reset stay allocated; they are not
+  // functions or sites of this run.
   for (auto &[where, f] : functions)
-    out.functions.push_back(std::move(f));
+    if (f.started + f.finished + f.failed + f.cancelled + f.abandoned != 0 ||
+        !f.awaited_by.empty() || !f.spawned_by.empty())
+      out.functions.push_back(std::move(f));
   for (auto &[where, s] : sites)
-    out.sites.push_back(std::move(s));
+    if (s.wait.count + s.step.count != 0)
+      out.sites.push_back(std::move(s));
 
   {
     std::lock_guard guard(r.records_lock);
     out.slow_steps = r.slow_steps;
-    out.hangs = r.hangs;
+    for (const auto &[where, waits] : r.hangs)
+      out.hangs.push_back(waits);
+    for (const auto &[where, waits] : r.queued)
+      out.queued.push_back(waits);
     out.failures = r.failures;
     out.cancelled = r.cancelled;
   }
+  auto worst_first = [](const report::long_waits &a, const report::long_waits &b) {
+    return std::tie(b.worst_ns, a.site.file, a.site.line, a.site.column) <
+           std::tie(a.worst_ns, b.site.file, b.site.line, b.site.column);
+  };
+  std::sort(out.hangs.begin(), out.hangs.end(), worst_first);
+  std::sort(out.queued.begin(), out.queued.end(), worst_first);
   out.slow_step_total = r.slow_total.load();
   out.hang_total = r.hang_total.load();
+  out.queued_total = r.queued_total.load();
+  out.failure_total = r.failure_total.load();
 
   std::uint64_t live_dropped = 0;
   out.live = live_coroutines(r.cfg.max_records, &live_dropped, &out.live_running,
@@ -241,9 +276,8 @@ void dump_async_stacks(std::ostream &out) {
   auto ms = [](std::uint64_t ns) { return detail::format_ms(double(ns) / 1e6); };
   std::function<void(const report::coroutine &, const std::string &, bool)> print =
       [&](const report::coroutine &c, const std::string &indent, bool last) {
-        text << indent << (last ? "└── " : "├── ") << "#" << c.id << " " << c.body.function;
-        if (!c.name.empty())
-          text << " \"" << c.name << "\"";
+        text << indent << (last ? "└── " : "├── ") << "#" << c.id << " "
+             << report::display_name(c);
         if (c.state == "suspended")
           text << " [suspended " << ms(c.in_state_ns) << "] at " << c.site.where();
         else

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -27,6 +28,40 @@ namespace coroscope::detail {
 
 struct failure_record {
   std::string type, what;
+  // Held from the catch handler to the end of the frame, and then while its
+  // awaiter may rethrow it: the same object failing the awaiter is the same
+  // failure, propagated.
+  std::exception_ptr exception;
+  bool propagated = false; // an awaited child failed with this exception
+};
+
+// The failure that ended last on a thread, while its awaiter may still fail
+// with it (the awaiter resumes on the same thread to rethrow it).
+struct pending_failure {
+  std::uint64_t awaiter = 0;
+  std::exception_ptr exception;
+  std::size_t record = SIZE_MAX; // index in runtime::failures, if kept
+};
+
+// One awaited-by (or spawned-by) edge between two functions, per thread.
+struct edge_stats {
+  const site *parent = nullptr, *child = nullptr;
+  bool awaited = false;
+  counter count;
+  edge_stats *next_in_thread = nullptr;
+};
+
+struct edge_key {
+  const site *parent, *child;
+  bool awaited;
+  bool operator==(const edge_key &) const = default;
+};
+
+struct edge_key_hash {
+  std::size_t operator()(const edge_key &k) const noexcept {
+    return std::hash<const void *>()(k.parent) * 31 + std::hash<const void *>()(k.child) * 2 +
+           k.awaited;
+  }
 };
 
 inline constexpr int kShards = 16;
@@ -73,6 +108,9 @@ struct thread_record {
   thread_state state;
   std::unordered_map<const site *, site_stats *> sites; // owner thread only
   std::atomic<site_stats *> site_list{nullptr};         // published for readers
+  std::unordered_map<edge_key, edge_stats *, edge_key_hash> edges; // owner thread only
+  std::atomic<edge_stats *> edge_list{nullptr};                   // published for readers
+  pending_failure last_failure; // owner thread only
   trace_chunk *trace_first = nullptr;
   std::atomic<trace_chunk *> trace_head{nullptr};
   trace_chunk *trace_tail = nullptr;
@@ -87,11 +125,18 @@ struct runtime {
   std::atomic<std::int64_t> site_blocks{0};
   shard shards[kShards];
 
-  std::mutex records_lock; // the bounded lists
+  std::mutex records_lock; // the bounded lists and the long waits
   std::vector<report::slow_step> slow_steps;
-  std::vector<report::hang> hangs;
+  std::unordered_map<const site *, report::long_waits> hangs, queued;
   std::vector<report::coroutine> failures, cancelled;
-  std::atomic<std::uint64_t> slow_total{0}, hang_total{0};
+  std::atomic<std::uint64_t> slow_total{0}, hang_total{0}, queued_total{0}, failure_total{0};
+
+  // Which coroutines adopted a child during their current suspension,
+  // hashed by (id, suspension count): a long wait at a child site is the
+  // child's only if a tracked child started there. A collision can only
+  // hide a hang until that coroutine's next long wait.
+  static constexpr std::size_t kAdoptedSlots = 4096;
+  std::atomic<std::uint64_t> adopted[kAdoptedSlots] = {};
 
   std::atomic<std::int64_t> trace_budget{0};
   std::atomic<std::uint64_t> drop_sites{0}, drop_slow{0}, drop_hangs{0}, drop_failures{0},
@@ -127,6 +172,10 @@ extern std::mutex g_configure_lock;
 // Set by SIGUSR1; the watchdog prints the async stacks.
 extern std::atomic<bool> g_dump_requested;
 
+inline std::uint64_t adoption_key(std::uint64_t id, std::uint32_t suspensions) {
+  return (id * 0x9E3779B97F4A7C15ull) ^ (std::uint64_t(suspensions) + 1);
+}
+
 template <typename T>
 void push_bounded(std::vector<T> &list, T item, std::atomic<std::uint64_t> &dropped) {
   if (list.size() < rt().cfg.max_records)
@@ -143,12 +192,22 @@ void log_line(const std::string &line);
 std::string format_ms(double ms);
 report::location location_of(const site *where, const site *body);
 const char *state_name(std::uint8_t s);
+// The explicit name, or the function and where it was started from.
 std::string display_name(const frame &f);
+std::string frame_name(const frame &f);
 std::string demangle(const char *name);
 thread_record *record_of(thread_state &state);
 void zero(site_stats &s);
+// Zeroes a thread's statistics; its blocks stay, the thread may use them.
+void zero_thread(thread_record &t);
+// Forgets every record and counter (tests, a forked child). The caller
+// holds the locks, or is the only thread.
+void forget_records_unlocked();
 
 // detectors.cpp
+// True when \p f, suspended at the child site \p at, started a tracked
+// child there: its wait is the child's.
+bool waits_for_its_child(const frame &f, const site *at);
 void start_watchdog();
 void stop_watchdog();
 void install_dump_signal();

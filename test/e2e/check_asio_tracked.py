@@ -60,6 +60,11 @@ if fetch_failures:
     check(failure["exception"]["what"] == "fetch 3 failed", failure["exception"]["what"])
     check(any(p.startswith("handler [suspended]") for p in failure["parents"]),
           f"fetch failure parents: {failure['parents']}")
+    # The handler failed with the same exception: one failure, not two.
+    check([p.split(" at ")[0] for p in failure["propagated_to"]] == ["handler"],
+          f"fetch failure propagated to: {failure['propagated_to']}")
+check(len(report["failures"]) == 1 and report["summary"]["failures"] == 1,
+      f"failures: {len(report['failures'])} records, {report['summary']['failures']} counted")
 
 slow = [s for s in report["slow_steps"] if s["from"]["function"] == "slow_handler"]
 check(len(slow) == 1, f"slow steps of slow_handler: {slow}")
@@ -67,11 +72,11 @@ if slow:
     check(slow[0]["to"]["line"] > slow[0]["from"]["line"], "slow region goes backwards")
     check(slow[0]["duration_ns"] >= 50_000_000, "slow step under the threshold")
 
-hangs = [h for h in report["hangs"] if h["coroutine"]["body"]["function"] == "long_wait"]
+hangs = [h for h in report["hangs"] if h["worst"]["body"]["function"] == "long_wait"]
 check(len(hangs) == 1, f"long_wait hangs: {hangs}")
 if hangs:
-    check(hangs[0]["resolved"], "long_wait hang not resolved")
-    check(hangs[0]["waited_ns"] >= 100_000_000, "hang under the threshold")
+    check(hangs[0]["count"] == 1 and hangs[0]["resolved"] == 1, "long_wait hang not resolved")
+    check(hangs[0]["worst_ns"] >= 100_000_000, "hang under the threshold")
 
 leaks = [c for c in report["live"] if c["body"]["function"] == "forgotten"]
 check(len(leaks) == 1 and leaks[0]["state"] == "suspended", f"forgotten: {leaks}")
@@ -82,8 +87,8 @@ check(all(v == 0 for v in report["drops"].values()), f"drops: {report['drops']}"
 # --- The summary and the live reports on stderr ----------------------------
 check("coroscope: slow step: 'slow_handler' (coroutine #" in stderr, "no slow-step log")
 check("coroscope: hang: 'long_wait' (coroutine #" in stderr, "no watchdog hang report")
-check("coroscope: failed: fetch: std::runtime_error: fetch 3 failed" in stderr,
-      "summary lacks the failure")
+check("coroscope: 1 failure (2 coroutines failed)" in stderr and
+      "  fetch: std::runtime_error: fetch 3 failed (at " in stderr, "summary lacks the failure")
 check("coroscope: leaked: forgotten suspended at " in stderr, "summary lacks the leak")
 started = report["summary"]["started"]
 check(f"coroscope: {started} coroutines in " in stderr, "summary lacks the totals")
@@ -122,7 +127,7 @@ check(len(finishes) >= 10, "too few suspend->resume flows")
 # --- The report tool ---------------------------------------------------------
 if tool:
     text = subprocess.run([tool, "report", report_path], capture_output=True, text=True)
-    check(text.returncode == 0 and "coroscope: failed: fetch" in text.stdout, "tool summary")
+    check(text.returncode == 0 and "  fetch: std::runtime_error" in text.stdout, "tool summary")
     html = subprocess.run([tool, "report", "--html", report_path], capture_output=True, text=True)
     check(html.returncode == 0 and "<svg" in html.stdout and "slow_handler" in html.stdout,
           "tool html")

@@ -118,35 +118,6 @@ TEST_F(RuntimeTest, FailureWithoutCatchBlockIsStillFailed) {
   EXPECT_EQ(function_named(r, "throws_uncaptured")->failed, 1u);
 }
 
-unsigned yield_line;
-
-cppcoro::generator<int> counts_up() {
-  COROSCOPE_CORO();
-  for (int i = 0;; ++i) {
-    yield_line = __LINE__; COROSCOPE_YIELD(i);
-  }
-}
-
-TEST_F(RuntimeTest, DestroyedWhileSuspendedIsCancelled) {
-  {
-    auto numbers = counts_up();
-    ASSERT_TRUE(numbers.next());
-    ASSERT_TRUE(numbers.next());
-    EXPECT_EQ(numbers.value(), 1);
-  }
-  report::report r = coroscope::detail::make_report();
-  const auto *f = function_named(r, "counts_up");
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->cancelled, 1u);
-  EXPECT_EQ(f->finished, 0u);
-  ASSERT_EQ(r.cancelled.size(), 1u);
-  EXPECT_EQ(r.cancelled[0].state, "cancelled");
-  EXPECT_EQ(r.cancelled[0].site.line, yield_line);
-  const auto *site = site_at(r, yield_line);
-  ASSERT_NE(site, nullptr);
-  EXPECT_EQ(site->kind, "yield");
-}
-
 unsigned child_wait_line, parent_wait_line;
 
 task<> child_waits(event &e) {

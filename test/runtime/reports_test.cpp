@@ -79,9 +79,10 @@ TEST_F(ReportTest, JsonReportFollowsTheSchema) {
   ASSERT_TRUE(coroscope::write_report(path.string()));
   nlohmann::json j = read_json(path);
   EXPECT_EQ(j["schema"], "coroscope-report");
-  EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["version"], 2);
   for (const char *key : {"processes", "duration_ms", "clock", "at_exit", "config", "summary",
-                          "functions", "sites", "slow_steps", "hangs", "failures", "cancelled",
+                          "functions", "sites", "slow_steps", "hangs", "queued", "failures",
+                          "cancelled",
                           "live", "drops"})
     EXPECT_TRUE(j.contains(key)) << key;
   const auto &s = j["summary"];
@@ -182,14 +183,16 @@ TEST_F(ReportTest, SummaryPutsTheWorstFunctionsFirst) {
   coroscope::print_summary(out);
   std::string text = out.str();
   EXPECT_NE(text.find("coroscope: 16 coroutines in "), std::string::npos) << text;
-  EXPECT_NE(text.find(": 14 finished, 2 failed, 0 cancelled, 0 live"), std::string::npos) << text;
+  EXPECT_NE(text.find(": 14 finished, 2 failed (2 failures), 0 cancelled, 0 live"),
+            std::string::npos)
+      << text;
   auto failing = text.find("  fails_sometimes");
   auto healthy = text.find("  leaf");
   ASSERT_NE(failing, std::string::npos) << text;
   ASSERT_NE(healthy, std::string::npos) << text;
   EXPECT_LT(failing, healthy) << text;
-  EXPECT_NE(text.find("coroscope: failed: fails_sometimes: std::invalid_argument: multiple of "
-                      "three"),
+  EXPECT_NE(text.find("coroscope: 2 failures (2 coroutines failed); first ones:\n"
+                      "  fails_sometimes: std::invalid_argument: multiple of three"),
             std::string::npos)
       << text;
 }

@@ -47,6 +47,15 @@ const char *const InstrumentUsage =
     "  --strip               remove the instrumentation instead\n"
     "  --header-filter REGEX instrument headers whose path matches "
     "(default .*)\n"
+    "  --library-namespaces NS;NS...\n"
+    "                        coroutines in these namespaces are a library's "
+    "and\n"
+    "                        not tracked (default "
+    "std;__gnu_cxx;__cxxabiv1;asio;boost;folly)\n"
+    "  --library-paths REGEX nor are those in files whose path matches "
+    "(default:\n"
+    "                        third_party, vendor, external, _deps "
+    "directories)\n"
     "  --root DIR            never write outside DIR (default: the current "
     "directory)\n"
     "  --quiet               no per-file summary\n";
@@ -101,6 +110,10 @@ std::optional<int> parse(const std::vector<std::string> &Args, Request &R) {
       R.BuildDir = *V;
     else if (A == "--header-filter" && (V = value()))
       R.Opts.HeaderFilter = *V;
+    else if (A == "--library-namespaces" && (V = value()))
+      R.Opts.LibraryNamespaces = *V;
+    else if (A == "--library-paths" && (V = value()))
+      R.Opts.LibraryPaths = *V;
     else if (A == "--root" && (V = value()))
       R.Root = *V;
     else if (A == "--strip")
@@ -124,6 +137,10 @@ std::optional<int> parse(const std::vector<std::string> &Args, Request &R) {
   if (!llvm::Regex(R.Opts.HeaderFilter).isValid(Error))
     return fail(
         "invalid --header-filter '" + R.Opts.HeaderFilter + "': " + Error, 2);
+  if (std::optional<std::string> Problem =
+          LibraryBoundary(R.Opts.LibraryNamespaces, R.Opts.LibraryPaths)
+              .error())
+    return fail(*Problem, 2);
   llvm::SmallString<256> Root(R.Root.empty() ? "." : R.Root);
   if (llvm::sys::fs::real_path(Root, Root))
     return fail("--root '" + R.Root + "' does not exist", 2);

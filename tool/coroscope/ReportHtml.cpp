@@ -51,8 +51,10 @@ std::string timeline(const report::report &R) {
          S.from.function + " " + S.from.where() + " -> " + S.to.where(), "slow",
          S.at_ms, double(S.duration_ns) / 1e6});
   for (const auto &H : R.hangs)
-    Bars.push_back({"hangs", H.who.body.function + " at " + H.who.site.where(),
-                    "hang", H.at_ms, double(H.waited_ns) / 1e6});
+    Bars.push_back({"hangs",
+                    H.worst.body.function + " at " + H.site.where() + ", " +
+                        std::to_string(H.count) + " waits, the worst",
+                    "hang", H.first_at_ms, double(H.worst_ns) / 1e6});
   for (const auto &C : R.live)
     Bars.push_back({"live at end",
                     C.body.function + " " + C.state + " at " + C.site.where(),
@@ -126,59 +128,76 @@ std::string renderHtml(const report::report &R) {
   for (const std::string &P : R.processes)
     Out << escape(P) << "<br>";
   Out << "</p>\n<h2>Summary</h2>\n";
-  header(Out, {"started", "finished", "failed", "cancelled", "live", "success",
-               "errors", "slow steps", "hangs"});
+  header(Out, {"started", "finished", "failed", "failures", "cancelled",
+               "abandoned", "live", "success", "errors", "slow steps", "hangs",
+               "queued"});
   row(Out, {std::to_string(S.started), std::to_string(S.finished),
-            std::to_string(S.failed), std::to_string(S.cancelled),
+            std::to_string(S.failed), std::to_string(R.failure_total),
+            std::to_string(S.cancelled), std::to_string(S.abandoned),
             std::to_string(S.live), std::to_string(S.success_rate * 100) + "%",
             std::to_string(S.error_rate * 100) + "%",
-            std::to_string(R.slow_step_total), std::to_string(R.hang_total)});
+            std::to_string(R.slow_step_total), std::to_string(R.hang_total),
+            std::to_string(R.queued_total)});
   Out << "</table>\n<pre>" << escape(Summary.str()) << "</pre>\n";
   Out << "<h2>Timeline</h2>\n" << timeline(R);
 
   Out << "<h2>Functions</h2>\n";
   header(Out, {"function", "defined at", "started", "finished", "failed",
-               "cancelled", "slow steps", "p50 life", "p99 life", "running",
-               "suspended"});
+               "cancelled", "abandoned", "slow steps", "p50 life", "p99 life",
+               "running", "suspended", "awaited by", "spawned by"});
+  auto Callers = [](const std::vector<report::caller_edge> &Edges) {
+    std::string Text;
+    for (const report::caller_edge &E : Edges)
+      Text += (Text.empty() ? "" : ", ") + E.function.function + " (" +
+              std::to_string(E.count) + ")";
+    return Text;
+  };
   for (const auto &F : R.functions)
     row(Out, {F.body.function, F.body.where(), std::to_string(F.started),
               std::to_string(F.finished), std::to_string(F.failed),
-              std::to_string(F.cancelled), std::to_string(F.slow_steps),
-              ms(double(F.duration.percentile(0.5))),
-              ms(double(F.duration.percentile(0.99))), ms(double(F.running_ns)),
-              ms(double(F.suspended_ns))});
+              std::to_string(F.cancelled), std::to_string(F.abandoned),
+              std::to_string(F.slow_steps),
+              report::percentile_text(F.duration, 0.5),
+              report::percentile_text(F.duration, 0.99),
+              ms(double(F.running_ns)), ms(double(F.suspended_ns)),
+              Callers(F.awaited_by), Callers(F.spawned_by)});
   Out << "</table>\n<h2>Await sites</h2>\n";
-  header(Out, {"site", "function", "kind", "count", "p50 wait", "p90 wait",
-               "p99 wait", "max wait", "p99 step before"});
+  header(Out, {"site", "function", "kind", "waits for", "count", "p50 wait",
+               "p90 wait", "p99 wait", "max wait", "p99 step before"});
   for (const auto &Site : R.sites)
-    row(Out,
-        {Site.at.where(), Site.at.function, Site.kind,
-         std::to_string(Site.count), ms(double(Site.wait.percentile(0.5))),
-         ms(double(Site.wait.percentile(0.9))),
-         ms(double(Site.wait.percentile(0.99))), ms(double(Site.wait.max_ns)),
-         ms(double(Site.step.percentile(0.99)))});
+    row(Out, {Site.at.where(), Site.at.function, Site.kind, Site.waits_for,
+              std::to_string(Site.count),
+              report::percentile_text(Site.wait, 0.5),
+              report::percentile_text(Site.wait, 0.9),
+              report::percentile_text(Site.wait, 0.99),
+              ms(double(Site.wait.max_ns)),
+              report::percentile_text(Site.step, 0.99)});
   Out << "</table>\n<h2>Slow steps</h2>\n";
   header(Out, {"function", "from", "to", "duration", "thread"});
   for (const auto &Step : R.slow_steps)
     row(Out, {Step.from.function, Step.from.where(), Step.to.where(),
               ms(double(Step.duration_ns)), std::to_string(Step.thread)});
   Out << "</table>\n<h2>Failures</h2>\n";
-  header(Out, {"function", "exception", "message", "last site", "awaited by"});
-  for (const auto &C : R.failures) {
-    std::string Parents;
-    for (const std::string &P : C.parents)
-      Parents += (Parents.empty() ? "" : " <- ") + P;
+  auto Joined = [](const std::vector<std::string> &List) {
+    std::string Text;
+    for (const std::string &P : List)
+      Text += (Text.empty() ? "" : " <- ") + P;
+    return Text;
+  };
+  header(Out, {"function", "exception", "message", "last site",
+               "propagated to", "awaited by"});
+  for (const auto &C : R.failures)
     row(Out, {C.body.function, C.exception_type, C.exception_what,
-              C.site.where(), Parents});
-  }
-  Out << "</table>\n<h2>Hangs</h2>\n";
-  header(Out, {"function", "site", "waited", "resolved", "await chain"});
-  for (const auto &H : R.hangs) {
-    std::string Chain;
-    for (const std::string &P : H.who.parents)
-      Chain += (Chain.empty() ? "" : " <- ") + P;
-    row(Out, {H.who.body.function, H.who.site.where(), ms(double(H.waited_ns)),
-              H.resolved ? "yes" : "no", Chain});
+              C.site.where(), Joined(C.propagated_to), Joined(C.parents)});
+  for (auto [Title, List] :
+       {std::pair{"Hangs", &R.hangs}, std::pair{"Queueing", &R.queued}}) {
+    Out << "</table>\n<h2>" << Title << "</h2>\n";
+    header(Out, {"site", "waits", "resumed", "worst", "worst waiter",
+                 "await chain"});
+    for (const auto &H : *List)
+      row(Out, {H.site.where(), std::to_string(H.count),
+                std::to_string(H.resolved), ms(double(H.worst_ns)),
+                H.worst.body.function, Joined(H.worst.parents)});
   }
   Out << "</table>\n<h2>Live coroutines"
       << (R.at_exit ? " at exit (suspended ones leaked)" : "") << "</h2>\n";

@@ -120,6 +120,20 @@ public:
       Read(Sub);
     }
   }
+  /// The array of strings at \p Key.
+  void strings(llvm::StringRef Key, std::vector<std::string> &Out) {
+    const Array *Items = array(Key);
+    if (!Items)
+      return;
+    for (size_t I = 0; I < Items->size(); ++I) {
+      auto Entry = (*Items)[I].getAsString();
+      if (!Entry) {
+        fail((Key + "[" + std::to_string(I) + "]").str(), "must be a string");
+        return;
+      }
+      Out.push_back(Entry->str());
+    }
+  }
   const Object &raw() const { return O; }
   void fail(llvm::StringRef Key, const llvm::Twine &Why) {
     if (!Problem)
@@ -154,6 +168,7 @@ void readLocation(Fields &F, report::location &L) {
 void readHistogram(Fields &F, report::histogram &H) {
   F.count("count", H.count);
   F.count("sum_ns", H.sum_ns);
+  F.count("min_ns", H.min_ns);
   F.count("max_ns", H.max_ns);
   const Array *Buckets = F.array("buckets");
   if (!Buckets)
@@ -176,8 +191,10 @@ void readCoroutine(Fields &F, report::coroutine &C) {
   F.count("id", C.id);
   F.count("parent", C.parent);
   F.text("name", C.name);
+  F.flag("named", C.named);
   F.oneOf("state", C.state,
-          {"running", "suspended", "finished", "failed", "cancelled"});
+          {"running", "suspended", "finished", "failed", "cancelled",
+           "abandoned"});
   F.nested("body", [&](Fields &L) { readLocation(L, C.body); });
   F.nested("site", [&](Fields &L) { readLocation(L, C.site); });
   F.count("age_ns", C.age_ns);
@@ -195,15 +212,32 @@ void readCoroutine(Fields &F, report::coroutine &C) {
       E.text("type", C.exception_type);
       E.text("what", C.exception_what);
     });
-  if (const Array *Parents = F.array("parents"))
-    for (size_t I = 0; I < Parents->size(); ++I) {
-      auto Entry = (*Parents)[I].getAsString();
-      if (!Entry) {
-        F.fail("parents[" + std::to_string(I) + "]", "must be a string");
-        return;
-      }
-      C.parents.push_back(Entry->str());
-    }
+  F.strings("parents", C.parents);
+  if (F.raw().get("exception"))
+    F.strings("propagated_to", C.propagated_to);
+}
+
+void readEdges(Fields &F, llvm::StringRef Key,
+               std::vector<report::caller_edge> &Edges) {
+  F.each(Key, [&](Fields &E) {
+    report::caller_edge &Edge = Edges.emplace_back();
+    E.nested("function", [&](Fields &L) { readLocation(L, Edge.function); });
+    E.count("count", Edge.count);
+  });
+}
+
+void readLongWaits(Fields &F, llvm::StringRef Key,
+                   std::vector<report::long_waits> &List) {
+  F.each(Key, [&](Fields &E) {
+    report::long_waits &W = List.emplace_back();
+    E.nested("site", [&](Fields &L) { readLocation(L, W.site); });
+    E.oneOf("waits_for", W.waits_for, {"event", "child", "schedule"});
+    E.count("count", W.count);
+    E.count("resolved", W.resolved);
+    E.count("worst_ns", W.worst_ns);
+    E.number("first_at_ms", W.first_at_ms);
+    E.nested("worst", [&](Fields &C) { readCoroutine(C, W.worst); });
+  });
 }
 
 void readReportFields(Fields &F, report::report &R) {
@@ -228,6 +262,8 @@ void readReportFields(Fields &F, report::report &R) {
   F.nested("summary", [&](Fields &S) {
     S.count("slow_steps", R.slow_step_total);
     S.count("hangs", R.hang_total);
+    S.count("queued", R.queued_total);
+    S.count("failures", R.failure_total);
     S.count("running", R.live_running);
     S.count("suspended", R.live_suspended);
     S.nested("last_minute", [&](Fields &M) {
@@ -244,6 +280,7 @@ void readReportFields(Fields &F, report::report &R) {
     E.count("finished", Fn.finished);
     E.count("failed", Fn.failed);
     E.count("cancelled", Fn.cancelled);
+    E.count("abandoned", Fn.abandoned);
     E.count("slow_steps", Fn.slow_steps);
     E.count("suspensions", Fn.suspensions);
     E.count("cross_thread_resumptions", Fn.cross_thread_resumptions);
@@ -251,11 +288,14 @@ void readReportFields(Fields &F, report::report &R) {
     E.count("suspended_ns", Fn.suspended_ns);
     E.nested("duration", [&](Fields &H) { readHistogram(H, Fn.duration); });
     E.nested("final_step", [&](Fields &H) { readHistogram(H, Fn.final_step); });
+    readEdges(E, "awaited_by", Fn.awaited_by);
+    readEdges(E, "spawned_by", Fn.spawned_by);
   });
   F.each("sites", [&](Fields &E) {
     report::site_stats &Site = R.sites.emplace_back();
     E.nested("at", [&](Fields &L) { readLocation(L, Site.at); });
     E.oneOf("kind", Site.kind, {"await", "yield"});
+    E.oneOf("waits_for", Site.waits_for, {"event", "child", "schedule"});
     E.count("count", Site.count);
     E.nested("wait", [&](Fields &H) { readHistogram(H, Site.wait); });
     E.nested("step", [&](Fields &H) { readHistogram(H, Site.step); });
@@ -271,13 +311,8 @@ void readReportFields(Fields &F, report::report &R) {
     E.number("at_ms", Step.at_ms);
     E.flag("in_progress", Step.in_progress);
   });
-  F.each("hangs", [&](Fields &E) {
-    report::hang &Hang = R.hangs.emplace_back();
-    E.nested("coroutine", [&](Fields &C) { readCoroutine(C, Hang.who); });
-    E.count("waited_ns", Hang.waited_ns);
-    E.flag("resolved", Hang.resolved);
-    E.number("at_ms", Hang.at_ms);
-  });
+  readLongWaits(F, "hangs", R.hangs);
+  readLongWaits(F, "queued", R.queued);
   F.each("failures",
          [&](Fields &E) { readCoroutine(E, R.failures.emplace_back()); });
   F.each("cancelled",

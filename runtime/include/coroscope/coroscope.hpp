@@ -8,6 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <iosfwd>
 #include <string>
@@ -25,6 +28,21 @@ namespace coroscope {
 
 enum class site_kind : std::uint8_t { body, await, yield };
 
+// What an await site waits for; it decides what a long wait there means.
+enum class awaits : std::uint8_t {
+  // I/O, a timer, a lock, an event: a wait longer than COROSCOPE_HANG_MS is
+  // a hang.
+  event,
+  // A coroutine it starts (`co_await child()`), or an operand whose type is
+  // not known where the site is written (a template): the next tracked
+  // coroutine to start on this thread is its child, and a long wait here is
+  // the child's, reported at the child.
+  child,
+  // A turn on an executor (`pool.schedule()`, `resume_on(ex)`, `asio::post`):
+  // a long wait is queueing behind other work, not a hang.
+  schedule,
+};
+
 // A place in the source known at compile time: a coroutine body or one of its
 // suspension points. Sites are static constants and are identified by their
 // address. Instrumentation names the function on every site; a null
@@ -36,11 +54,11 @@ struct site {
   std::uint32_t line;
   std::uint32_t column;
   site_kind kind;
-  // The operand starts a child coroutine (`co_await child()`), so the next
-  // coroutine to start on this thread is awaited by this one. Without it,
-  // a coroutine that starts while another is suspended on I/O would be
-  // taken for its child.
-  bool starts_child = false;
+  awaits waits_for = awaits::event;
+  // Body sites: the body records the exception that leaves it
+  // (COROSCOPE_CATCH), so a frame destroyed during stack unwinding without
+  // one is cancelled, not failed.
+  bool records_exceptions = false;
 };
 
 // Task types that declare their promise inside (cppcoro, folly, libcoro).
@@ -49,9 +67,24 @@ struct site {
 template <typename T>
 inline constexpr bool is_task_v = requires { typename std::remove_cvref_t<T>::promise_type; };
 
-enum class state : std::uint8_t { running, suspended, finished, failed, cancelled };
+// `cancelled`: destroyed while suspended at an await. `abandoned`: a
+// generator destroyed while suspended at a co_yield, which is how a consumer
+// stops early; not an error.
+enum class state : std::uint8_t { running, suspended, finished, failed, cancelled, abandoned };
 
 class frame;
+
+// The runtime's entry points. Instrumented code refers to them weakly, so an
+// instrumented object links and runs without the runtime library: a build
+// system's configure probe (CMake's try_compile with the plugin in
+// CMAKE_CXX_FLAGS) must not fail. Tracking is then off, with one warning.
+// The runtime pulls them all in through one strong symbol, which its
+// library names for the linker (docs/tools/instrument.md).
+#if defined(COROSCOPE_RUNTIME_BUILD)
+#define COROSCOPE_ENTRY
+#else
+#define COROSCOPE_ENTRY __attribute__((weak))
+#endif
 
 namespace detail {
 struct failure_record;
@@ -68,7 +101,30 @@ inline constinit std::atomic<double> g_ns_per_tick{1.0};
 inline constinit std::atomic<bool> g_manual_clock{false};
 inline constinit std::atomic<std::int64_t> g_manual_now{0};
 
-bool configure_on_first_use() noexcept;
+COROSCOPE_ENTRY bool configure_runtime() noexcept;
+
+// Instrumented code without the runtime: tracking off, said once.
+inline bool runtime_missing() noexcept {
+  std::uint8_t unconfigured = 0;
+  if (g_gate.compare_exchange_strong(unconfigured, 2)) {
+    const char *setting = std::getenv("COROSCOPE");
+    bool quiet = setting != nullptr && (std::strcmp(setting, "0") == 0 ||
+                                        std::strcmp(setting, "off") == 0);
+    if (!quiet)
+      std::fputs("coroscope: warning: this program is instrumented but the coroscope runtime is "
+                 "not linked (-lcoroscope-runtime); tracking is off\n",
+                 stderr);
+  }
+  return false;
+}
+
+inline bool configure_on_first_use() noexcept {
+#if !defined(COROSCOPE_RUNTIME_BUILD)
+  if (&configure_runtime == nullptr)
+    return runtime_missing();
+#endif
+  return configure_runtime();
+}
 
 inline bool tracking() noexcept {
   auto gate = g_gate.load(std::memory_order_relaxed);
@@ -112,9 +168,11 @@ struct counter {
   }
 };
 
-// Log-linear buckets over nanoseconds: values below 4 ns get a bucket each,
-// then every power of two is split into 4 buckets (at most 12.5% error).
-inline constexpr int kSubBucketBits = 2;
+// Log-linear buckets over nanoseconds: values below 8 ns get a bucket each,
+// then every power of two is split into 8 buckets, each at most 12.5% wide.
+// Reports print a percentile as its bucket's range when that is wider than
+// 1%, never as a single made-up value.
+inline constexpr int kSubBucketBits = 3;
 inline constexpr int kMaxExponent = 45; // 2^45 ns is about 9.8 hours
 inline constexpr int kBucketCount =
     (1 << kSubBucketBits) + (kMaxExponent - kSubBucketBits + 1) * (1 << kSubBucketBits);
@@ -142,11 +200,16 @@ constexpr std::uint64_t bucket_floor(int index) noexcept {
 
 struct histogram {
   counter count, sum_ns, max_ns;
+  // The smallest value plus one, so that zero means "none yet".
+  counter min_plus_one;
   counter buckets[kBucketCount];
   void record(std::uint64_t ns) noexcept {
     count.add(1);
     sum_ns.add(ns);
     max_ns.raise_to(ns);
+    auto min = min_plus_one.get();
+    if (min == 0 || ns + 1 < min)
+      min_plus_one.value.store(ns + 1, std::memory_order_relaxed);
     buckets[bucket_of(ns)].add(1);
   }
 };
@@ -158,7 +221,7 @@ struct histogram {
 struct site_stats {
   const site *where = nullptr;
   counter count; // body sites: coroutines started
-  counter finished, failed, cancelled, slow_steps;
+  counter finished, failed, cancelled, abandoned, slow_steps;
   counter running_ns, suspended_ns, suspensions, cross_thread_resumptions;
   histogram wait;
   histogram step;
@@ -177,17 +240,21 @@ struct thread_state {
   cache_entry cache[kSiteCacheSize] = {};
   std::uint32_t index = 0;   // small per-process thread number
   frame *current = nullptr;  // the tracked coroutine running on this thread
-  // The coroutine that suspended last on this thread, by id: a coroutine
-  // starting next is the one it awaits. An id, because it may end elsewhere.
+  // The coroutine that suspended last on this thread at a child site, by id:
+  // a coroutine starting next is the one it awaits. An id, because it may
+  // end elsewhere; its body and site are static, so they may be kept.
   std::uint64_t pending_awaiter = 0;
+  const site *pending_body = nullptr;
+  const site *pending_site = nullptr;
+  std::uint32_t pending_suspensions = 0;
   std::uint64_t next_id = 0, id_limit = 0;
   void *owner = nullptr; // the runtime's record of this thread
 };
 
 inline constinit thread_local thread_state *t_state = nullptr;
 
-thread_state *make_thread_state() noexcept;
-site_stats *intern_site(thread_state &thread, const site *where) noexcept;
+COROSCOPE_ENTRY thread_state *make_thread_state() noexcept;
+COROSCOPE_ENTRY site_stats *intern_site(thread_state &thread, const site *where) noexcept;
 
 inline thread_state *this_thread() noexcept {
   thread_state *thread = t_state;
@@ -205,19 +272,23 @@ inline site_stats *stats_for(thread_state &thread, const site *where) noexcept {
 }
 
 // Out-of-line slow paths.
-void begin_coroutine(frame &f, const site *body) noexcept;
-void end_coroutine(frame &f) noexcept;
-void on_slow_step(frame &f, const site *to, std::int64_t begin, std::int64_t end) noexcept;
-void on_long_wait(frame &f, const site *at, std::int64_t begin, std::int64_t end) noexcept;
-void trace_step(thread_state &thread, const frame &f, const site *to,
-                std::int64_t begin, std::int64_t end, bool suspended) noexcept;
+COROSCOPE_ENTRY void begin_coroutine(frame &f, const site *body) noexcept;
+COROSCOPE_ENTRY void end_coroutine(frame &f) noexcept;
+COROSCOPE_ENTRY void on_slow_step(frame &f, const site *to, std::int64_t begin,
+                                  std::int64_t end) noexcept;
+COROSCOPE_ENTRY void on_long_wait(frame &f, const site *at, std::int64_t begin,
+                                  std::int64_t end) noexcept;
+COROSCOPE_ENTRY void trace_step(thread_state &thread, const frame &f, const site *to,
+                                std::int64_t begin, std::int64_t end, bool suspended) noexcept;
+COROSCOPE_ENTRY void record_failure(frame &f) noexcept;
+COROSCOPE_ENTRY void name_frame(frame &f, std::string_view name) noexcept;
 
 } // namespace detail
 
 // The tracking object: the first local of an instrumented coroutine body.
 // Constructing it means the body started; destroying it means the coroutine
 // finished (after `returning()`), failed (exception in flight or `fail()`), or
-// was destroyed while suspended (cancelled).
+// was destroyed while suspended (cancelled, or abandoned at a co_yield).
 class frame {
 public:
   explicit frame(const site *body) noexcept {
@@ -234,9 +305,17 @@ public:
   // Marks a normal completion: `co_return`, or the end of the body.
   void returning() noexcept { returned_ = true; }
   // Records the exception being handled; call it from a catch handler.
-  void fail() noexcept;
+  void fail() noexcept {
+    if (body_ != nullptr)
+      detail::record_failure(*this);
+  }
   // A user-visible name, shown in reports and async stacks (truncated).
-  void set_name(std::string_view name) noexcept;
+  // Without one, a coroutine is named by its function and the site it was
+  // started from.
+  void set_name(std::string_view name) noexcept {
+    if (body_ != nullptr)
+      detail::name_frame(*this, name);
+  }
 
   bool tracked() const noexcept { return body_ != nullptr; }
   std::uint64_t id() const noexcept { return id_; }
@@ -256,7 +335,11 @@ public:
     since_.store(now, std::memory_order_relaxed);
     state_.store(static_cast<std::uint8_t>(state::suspended), std::memory_order_relaxed);
     thread.current = resumer_;
-    thread.pending_awaiter = at->starts_child ? id_ : 0;
+    bool child = at->waits_for == awaits::child;
+    thread.pending_awaiter = child ? id_ : 0;
+    thread.pending_body = body_;
+    thread.pending_site = at;
+    thread.pending_suspensions = suspensions_.load(std::memory_order_relaxed);
     return stats;
   }
 
@@ -279,6 +362,7 @@ public:
       cross_thread_.store(cross_thread_.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
     since_.store(now, std::memory_order_relaxed);
+    nested_ticks_.store(0, std::memory_order_relaxed);
     state_.store(static_cast<std::uint8_t>(state::running), std::memory_order_relaxed);
     resumer_ = thread.current;
     thread.current = this;
@@ -286,9 +370,18 @@ public:
   }
 
   // Closes the running step at `to` (a suspension point or the body's end).
+  // A step is this coroutine's own time: coroutines it resumed inside the
+  // step (an event's set(), a condition variable's notify) ran in their own
+  // steps, and their time is given back to the coroutine that resumed this
+  // one, if any.
   void end_step(detail::thread_state &thread, detail::site_stats *stats, const site *to,
                 std::int64_t began, std::int64_t now, bool suspending) noexcept {
-    auto step_ns = detail::ticks_to_ns(now - began);
+    if (resumer_ != nullptr)
+      resumer_->nested_ticks_.store(
+          resumer_->nested_ticks_.load(std::memory_order_relaxed) + (now - began),
+          std::memory_order_relaxed);
+    std::int64_t own = now - began - nested_ticks_.load(std::memory_order_relaxed);
+    auto step_ns = detail::ticks_to_ns(own);
     stats->step.record(step_ns);
     running_ns_.store(running_ns_.load(std::memory_order_relaxed) + step_ns,
                       std::memory_order_relaxed);
@@ -297,7 +390,7 @@ public:
       max_step_from_.store(site_.load(std::memory_order_relaxed), std::memory_order_relaxed);
       max_step_to_.store(to, std::memory_order_relaxed);
     }
-    if (now - began > detail::g_slow_ticks.load(std::memory_order_relaxed)) [[unlikely]]
+    if (own > detail::g_slow_ticks.load(std::memory_order_relaxed)) [[unlikely]]
       detail::on_slow_step(*this, to, began, now);
     if (detail::g_trace_on.load(std::memory_order_relaxed)) [[unlikely]]
       detail::trace_step(thread, *this, to, began, now, suspending);
@@ -308,9 +401,16 @@ public:
   const site *body_ = nullptr;
   std::uint64_t id_ = 0;
   std::uint64_t parent_id_ = 0;
+  // The parent's body, and the site this coroutine was started from: the
+  // parent's await site, or where the parent was when it spawned this one.
+  const site *parent_body_ = nullptr;
+  const site *start_site_ = nullptr;
+  bool awaited_ = false; // the parent awaits it (not spawned)
   std::atomic<std::uint8_t> state_{0};
   std::atomic<const site *> site_{nullptr}; // await site, or where the step began
   std::atomic<std::int64_t> since_{0};      // suspension start, or step start
+  // Ticks of the current step spent in coroutines this one resumed.
+  std::atomic<std::int64_t> nested_ticks_{0};
   std::int64_t start_ticks_ = 0;
   std::atomic<std::uint64_t> running_ns_{0}, suspended_ns_{0}, max_step_ns_{0};
   std::atomic<std::uint32_t> suspensions_{0}, cross_thread_{0};
@@ -380,14 +480,15 @@ inline frame *current() noexcept {
 //   auto v = COROSCOPE_AWAIT(expr);         instead of co_await expr
 //   auto v = COROSCOPE_AWAIT_CHILD(f());    co_await of a child coroutine whose
 //                                           type has no nested promise_type
+//   COROSCOPE_AWAIT_SCHEDULE(pool.schedule());  co_await of a turn on an executor
 //   COROSCOPE_YIELD(expr);                  instead of co_yield expr
 //   COROSCOPE_RETURN(expr);                 instead of co_return expr;
 //   COROSCOPE_RETURN();                     at the end of a body that falls off
-#define COROSCOPE_SITE_(kind_, child_)                                                     \
+#define COROSCOPE_SITE_(kind_, waits_)                                                     \
   ([]() noexcept -> const ::coroscope::site * {                                            \
     static constexpr ::coroscope::site coroscope_site_{                                    \
         coroscope_function_, coroscope_file_, __LINE__, 0, ::coroscope::site_kind::kind_,   \
-        child_};                                                                           \
+        waits_};                                                                           \
     return &coroscope_site_;                                                               \
   }())
 
@@ -401,13 +502,21 @@ inline frame *current() noexcept {
 #define COROSCOPE_AWAIT(...)                                                               \
   (::coroscope::await_point(                                                               \
        coroscope_frame_,                                                                   \
-       COROSCOPE_SITE_(await, ::coroscope::is_task_v<decltype((__VA_ARGS__))>)),           \
+       COROSCOPE_SITE_(await, ::coroscope::is_task_v<decltype((__VA_ARGS__))>              \
+                                  ? ::coroscope::awaits::child                             \
+                                  : ::coroscope::awaits::event)),                          \
    co_await __VA_ARGS__)
 #define COROSCOPE_AWAIT_CHILD(...)                                                         \
-  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await, true)),               \
+  (::coroscope::await_point(coroscope_frame_,                                              \
+                            COROSCOPE_SITE_(await, ::coroscope::awaits::child)),           \
+   co_await __VA_ARGS__)
+#define COROSCOPE_AWAIT_SCHEDULE(...)                                                      \
+  (::coroscope::await_point(coroscope_frame_,                                              \
+                            COROSCOPE_SITE_(await, ::coroscope::awaits::schedule)),        \
    co_await __VA_ARGS__)
 #define COROSCOPE_YIELD(...)                                                               \
-  (::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(yield, false)),              \
+  (::coroscope::await_point(coroscope_frame_,                                              \
+                            COROSCOPE_SITE_(yield, ::coroscope::awaits::event)),           \
    co_yield __VA_ARGS__)
 #define COROSCOPE_RETURN(...)                                                              \
   do {                                                                                     \
@@ -417,6 +526,7 @@ inline frame *current() noexcept {
 #define COROSCOPE_NAME(name) coroscope_frame_.set_name(name)
 
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+#define COROSCOPE_HAS_EXCEPTIONS 1
 #define COROSCOPE_TRY try
 #define COROSCOPE_CATCH                                                                    \
   catch (...) {                                                                            \
@@ -424,6 +534,7 @@ inline frame *current() noexcept {
     throw;                                                                                 \
   }
 #else
+#define COROSCOPE_HAS_EXCEPTIONS 0
 #define COROSCOPE_TRY
 #define COROSCOPE_CATCH
 #endif
@@ -432,37 +543,41 @@ inline frame *current() noexcept {
 // docs/runtime/README.md). Each use is on one line, so no original token
 // moves:
 //   {COROSCOPE_I_BODY("src/a.cpp", "f", 12, 6,
-//                     COROSCOPE_I_SITE(await, 14, 13, true),
-//                     COROSCOPE_I_SITE(yield, 15, 5, false)) COROSCOPE_TRY {
+//                     COROSCOPE_I_SITE(await, 14, 13, child),
+//                     COROSCOPE_I_SITE(yield, 15, 5, event)) COROSCOPE_TRY {
 //    ... (COROSCOPE_I_AT(1), co_await X) ... (COROSCOPE_I_AT(2), co_yield Y)
 //    COROSCOPE_I_RETURN co_return Z;
 //    COROSCOPE_I_END } COROSCOPE_CATCH}
+// The last argument of a site is what it waits for (coroscope::awaits).
 // The sites are one static array per coroutine (element 0 is the body), not
 // lambdas: a lambda temporary would live in the coroutine frame, and g++
 // warns about frame fields of types without linkage. A suspension written in
 // a project macro's definition serves every expansion, so it takes its site
-// from __LINE__ instead: (COROSCOPE_I_AWAIT_HERE(false), co_await X).
+// from __LINE__ instead, and its operand is unknown there:
+// (COROSCOPE_I_AWAIT_HERE(child), co_await X).
 // Sites name the file as the compiler was given it, so a rewritten copy
 // built elsewhere (`--out-dir`) reports the original's name.
 // A nested coroutine lambda redeclares these names on purpose.
-#define COROSCOPE_I_SITE(kind_, line_, column_, child_)                                    \
+#define COROSCOPE_I_SITE(kind_, line_, column_, waits_)                                    \
   ::coroscope::site {                                                                      \
     coroscope_function_, coroscope_file_, line_, column_, ::coroscope::site_kind::kind_,   \
-        child_                                                                             \
+        ::coroscope::awaits::waits_                                                        \
   }
 #define COROSCOPE_I_BODY(file_, function_, line_, column_, ...)                            \
   _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wshadow\"")             \
   [[maybe_unused]] static constexpr const char *coroscope_file_ = file_;                  \
   [[maybe_unused]] static constexpr const char *coroscope_function_ = function_;          \
   static constexpr ::coroscope::site coroscope_sites_[] = {                               \
-      COROSCOPE_I_SITE(body, line_, column_, false), __VA_ARGS__};                         \
+      ::coroscope::site{function_, file_, line_, column_, ::coroscope::site_kind::body,     \
+                        ::coroscope::awaits::event, COROSCOPE_HAS_EXCEPTIONS != 0},        \
+      __VA_ARGS__};                                                                        \
   ::coroscope::frame coroscope_frame_{&coroscope_sites_[0]};                               \
   _Pragma("GCC diagnostic pop")
 #define COROSCOPE_I_AT(index_) ::coroscope::await_point(coroscope_frame_, &coroscope_sites_[index_])
-#define COROSCOPE_I_AWAIT_HERE(child_)                                                     \
-  ::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await, child_))
+#define COROSCOPE_I_AWAIT_HERE(waits_)                                                     \
+  ::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await, ::coroscope::awaits::waits_))
 #define COROSCOPE_I_YIELD_HERE()                                                           \
-  ::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(yield, false))
+  ::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(yield, ::coroscope::awaits::event))
 // A statement prefix: `if (c) COROSCOPE_I_RETURN co_return x;` stays one
 // statement, and unlike an `if`/`else` prefix it draws no dangling-else warning.
 #define COROSCOPE_I_RETURN                                                                 \

@@ -12,16 +12,21 @@
 
 namespace coroscope::report {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr std::string_view kSchemaName = "coroscope-report";
 
 struct histogram {
-  std::uint64_t count = 0, sum_ns = 0, max_ns = 0;
+  std::uint64_t count = 0, sum_ns = 0, min_ns = 0, max_ns = 0;
   std::map<int, std::uint64_t> buckets; // log-linear bucket index -> count
 
   void merge(const histogram &other);
-  // The upper bound of the bucket holding quantile q, capped at max_ns.
-  std::uint64_t percentile(double q) const;
+  // The bucket holding quantile q, as [low, high], within [min_ns, max_ns].
+  struct range {
+    std::uint64_t low = 0, high = 0;
+  };
+  range percentile_range(double q) const;
+  // The upper bound of that range.
+  std::uint64_t percentile(double q) const { return percentile_range(q).high; }
   double mean_ns() const { return count == 0 ? 0.0 : double(sum_ns) / double(count); }
 };
 
@@ -33,18 +38,28 @@ struct location {
   std::string where() const;
 };
 
+// One edge of the awaited-by graph, from the callee's side: coroutines of
+// `function` awaited (or spawned) this many coroutines of the function the
+// edge belongs to.
+struct caller_edge {
+  location function;
+  std::uint64_t count = 0;
+};
+
 struct function_stats {
   location body;
-  std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0;
+  std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0, abandoned = 0;
   std::uint64_t slow_steps = 0, suspensions = 0, cross_thread_resumptions = 0;
   std::uint64_t running_ns = 0, suspended_ns = 0;
   histogram duration; // lifetime of each coroutine that ended
   histogram final_step;
+  std::vector<caller_edge> awaited_by, spawned_by;
 };
 
 struct site_stats {
   location at;
-  std::string kind; // "await" or "yield"
+  std::string kind;      // "await" or "yield"
+  std::string waits_for; // "event", "child" or "schedule"
   std::uint64_t count = 0;
   histogram wait; // suspended at this site
   histogram step; // the step that ended by suspending here
@@ -62,7 +77,10 @@ struct slow_step {
 
 struct coroutine {
   std::uint64_t id = 0, parent = 0;
+  // The name the program gave it (COROSCOPE_NAME), or where it was started
+  // from ("from server.cpp:40"); `named` tells which.
   std::string name, state;
+  bool named = false;
   location body;
   location site;             // current await site, or where the step began
   std::uint64_t age_ns = 0;  // since it started
@@ -72,13 +90,21 @@ struct coroutine {
   location max_step_from, max_step_to;
   std::string exception_type, exception_what; // failures only
   std::vector<std::string> parents;           // failures and hangs: the await chain
+  // Failures: the awaiters the exception went on to fail, innermost first
+  // ("function at file:line:col"); they are not reported again.
+  std::vector<std::string> propagated_to;
 };
 
-struct hang {
-  coroutine who; // who.site is where it waits; who.parents its async stack
-  std::uint64_t waited_ns = 0;
-  bool resolved = false; // it resumed after all
-  double at_ms = 0;
+// Waits longer than the hang threshold at one site. At an event site they
+// are hangs; at a schedule site, queueing behind other work.
+struct long_waits {
+  location site;
+  std::string waits_for;
+  std::uint64_t count = 0;    // long waits, ended or seen in progress
+  std::uint64_t resolved = 0; // of which ended by resuming
+  std::uint64_t worst_ns = 0;
+  double first_at_ms = 0; // since the process started
+  coroutine worst;        // the longest waiter, with its await chain
 };
 
 struct last_minute {
@@ -98,9 +124,10 @@ struct report {
   std::vector<site_stats> sites;
   std::vector<slow_step> slow_steps;
   std::uint64_t slow_step_total = 0;
-  std::vector<hang> hangs;
-  std::uint64_t hang_total = 0;
-  std::vector<coroutine> failures;
+  std::vector<long_waits> hangs, queued; // by site
+  std::uint64_t hang_total = 0, queued_total = 0;
+  std::vector<coroutine> failures; // one per failure, not per frame it went through
+  std::uint64_t failure_total = 0; // distinct failures, dropped records included
   std::vector<coroutine> cancelled; // destroyed while suspended
   std::vector<coroutine> live;      // at exit: suspended ones are leaks
   std::uint64_t live_running = 0, live_suspended = 0;
@@ -109,7 +136,7 @@ struct report {
 
 // Derived figures, computed from the model so merged reports agree.
 struct summary {
-  std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0;
+  std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0, abandoned = 0;
   std::uint64_t live = 0, running = 0, suspended = 0;
   double success_rate = 0, error_rate = 0;
   histogram duration;
@@ -117,6 +144,12 @@ struct summary {
 summary summarize(const report &r);
 
 std::string to_json(const report &r);
+// "fetch \"user 7\"" for a named coroutine, "fetch (from server.cpp:40)"
+// for one named by where it started.
+std::string display_name(const coroutine &c);
+// "12.3 ms", or "16.8-18.9 s" when q's bucket is wider than 1%.
+std::string percentile_text(const histogram &h, double q);
+std::string duration_text(double ns);
 // Reports are read back by the tools (tool/coroscope/ReportReader.h).
 report merge(const std::vector<report> &reports);
 void render_summary(const report &r, std::ostream &out);

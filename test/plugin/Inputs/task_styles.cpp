@@ -70,7 +70,7 @@ int main() {
     auto g = numbers();
     for (int i = 0; i < 3 && g.next(); ++i)
       taken += g.value();
-  } // destroyed while suspended at co_yield: cancelled
+  } // destroyed while suspended at co_yield: abandoned
   static event never;
   waits_forever(never); // still suspended at exit: live
   std::printf("lazy %d caught %d folly %d eager %d generator %d\n", lazy, caught,

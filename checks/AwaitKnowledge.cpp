@@ -1,0 +1,102 @@
+//===--- AwaitKnowledge.cpp - What a co_await waits for -------------------===//
+
+#include "AwaitKnowledge.h"
+
+#include "clang/AST/ExprCXX.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace clang;
+
+namespace coroscope {
+namespace {
+
+/// Awaiting the result of these (called, or named for a variable) is a
+/// wait for a turn on an executor.
+const llvm::StringSet<> &schedulingOperations() {
+  static const llvm::StringSet<> Names = {
+      // libcoro
+      "coro::thread_pool::schedule", "coro::thread_pool::yield",
+      "coro::io_scheduler::schedule", "coro::io_scheduler::yield",
+      "coro::scheduler::schedule", "coro::scheduler::yield",
+      // cppcoro
+      "cppcoro::static_thread_pool::schedule", "cppcoro::io_service::schedule",
+      // concurrencpp
+      "concurrencpp::resume_on",
+      // folly
+      "folly::coro::co_reschedule_on_current_executor",
+      // Asio, standalone and Boost
+      "asio::post", "asio::dispatch", "asio::defer", "boost::asio::post",
+      "boost::asio::dispatch", "boost::asio::defer",
+      // std::execution and its reference implementation
+      "std::execution::schedule", "stdexec::schedule", "exec::schedule",
+  };
+  return Names;
+}
+
+/// A member `schedule()` or `yield()` with no parameters whose result is a
+/// plain awaiter: the shape of a thread pool's or scheduler's own.
+bool looksLikeScheduling(const FunctionDecl &FD, QualType Result,
+                         TaskClassifier &Tasks) {
+  if (!isa<CXXMethodDecl>(FD) || FD.getNumParams() != 0 ||
+      !FD.getDeclName().isIdentifier())
+    return false;
+  StringRef Name = FD.getName();
+  return (Name == "schedule" || Name == "yield") && Tasks.isAwaiter(Result);
+}
+
+const Expr *peel(const Expr *E) {
+  while (true) {
+    const Expr *Next = E->IgnoreImplicit()->IgnoreParens();
+    // std::move(task), std::forward<T>(task) hand the same object on.
+    if (const auto *Call = dyn_cast<CallExpr>(Next))
+      if (const FunctionDecl *Callee = Call->getDirectCallee();
+          Callee && Call->getNumArgs() == 1 && Callee->isInStdNamespace() &&
+          Callee->getDeclName().isIdentifier() &&
+          (Callee->getName() == "move" || Callee->getName() == "forward"))
+        Next = Call->getArg(0);
+    if (Next == E)
+      return E;
+    E = Next;
+  }
+}
+
+const ValueDecl *producer(const Expr *E) {
+  if (const auto *Call = dyn_cast<CallExpr>(E))
+    return Call->getCalleeDecl() ? dyn_cast<ValueDecl>(Call->getCalleeDecl())
+                                 : nullptr;
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E))
+    return Ref->getDecl();
+  if (const auto *Construct = dyn_cast<CXXConstructExpr>(E))
+    return Construct->getConstructor();
+  return nullptr;
+}
+
+} // namespace
+
+AwaitedOperation classifyAwaitOperand(const Expr *Operand,
+                                      TaskClassifier &Tasks,
+                                      const LibraryBoundary &Library) {
+  if (!Operand)
+    return AwaitedOperation::Event;
+  if (Operand->isTypeDependent())
+    return AwaitedOperation::Child;
+  const Expr *E = peel(Operand);
+  if (E->isTypeDependent())
+    return AwaitedOperation::Child;
+  QualType Type = E->getType();
+  const ValueDecl *Made = producer(E);
+  if (Made && schedulingOperations().contains(plainQualifiedName(*Made)))
+    return AwaitedOperation::Schedule;
+  if (const auto *FD = dyn_cast_or_null<FunctionDecl>(Made);
+      FD && looksLikeScheduling(*FD, Type, Tasks))
+    return AwaitedOperation::Schedule;
+  if (!declaresPromiseType(Type) && !Tasks.classify(Type))
+    return AwaitedOperation::Event;
+  // A task a library function makes runs the library's coroutine, which is
+  // not tracked (Asio's operations with use_awaitable): nothing starts.
+  if (isa_and_nonnull<FunctionDecl>(Made) && Library.isLibraryCode(*Made))
+    return AwaitedOperation::Event;
+  return AwaitedOperation::Child;
+}
+
+} // namespace coroscope

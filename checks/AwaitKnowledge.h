@@ -1,0 +1,40 @@
+//===--- AwaitKnowledge.h - What a co_await waits for -----------*- C++ -*-===//
+//
+// The instrumentation marks each await site with what it waits for, so
+// that the runtime can tell a hang from a child's work or from queueing:
+// - a child: the operand starts a coroutine of the project, which the
+//   awaiting one waits for (`co_await fetch(id)`, a task variable);
+// - a turn on an executor: `pool.schedule()`, `resume_on(ex)`,
+//   `asio::post(ex, use_awaitable)`, folly's co_reschedule_on_current_executor;
+// - an event: anything else (I/O, timers, locks, events, library operations
+//   such as Asio's `async_read(..., use_awaitable)`, whose awaitable is made
+//   by library code).
+// The answer depends only on declarations, never on which definitions a
+// translation unit happens to see, so a header is instrumented the same
+// way by every translation unit that includes it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef COROSCOPE_CHECKS_AWAITKNOWLEDGE_H
+#define COROSCOPE_CHECKS_AWAITKNOWLEDGE_H
+
+#include "CoroutineKnowledge.h"
+#include "LibraryKnowledge.h"
+
+#include "clang/AST/Expr.h"
+
+namespace coroscope {
+
+enum class AwaitedOperation { Event, Child, Schedule };
+
+/// What awaiting \p Operand (the operand as written, before any
+/// await_transform) waits for. An operand whose type depends on a template
+/// parameter is taken for a child: only an instantiation could tell, and
+/// the runtime checks that a child really starts there.
+AwaitedOperation classifyAwaitOperand(const clang::Expr *Operand,
+                                      TaskClassifier &Tasks,
+                                      const LibraryBoundary &Library);
+
+} // namespace coroscope
+
+#endif // COROSCOPE_CHECKS_AWAITKNOWLEDGE_H

@@ -1,0 +1,21 @@
+// The one strong symbol that links the runtime. Instrumented code refers to
+// the entry points weakly (coroscope.hpp), and a linker takes an archive
+// member only for a strong reference; the runtime's linker script
+// (libcoroscope-runtime.so) and CMake target ask for this symbol, which
+// refers to every entry point, so the whole runtime comes with it.
+#include "tracker.hpp"
+
+// `extern "C"` without braces: a const at namespace scope has external
+// linkage only when it is declared extern.
+extern "C" [[gnu::used]] const void *const coroscope_runtime_link[] = {
+    reinterpret_cast<const void *>(&coroscope::detail::configure_runtime),
+    reinterpret_cast<const void *>(&coroscope::detail::make_thread_state),
+    reinterpret_cast<const void *>(&coroscope::detail::intern_site),
+    reinterpret_cast<const void *>(&coroscope::detail::begin_coroutine),
+    reinterpret_cast<const void *>(&coroscope::detail::end_coroutine),
+    reinterpret_cast<const void *>(&coroscope::detail::on_slow_step),
+    reinterpret_cast<const void *>(&coroscope::detail::on_long_wait),
+    reinterpret_cast<const void *>(&coroscope::detail::trace_step),
+    reinterpret_cast<const void *>(&coroscope::detail::record_failure),
+    reinterpret_cast<const void *>(&coroscope::detail::name_frame),
+};

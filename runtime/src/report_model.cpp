@@ -1,0 +1,208 @@
+// The report model's arithmetic: histogram percentiles, the derived summary,
+// and merging reports from many processes.
+#include "coroscope/report.hpp"
+
+#include "coroscope/coroscope.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+namespace coroscope::report {
+
+void histogram::merge(const histogram &other) {
+  if (other.count == 0)
+    return;
+  min_ns = count == 0 ? other.min_ns : std::min(min_ns, other.min_ns);
+  count += other.count;
+  sum_ns += other.sum_ns;
+  max_ns = std::max(max_ns, other.max_ns);
+  for (auto [index, n] : other.buckets)
+    buckets[index] += n;
+}
+
+histogram::range histogram::percentile_range(double q) const {
+  if (count == 0)
+    return {};
+  auto rank = static_cast<std::uint64_t>(std::ceil(q * double(count)));
+  rank = std::clamp<std::uint64_t>(rank, 1, count);
+  std::uint64_t seen = 0;
+  for (auto [index, n] : buckets) {
+    seen += n;
+    if (seen < rank)
+      continue;
+    std::uint64_t low = detail::bucket_floor(index);
+    std::uint64_t high =
+        index + 1 < detail::kBucketCount ? detail::bucket_floor(index + 1) - 1 : max_ns;
+    low = std::clamp(low, min_ns, max_ns);
+    high = std::clamp(high, low, max_ns);
+    return {low, high};
+  }
+  return {max_ns, max_ns};
+}
+
+std::string display_name(const coroutine &c) {
+  if (c.name.empty())
+    return c.body.function;
+  return c.body.function + (c.named ? " \"" + c.name + "\"" : " (" + c.name + ")");
+}
+
+std::string location::where() const {
+  std::string text = file.empty() ? "<unknown>" : file;
+  // Appended piece by piece: g++ 12 warns (-Wrestrict) on ":" + to_string().
+  if (line != 0) {
+    text += ':';
+    text += std::to_string(line);
+  }
+  if (column != 0) {
+    text += ':';
+    text += std::to_string(column);
+  }
+  return text;
+}
+
+summary summarize(const report &r) {
+  summary s;
+  for (const function_stats &f : r.functions) {
+    s.started += f.started;
+    s.finished += f.finished;
+    s.failed += f.failed;
+    s.cancelled += f.cancelled;
+    s.abandoned += f.abandoned;
+    s.duration.merge(f.duration);
+  }
+  s.running = r.live_running;
+  s.suspended = r.live_suspended;
+  s.live = s.running + s.suspended;
+  std::uint64_t ended = s.finished + s.failed + s.cancelled + s.abandoned;
+  if (ended != 0) {
+    s.success_rate = double(s.finished + s.abandoned) / double(ended);
+    s.error_rate = double(s.failed) / double(ended);
+  }
+  return s;
+}
+
+namespace {
+
+using location_key = std::tuple<std::string, std::string, std::uint32_t, std::uint32_t>;
+
+location_key key_of(const location &l) { return {l.file, l.function, l.line, l.column}; }
+
+void merge_edges(std::vector<caller_edge> &into, const std::vector<caller_edge> &from) {
+  for (const caller_edge &e : from) {
+    auto same = std::find_if(into.begin(), into.end(), [&](const caller_edge &x) {
+      return key_of(x.function) == key_of(e.function);
+    });
+    if (same != into.end())
+      same->count += e.count;
+    else
+      into.push_back(e);
+  }
+}
+
+void merge_long_waits(std::map<location_key, long_waits> &into,
+                      const std::vector<long_waits> &from) {
+  for (const long_waits &w : from) {
+    auto [it, fresh] = into.try_emplace(key_of(w.site), w);
+    if (fresh)
+      continue;
+    long_waits &m = it->second;
+    m.count += w.count;
+    m.resolved += w.resolved;
+    m.first_at_ms = std::min(m.first_at_ms, w.first_at_ms);
+    if (w.worst_ns > m.worst_ns) {
+      m.worst_ns = w.worst_ns;
+      m.worst = w.worst;
+    }
+  }
+}
+
+std::vector<long_waits> worst_first(std::map<location_key, long_waits> &merged) {
+  std::vector<long_waits> out;
+  for (auto &entry : merged)
+    out.push_back(std::move(entry.second));
+  std::sort(out.begin(), out.end(), [](const long_waits &a, const long_waits &b) {
+    return std::tie(b.worst_ns, a.site.file, a.site.line, a.site.column) <
+           std::tie(a.worst_ns, b.site.file, b.site.line, b.site.column);
+  });
+  return out;
+}
+
+} // namespace
+
+report merge(const std::vector<report> &reports) {
+  report merged;
+  using function_key = std::tuple<std::string, std::string, std::uint32_t>;
+  using site_key = std::tuple<std::string, std::uint32_t, std::uint32_t, std::string, std::string>;
+  std::map<function_key, function_stats> functions;
+  std::map<site_key, site_stats> sites;
+  std::map<location_key, long_waits> hangs, queued;
+  merged.at_exit = !reports.empty();
+  for (const report &r : reports) {
+    merged.processes.insert(merged.processes.end(), r.processes.begin(), r.processes.end());
+    merged.duration_ms = std::max(merged.duration_ms, r.duration_ms);
+    if (merged.clock.empty())
+      merged.clock = r.clock;
+    else if (merged.clock != r.clock && merged.clock.find(r.clock) == std::string::npos)
+      merged.clock += "," + r.clock;
+    if (merged.slow_ms == 0) {
+      merged.slow_ms = r.slow_ms;
+      merged.hang_ms = r.hang_ms;
+    }
+    merged.at_exit = merged.at_exit && r.at_exit;
+    merged.recent.started += r.recent.started;
+    merged.recent.finished += r.recent.finished;
+    merged.recent.failed += r.recent.failed;
+    merged.recent.cancelled += r.recent.cancelled;
+    for (const function_stats &f : r.functions) {
+      function_stats &into = functions[{f.body.function, f.body.file, f.body.line}];
+      into.body = f.body;
+      into.started += f.started;
+      into.finished += f.finished;
+      into.failed += f.failed;
+      into.cancelled += f.cancelled;
+      into.abandoned += f.abandoned;
+      into.slow_steps += f.slow_steps;
+      into.suspensions += f.suspensions;
+      into.cross_thread_resumptions += f.cross_thread_resumptions;
+      into.running_ns += f.running_ns;
+      into.suspended_ns += f.suspended_ns;
+      into.duration.merge(f.duration);
+      into.final_step.merge(f.final_step);
+      merge_edges(into.awaited_by, f.awaited_by);
+      merge_edges(into.spawned_by, f.spawned_by);
+    }
+    for (const site_stats &s : r.sites) {
+      site_stats &into = sites[{s.at.file, s.at.line, s.at.column, s.kind, s.at.function}];
+      into.at = s.at;
+      into.kind = s.kind;
+      into.waits_for = s.waits_for;
+      into.count += s.count;
+      into.wait.merge(s.wait);
+      into.step.merge(s.step);
+    }
+    merged.slow_steps.insert(merged.slow_steps.end(), r.slow_steps.begin(), r.slow_steps.end());
+    merged.slow_step_total += r.slow_step_total;
+    merge_long_waits(hangs, r.hangs);
+    merge_long_waits(queued, r.queued);
+    merged.hang_total += r.hang_total;
+    merged.queued_total += r.queued_total;
+    merged.failures.insert(merged.failures.end(), r.failures.begin(), r.failures.end());
+    merged.failure_total += r.failure_total;
+    merged.cancelled.insert(merged.cancelled.end(), r.cancelled.begin(), r.cancelled.end());
+    merged.live.insert(merged.live.end(), r.live.begin(), r.live.end());
+    merged.live_running += r.live_running;
+    merged.live_suspended += r.live_suspended;
+    for (const auto &[what, n] : r.drops)
+      merged.drops[what] += n;
+  }
+  for (auto &entry : functions)
+    merged.functions.push_back(std::move(entry.second));
+  for (auto &entry : sites)
+    merged.sites.push_back(std::move(entry.second));
+  merged.hangs = worst_first(hangs);
+  merged.queued = worst_first(queued);
+  return merged;
+}
+
+} // namespace coroscope::report
