@@ -60,6 +60,20 @@ const Expr *peel(const Expr *E) {
   }
 }
 
+bool isTask(QualType Type, TaskClassifier &Tasks) {
+  return !Type.isNull() && !Type->isDependentType() &&
+         (declaresPromiseType(Type) || Tasks.classify(Type));
+}
+
+/// `pool.schedule(task)` runs a task there and waits for it: a child, not a
+/// turn on the executor.
+bool handsOverATask(const Expr *E, TaskClassifier &Tasks) {
+  const auto *Call = dyn_cast<CallExpr>(E);
+  return Call && llvm::any_of(Call->arguments(), [&](const Expr *Arg) {
+           return isTask(Arg->getType(), Tasks);
+         });
+}
+
 const ValueDecl *producer(const Expr *E) {
   if (const auto *Call = dyn_cast<CallExpr>(E))
     return Call->getCalleeDecl() ? dyn_cast<ValueDecl>(Call->getCalleeDecl())
@@ -85,12 +99,13 @@ AwaitedOperation classifyAwaitOperand(const Expr *Operand,
     return AwaitedOperation::Child;
   QualType Type = E->getType();
   const ValueDecl *Made = producer(E);
-  if (Made && schedulingOperations().contains(plainQualifiedName(*Made)))
+  if (Made && !handsOverATask(E, Tasks) &&
+      schedulingOperations().contains(plainQualifiedName(*Made)))
     return AwaitedOperation::Schedule;
   if (const auto *FD = dyn_cast_or_null<FunctionDecl>(Made);
       FD && looksLikeScheduling(*FD, Type, Tasks))
     return AwaitedOperation::Schedule;
-  if (!declaresPromiseType(Type) && !Tasks.classify(Type))
+  if (!isTask(Type, Tasks))
     return AwaitedOperation::Event;
   // A task a library function makes runs the library's coroutine, which is
   // not tracked (Asio's operations with use_awaitable): nothing starts.

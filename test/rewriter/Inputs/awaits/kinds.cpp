@@ -59,3 +59,17 @@ int main() {
   cppcoro::sync_wait([&]() -> cppcoro::task<void> { v = co_await kinds(p, ex); }());
   return v == 12 ? 0 : 1;
 }
+
+// libcoro's scheduler: schedule() is a turn; schedule(task) runs the task there
+// and waits for it, which is a child.
+namespace coro {
+struct io_scheduler {
+  ready_awaiter schedule() { return {}; }
+  cppcoro::task<int> schedule(cppcoro::task<int> t) { co_return co_await std::move(t); }
+};
+} // namespace coro
+
+cppcoro::task<int> on_pool(coro::io_scheduler &tp) {
+  co_await tp.schedule();
+  co_return co_await tp.schedule(declared_elsewhere(4));
+}
