@@ -260,7 +260,14 @@ private:
   bool redefined(SourceLocation Keyword, SourceLocation Spelled);
   /// The hook before a suspension or co_return; a file site is appended to
   /// SiteList, the current coroutine's site array.
-  std::string hook(const Stmt *S, SourceLocation Keyword, bool InMacro);
+  /// \p OnOperand: the hook goes on the operand, `co_await ((void)hook, X)`,
+  /// instead of before the keyword, `(hook, co_await X)`.
+  std::string hook(const Stmt *S, SourceLocation Keyword, bool InMacro,
+                   bool OnOperand = false);
+  /// Where the hook goes on the operand: the offset of its first token, or
+  /// nullopt when it must go before the keyword.
+  std::optional<unsigned> operandHookAt(const Stmt *S, FileID File,
+                                        unsigned End) const;
   void commitBody(FileID File, unsigned Key, Edit Body);
   /// Takes back every edit of the body \p Owner, in every file, and the
   /// macro edits it expands.
@@ -340,7 +347,7 @@ bool Collector::alreadyInstrumented(const CompoundStmt &Body) const {
 }
 
 std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
-                            bool InMacro) {
+                            bool InMacro, bool OnOperand) {
   if (isa<CoreturnStmt>(S))
     return ReturnPrefix.str();
   bool Yield = isa<CoyieldExpr>(S);
@@ -367,7 +374,45 @@ std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
                      std::string(Yield ? "yield" : "await") + ", " +
                      std::to_string(At.getLine()) + ", " +
                      std::to_string(At.getColumn()) + ", " + Waits.str() + ")");
-  return "(COROSCOPE_I_AT(" + std::to_string(SiteList.size()) + "), ";
+  return (OnOperand ? "((void)COROSCOPE_I_AT(" : "(COROSCOPE_I_AT(") +
+         std::to_string(SiteList.size()) + "), ";
+}
+
+/// True when \p Operand may be an object that is itself the awaiter, named
+/// as an lvalue: g++ 12 awaits a copy of it when it is the operand of a
+/// comma (GCC PR 105406), so its hook stays before the keyword.
+bool mayBeAwaiterLvalue(const Expr *Operand) {
+  const Expr *E = Operand->IgnoreParenImpCasts();
+  if (E->isTypeDependent())
+    return isa<DeclRefExpr, DependentScopeDeclRefExpr, MemberExpr,
+               CXXDependentScopeMemberExpr>(E) ||
+           (isa<UnaryOperator>(E) &&
+            cast<UnaryOperator>(E)->getOpcode() == UO_Deref);
+  if (!E->isGLValue())
+    return false;
+  const CXXRecordDecl *Class = classForMembers(E->getType());
+  if (!Class)
+    return false;
+  const IdentifierInfo &Ready = Class->getASTContext().Idents.get("await_ready");
+  return !Class->lookup(&Ready).empty();
+}
+
+std::optional<unsigned> Collector::operandHookAt(const Stmt *S, FileID File,
+                                                 unsigned End) const {
+  // co_yield keeps its hook before the keyword: its operand may be a braced
+  // list, which no parenthesis can hold.
+  if (isa<CoyieldExpr>(S))
+    return std::nullopt;
+  const Expr *Operand = suspensionOperand(S);
+  if (!Operand || mayBeAwaiterLvalue(Operand))
+    return std::nullopt;
+  CharSourceRange Range = Lexer::makeFileCharRange(
+      CharSourceRange::getTokenRange(Operand->getBeginLoc(), S->getEndLoc()),
+      SM, LO);
+  if (Range.isInvalid() || SM.getFileID(Range.getBegin()) != File ||
+      offsetOf(Range.getEnd()) != End)
+    return std::nullopt;
+  return offsetOf(Range.getBegin());
 }
 
 void Collector::coroutine(const FunctionDecl &FD) {
@@ -549,20 +594,26 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   FileID File = SM.getFileID(Range.getBegin());
   if (!SeenSites.insert({File, Begin}).second)
     return; // a macro argument expanded twice
-  if (afterSlash(File, Begin)) {
+  PendingEdit P{File, fileKey(File), Begin, Edit(), !IsReturn};
+  P.E.OpenAt = Begin;
+  if (!IsReturn) {
+    P.E.CloseAt = offsetOf(Range.getEnd());
+    P.E.Close = SuspensionClose.str();
+    // On the operand: g++ 12 copies a class object's bytes when a
+    // declaration is initialized from `(hook, co_await X)` (docs/tools/
+    // instrument.md, "The two forms of a suspension's hook").
+    if (std::optional<unsigned> At = operandHookAt(Site.S, File, P.E.CloseAt))
+      P.E.OpenAt = *At;
+  }
+  bool OnOperand = P.E.OpenAt != Begin;
+  if (!OnOperand && afterSlash(File, Begin)) {
     Edits
         ->SkippedAt["suspension right after a '/' (the marker would start a "
                     "comment)"]
         .insert(offsetOf(SM.getExpansionLoc(Keyword)));
     return;
   }
-  PendingEdit P{File, fileKey(File), Begin, Edit(), !IsReturn};
-  P.E.OpenAt = Begin;
-  P.E.Open = hook(Site.S, Range.getBegin(), false);
-  if (!IsReturn) {
-    P.E.CloseAt = offsetOf(Range.getEnd());
-    P.E.Close = SuspensionClose.str();
-  }
+  P.E.Open = hook(Site.S, Range.getBegin(), false, OnOperand);
   P.E.Identity = identity(P.E);
   P.E.Owner = Owner;
   Pending.push_back(std::move(P));

@@ -96,8 +96,8 @@ Piece classify(StringRef Text, unsigned &Number) {
       Text == "(COROSCOPE_I_YIELD_HERE(), ")
     return Piece::MacroSiteOpen;
   FormReader Site(Text);
-  if (Site.eat("(COROSCOPE_I_AT(") && Site.number(Number) && Site.eat("), ") &&
-      Site.done() && Number > 0)
+  if ((Site.eat("(COROSCOPE_I_AT(") || Site.eat("((void)COROSCOPE_I_AT(")) &&
+      Site.number(Number) && Site.eat("), ") && Site.done() && Number > 0)
     return Piece::SiteOpen;
   FormReader Body(Text);
   if (!(Body.eat("COROSCOPE_I_BODY(") && Body.string() && Body.eat(", ") &&

@@ -450,8 +450,10 @@ private:
   detail::site_stats *stats_ = nullptr;
 };
 
-// `(::coroscope::await_point(frame, &site), co_await X)`: the operand X is
-// untouched, so a promise's await_transform still sees the user's type.
+// `co_await ((void)::coroscope::await_point(frame, &site), X)`: the operand
+// keeps its type and value category, so a promise's await_transform still
+// sees the user's type; `(await_point(frame, &site), co_await X)` where X
+// may be an awaiter lvalue, and for co_yield.
 inline await_scope await_point(frame &f, const site *at) noexcept { return await_scope(f, at); }
 
 // --- Manual API --------------------------------------------------------------
@@ -499,21 +501,24 @@ inline frame *current() noexcept {
       coroscope_function_, coroscope_file_, __LINE__, 0, ::coroscope::site_kind::body};         \
   ::coroscope::frame coroscope_frame_ { &coroscope_body_site_ }
 
+// The hook goes on the operand, `co_await ((void)hook, X)`: the operand
+// keeps its type and value category, and g++ 12 copies a class object's
+// bytes when a declaration is initialized from `(hook, co_await X)`.
 #define COROSCOPE_AWAIT(...)                                                               \
-  (::coroscope::await_point(                                                               \
-       coroscope_frame_,                                                                   \
-       COROSCOPE_SITE_(await, ::coroscope::is_task_v<decltype((__VA_ARGS__))>              \
-                                  ? ::coroscope::awaits::child                             \
-                                  : ::coroscope::awaits::event)),                          \
-   co_await __VA_ARGS__)
+  co_await((void)::coroscope::await_point(                                                 \
+               coroscope_frame_,                                                           \
+               COROSCOPE_SITE_(await, ::coroscope::is_task_v<decltype((__VA_ARGS__))>      \
+                                          ? ::coroscope::awaits::child                     \
+                                          : ::coroscope::awaits::event)),                  \
+           __VA_ARGS__)
 #define COROSCOPE_AWAIT_CHILD(...)                                                         \
-  (::coroscope::await_point(coroscope_frame_,                                              \
-                            COROSCOPE_SITE_(await, ::coroscope::awaits::child)),           \
-   co_await __VA_ARGS__)
+  co_await((void)::coroscope::await_point(coroscope_frame_,                                \
+                                          COROSCOPE_SITE_(await, ::coroscope::awaits::child)), \
+           __VA_ARGS__)
 #define COROSCOPE_AWAIT_SCHEDULE(...)                                                      \
-  (::coroscope::await_point(coroscope_frame_,                                              \
-                            COROSCOPE_SITE_(await, ::coroscope::awaits::schedule)),        \
-   co_await __VA_ARGS__)
+  co_await((void)::coroscope::await_point(                                                 \
+               coroscope_frame_, COROSCOPE_SITE_(await, ::coroscope::awaits::schedule)),   \
+           __VA_ARGS__)
 #define COROSCOPE_YIELD(...)                                                               \
   (::coroscope::await_point(coroscope_frame_,                                              \
                             COROSCOPE_SITE_(yield, ::coroscope::awaits::event)),           \
@@ -545,7 +550,7 @@ inline frame *current() noexcept {
 //   {COROSCOPE_I_BODY("src/a.cpp", "f", 12, 6,
 //                     COROSCOPE_I_SITE(await, 14, 13, child),
 //                     COROSCOPE_I_SITE(yield, 15, 5, event)) COROSCOPE_TRY {
-//    ... (COROSCOPE_I_AT(1), co_await X) ... (COROSCOPE_I_AT(2), co_yield Y)
+//    ... co_await ((void)COROSCOPE_I_AT(1), X) ... (COROSCOPE_I_AT(2), co_yield Y)
 //    COROSCOPE_I_RETURN co_return Z;
 //    COROSCOPE_I_END } COROSCOPE_CATCH}
 // The last argument of a site is what it waits for (coroscope::awaits).
@@ -554,7 +559,9 @@ inline frame *current() noexcept {
 // warns about frame fields of types without linkage. A suspension written in
 // a project macro's definition serves every expansion, so it takes its site
 // from __LINE__ instead, and its operand is unknown there:
-// (COROSCOPE_I_AWAIT_HERE(child), co_await X).
+// (COROSCOPE_I_AWAIT_HERE(child), co_await X). That form, the hook before the
+// keyword, is also the one for co_yield and for an operand that may be an
+// awaiter named as an lvalue (docs/tools/instrument.md).
 // Sites name the file as the compiler was given it, so a rewritten copy
 // built elsewhere (`--out-dir`) reports the original's name.
 // A nested coroutine lambda redeclares these names on purpose.

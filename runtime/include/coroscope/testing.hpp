@@ -23,6 +23,14 @@ struct config {
   std::string clock = "auto"; // auto, tsc, steady; tests also: manual
   std::size_t max_records = 1000;
   std::size_t max_trace_events = 1000000;
+  // COROSCOPE_TRACE_FORMAT: "json" or "perfetto"; empty: by the path's
+  // extension (.json is JSON, anything else Perfetto).
+  std::string trace_format;
+  // COROSCOPE_TRACE_WINDOW, the flight recorder: keep only each thread's
+  // last `trace_window_steps` steps, or the steps that ended in the last
+  // `trace_window_seconds`. Both 0: keep the whole run.
+  std::size_t trace_window_steps = 0;
+  double trace_window_seconds = 0;
   std::size_t max_site_blocks = 16384;
 };
 

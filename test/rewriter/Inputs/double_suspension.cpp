@@ -1,6 +1,7 @@
 // Suspensions whose operands end on the same token, as in libcoro's
-// `co_yield co_await static_cast<awaitable&&>(a);`, and one written right
-// after a '/', where a marker would start a `//` comment.
+// `co_yield co_await static_cast<awaitable&&>(a);`, and ones written right
+// after a '/': a marker there would start a `//` comment, but a hook on the
+// operand goes after the keyword.
 #include <coro_test/tasks.h>
 #include <cstdio>
 
@@ -34,7 +35,9 @@ task<int> nested(int v) {
 task<int> divided(int v) {
   int a = 12 /co_await value(v);
   int b = 12 - /*a comment, no division*/co_await value(v);
-  co_return a + b;
+  ready r{2};
+  int c = 12 /co_await r; // an awaiter lvalue: its hook goes before the keyword
+  co_return a + b + c;
 }
 
 template <typename T> task<void> store(task<T> &t, T &out) {
