@@ -1,6 +1,7 @@
 // The runtime's cost per await, in one process: the same workloads
 // uninstrumented, instrumented with tracking on, with tracking and the trace
-// on, and instrumented with the runtime off (COROSCOPE=off).
+// on, with the trace in a flight-recorder ring (COROSCOPE_TRACE_WINDOW), and
+// instrumented with the runtime off (COROSCOPE=off).
 //
 //   build-llvm19/bench/runtime_bench --benchmark_min_time=1
 #include "../test/runtime/support.hpp"
@@ -28,19 +29,23 @@
 
 namespace {
 
-enum class mode { plain, tracking, trace, off };
+enum class mode { plain, tracking, trace, window, off };
 
 // Each run configures the runtime for its mode; the trace buffer is sized so
 // that no event is dropped (a dropped event would be cheaper than a kept one).
+// The ring keeps each thread's last 100,000 steps: it wraps, as a flight
+// recorder's does.
 void configure(mode m) {
   coroscope::detail::config cfg;
   cfg.enabled = m != mode::off;
   cfg.slow_ms = 1e6;
   cfg.hang_ms = 1e6;
-  if (m == mode::trace) {
+  if (m == mode::trace || m == mode::window) {
     cfg.trace_path = "/dev/null";
     cfg.max_trace_events = 200'000'000;
   }
+  if (m == mode::window)
+    cfg.trace_window_steps = 100'000;
   coroscope::detail::reset_for_testing(cfg);
 }
 
@@ -94,14 +99,17 @@ template <mode M> void BM_ThreadHops(benchmark::State &state) {
 BENCHMARK(BM_ReadyLoop<mode::plain>)->Name("ready_loop/uninstrumented");
 BENCHMARK(BM_ReadyLoop<mode::tracking>)->Name("ready_loop/tracking");
 BENCHMARK(BM_ReadyLoop<mode::trace>)->Name("ready_loop/tracking+trace")->Iterations(20000);
+BENCHMARK(BM_ReadyLoop<mode::window>)->Name("ready_loop/tracking+window");
 BENCHMARK(BM_ReadyLoop<mode::off>)->Name("ready_loop/runtime_off");
 BENCHMARK(BM_ChildChain<mode::plain>)->Name("child_chain/uninstrumented");
 BENCHMARK(BM_ChildChain<mode::tracking>)->Name("child_chain/tracking");
 BENCHMARK(BM_ChildChain<mode::trace>)->Name("child_chain/tracking+trace")->Iterations(100000);
+BENCHMARK(BM_ChildChain<mode::window>)->Name("child_chain/tracking+window");
 BENCHMARK(BM_ChildChain<mode::off>)->Name("child_chain/runtime_off");
 BENCHMARK(BM_ThreadHops<mode::plain>)->Name("thread_hops/uninstrumented")->UseRealTime();
 BENCHMARK(BM_ThreadHops<mode::tracking>)->Name("thread_hops/tracking")->UseRealTime();
 BENCHMARK(BM_ThreadHops<mode::trace>)->Name("thread_hops/tracking+trace")->UseRealTime();
+BENCHMARK(BM_ThreadHops<mode::window>)->Name("thread_hops/tracking+window")->UseRealTime();
 BENCHMARK(BM_ThreadHops<mode::off>)->Name("thread_hops/runtime_off")->UseRealTime();
 
 BENCHMARK_MAIN();

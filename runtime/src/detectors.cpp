@@ -58,6 +58,8 @@ struct long_wait {
 
 template <typename Describe> void note_long_wait(const long_wait &w, Describe describe) {
   runtime &r = rt();
+  if (w.kind == long_wait_kind::hang)
+    trace_trigger("hang");
   auto &sites = w.kind == long_wait_kind::hang ? r.hangs : r.queued;
   auto &total = w.kind == long_wait_kind::hang ? r.hang_total : r.queued_total;
   bool first = false, worse = false;
@@ -190,8 +192,10 @@ void watchdog_main() {
       break;
     lock.unlock();
     try {
-      if (g_dump_requested.exchange(false))
+      if (g_dump_requested.exchange(false)) {
         dump_async_stacks(std::cerr);
+        trace_trigger("SIGUSR1");
+      }
       watchdog_scan();
     } catch (...) {
     }

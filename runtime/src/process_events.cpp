@@ -160,8 +160,9 @@ void write_final_outputs(int signal_number) {
     if (!r.cfg.report_path.empty())
       write_output(r.cfg.report_path, report::to_json(snapshot), "report", "COROSCOPE_REPORT",
                    g_report_claim);
-    if (!r.cfg.trace_path.empty())
-      write_output(r.cfg.trace_path, trace_json(), "trace", "COROSCOPE_TRACE", g_trace_claim);
+    if (!r.cfg.trace_path.empty() && !write_flight_recording(signal_number))
+      write_output(r.cfg.trace_path, trace_now(r.cfg.trace_path), "trace", "COROSCOPE_TRACE",
+                   g_trace_claim);
   } catch (...) {
     std::fprintf(stderr, "coroscope: error: out of memory while writing the outputs\n");
   }

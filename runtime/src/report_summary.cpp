@@ -19,6 +19,13 @@ std::string percent(double rate) {
   return buffer;
 }
 
+// Not "~" + tail: g++ 12 warns falsely about that (-Wrestrict, GCC PR 105651).
+std::string tilde_then(const std::string &tail) {
+  std::string out(1, '~');
+  out += tail;
+  return out;
+}
+
 // A name too wide for its column keeps its end when that is where it says
 // where it is: "serve::(lambda at server.cpp:40:18)" keeps the lambda's
 // location and loses the front. Other names keep their front.
@@ -27,14 +34,14 @@ std::string clip_name(const std::string &text, std::size_t width) {
     return text;
   std::size_t lambda = text.rfind("(lambda at ");
   if (lambda != std::string::npos && lambda != 0)
-    return "~" + text.substr(std::max(lambda, text.size() - (width - 1)));
+    return tilde_then(text.substr(std::max(lambda, text.size() - (width - 1))));
   return text.substr(0, width - 1) + "~";
 }
 
 // A location keeps its end, file name and line, when it is too wide.
 std::string clip_left(std::string text, std::size_t width) {
   if (text.size() > width)
-    text = "~" + text.substr(text.size() - (width - 1));
+    text = tilde_then(text.substr(text.size() - (width - 1)));
   return text;
 }
 

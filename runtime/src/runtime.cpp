@@ -166,6 +166,7 @@ double ticks_to_ms_since_start(std::int64_t ticks) {
 void apply_config(const config &cfg) {
   runtime &r = rt();
   stop_watchdog();
+  stop_flight_recorder();
   r.cfg = cfg;
   if (!cfg.enabled) {
     g_gate.store(2, std::memory_order_relaxed);
@@ -176,8 +177,7 @@ void apply_config(const config &cfg) {
   r.start_time = std::chrono::steady_clock::now();
   g_slow_ticks.store(ms_to_ticks(cfg.slow_ms), std::memory_order_relaxed);
   g_hang_ticks.store(ms_to_ticks(cfg.hang_ms), std::memory_order_relaxed);
-  r.trace_budget.store(static_cast<std::int64_t>(cfg.max_trace_events), std::memory_order_relaxed);
-  g_trace_on.store(!cfg.trace_path.empty(), std::memory_order_relaxed);
+  configure_trace(cfg);
   if (cfg.signal)
     install_dump_signal();
   if (cfg.watchdog || cfg.signal)
@@ -336,6 +336,7 @@ config read_config(const std::function<const char *(const char *)> &getenv,
                                 cfg.max_records, warnings);
   cfg.max_trace_events = parse_count("COROSCOPE_TRACE_EVENTS", getenv("COROSCOPE_TRACE_EVENTS"),
                                      cfg.max_trace_events, warnings);
+  read_trace_config(getenv, cfg, warnings);
   cfg.max_site_blocks = parse_count("COROSCOPE_MAX_SITES", getenv("COROSCOPE_MAX_SITES"),
                                     cfg.max_site_blocks, warnings);
   return cfg;
@@ -657,6 +658,8 @@ void record_failure(frame &f) noexcept {
   } catch (...) {
   }
   f.failure_ = failure;
+  if (!failure->propagated)
+    trace_trigger("failure");
 }
 
 void name_frame(frame &f, std::string_view name) noexcept {

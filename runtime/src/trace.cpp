@@ -1,130 +1,125 @@
-// The trace: per-thread chunks of step records, appended by the thread that
-// ran the step, and the Chrome/Perfetto trace-event writer.
-#include "tracker.hpp"
+// The trace's settings (COROSCOPE_TRACE_FORMAT, COROSCOPE_TRACE_WINDOW),
+// the format a path gets, and write_trace(). The buffers are in
+// trace_ring.cpp, the writers in trace_json.cpp and trace_perfetto.cpp, the
+// flight recorder's dumps in trace_recorder.cpp.
+#include "trace.hpp"
 
-#include "coroscope/output.hpp"
-#include "json.hpp"
-
+#include <cctype>
+#include <cmath>
 #include <cstdio>
-#include <unistd.h>
+#include <cstdlib>
 
 namespace coroscope::detail {
+namespace {
 
-void trace_step(thread_state &thread, const frame &f, const site *to, std::int64_t begin,
-                std::int64_t end, bool suspended) noexcept {
-  thread_record &record = *record_of(thread);
-  trace_chunk *tail = record.trace_tail;
-  if (tail == nullptr || tail->size.load(std::memory_order_relaxed) == kTraceChunkEvents) {
-    runtime &r = rt();
-    if (r.trace_budget.fetch_sub(kTraceChunkEvents, std::memory_order_relaxed) <
-        static_cast<std::int64_t>(kTraceChunkEvents)) {
-      r.trace_budget.fetch_add(kTraceChunkEvents, std::memory_order_relaxed);
-      r.drop_trace.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    auto *chunk = new (std::nothrow) trace_chunk;
-    if (chunk == nullptr) {
-      r.drop_trace.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    if (tail == nullptr)
-      record.trace_head.store(chunk, std::memory_order_release);
-    else
-      tail->next.store(chunk, std::memory_order_release);
-    record.trace_tail = tail = chunk;
-  }
-  std::uint32_t n = tail->size.load(std::memory_order_relaxed);
-  tail->events[n] = {begin,
-                     end,
-                     f.id_,
-                     f.body_,
-                     f.site_.load(std::memory_order_relaxed),
-                     to,
-                     f.suspensions_.load(std::memory_order_relaxed),
-                     suspended};
-  tail->size.store(n + 1, std::memory_order_release);
+std::string lowercase(std::string text) {
+  for (char &c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
-// Timestamps are integer nanoseconds since the tracker started, written as
-// microseconds with three decimals: exact at any run length.
-std::string trace_json() {
-  runtime &r = rt();
-  std::string out;
-  json::writer w(out);
-  auto ns_since_start = [&](std::int64_t ticks) {
-    std::int64_t delta = ticks - r.start_ticks;
-    return delta < 0 ? -static_cast<std::int64_t>(ticks_to_ns(-delta))
-                     : static_cast<std::int64_t>(ticks_to_ns(delta));
-  };
-  int pid = ::getpid();
-  auto flow_id = [](std::uint64_t coroutine, std::uint32_t step) {
+// "<N>s": the last N seconds; "<N>": each thread's last N steps; "0": off.
+bool parse_window(const std::string &text, config &cfg) {
+  if (text.empty() || text[0] == '-' || text[0] == '+' ||
+      std::isspace(static_cast<unsigned char>(text[0])))
+    return false;
+  char *end = nullptr;
+  if (text.back() == 's') {
+    std::string number = text.substr(0, text.size() - 1);
+    double seconds = std::strtod(number.c_str(), &end);
+    if (number.empty() || *end != '\0' || !std::isfinite(seconds) || !(seconds > 0) ||
+        seconds > 1e6)
+      return false;
+    cfg.trace_window_seconds = seconds;
+    return true;
+  }
+  unsigned long long steps = std::strtoull(text.c_str(), &end, 10);
+  if (*end != '\0')
+    return false;
+  cfg.trace_window_steps = static_cast<std::size_t>(steps);
+  return true;
+}
+
+} // namespace
+
+std::string window_label(const config &cfg) {
+  if (cfg.trace_window_steps != 0)
+    return std::to_string(cfg.trace_window_steps) + " steps";
+  if (cfg.trace_window_seconds > 0) {
     char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "0x%llx",
-                  static_cast<unsigned long long>((coroutine << 20) | (step & 0xFFFFF)));
-    return std::string(buffer);
-  };
-  auto where = [](const site *s) {
-    return s == nullptr ? std::string("?") : std::string(s->file) + ":" + std::to_string(s->line);
-  };
-  w.begin_object();
-  w.key("displayTimeUnit").value("ms");
-  w.key("traceEvents").begin_array();
-  w.begin_object()
-      .key("ph").value("M").key("name").value("process_name").key("pid").value(pid)
-      .key("args").begin_object().key("name").value(process_label()).end_object()
-      .end_object();
-  std::lock_guard guard(r.registry_lock);
-  for (thread_record *t : r.threads) {
-    trace_chunk *chunk = t->trace_head.load(std::memory_order_acquire);
-    if (chunk == nullptr)
-      continue;
-    auto tid = t->state.index;
-    w.begin_object()
-        .key("ph").value("M").key("name").value("thread_name").key("pid").value(pid)
-        .key("tid").value(tid).key("args").begin_object()
-        .key("name").value("coroscope thread " + std::to_string(tid)).end_object()
-        .end_object();
-    for (; chunk != nullptr; chunk = chunk->next.load(std::memory_order_acquire)) {
-      std::uint32_t n = chunk->size.load(std::memory_order_acquire);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        const step_record &e = chunk->events[i];
-        const char *function = e.body != nullptr && e.body->function ? e.body->function : "?";
-        std::int64_t begin = ns_since_start(e.begin);
-        w.begin_object();
-        w.key("name").value(function).key("cat").value("coroutine").key("ph").value("X");
-        w.key("ts").micros(begin).key("dur").micros(
-            static_cast<std::int64_t>(ticks_to_ns(e.end - e.begin)));
-        w.key("pid").value(pid).key("tid").value(tid);
-        w.key("args").begin_object();
-        w.key("coroutine").value(e.coroutine).key("step").value(e.step);
-        w.key("from").value(where(e.from)).key("to").value(where(e.to));
-        w.key("end").value(e.suspended ? "suspended" : "returned");
-        w.end_object();
-        w.end_object();
-        bool resumed = e.from != nullptr && e.from->kind != site_kind::body && e.step > 0;
-        if (resumed)
-          w.begin_object()
-              .key("name").value("resume").key("cat").value("coroutine").key("ph").value("f")
-              .key("bp").value("e").key("id").value(flow_id(e.coroutine, e.step - 1))
-              .key("ts").micros(begin).key("pid").value(pid).key("tid").value(tid)
-              .end_object();
-        if (e.suspended)
-          w.begin_object()
-              .key("name").value("resume").key("cat").value("coroutine").key("ph").value("s")
-              .key("id").value(flow_id(e.coroutine, e.step)).key("ts").micros(begin)
-              .key("pid").value(pid).key("tid").value(tid)
-              .end_object();
-      }
+    std::snprintf(buffer, sizeof buffer, "%g s", cfg.trace_window_seconds);
+    return buffer;
+  }
+  return "";
+}
+
+void read_trace_config(const std::function<const char *(const char *)> &getenv, config &cfg,
+                       std::vector<std::string> &warnings) {
+  if (const char *format = getenv("COROSCOPE_TRACE_FORMAT"); format != nullptr && *format) {
+    std::string value = lowercase(format);
+    if (value == "json" || value == "perfetto")
+      cfg.trace_format = value;
+    else
+      warnings.push_back(std::string("coroscope: warning: COROSCOPE_TRACE_FORMAT='") + format +
+                         "' is not perfetto or json; using the path's extension");
+  }
+  if (const char *window = getenv("COROSCOPE_TRACE_WINDOW"); window != nullptr && *window) {
+    config parsed;
+    if (parse_window(window, parsed)) {
+      cfg.trace_window_steps = parsed.trace_window_steps;
+      cfg.trace_window_seconds = parsed.trace_window_seconds;
+    } else {
+      warnings.push_back(std::string("coroscope: warning: COROSCOPE_TRACE_WINDOW='") + window +
+                         "' is not a number of steps or of seconds (5000, 10s); keeping the "
+                         "whole run");
     }
   }
-  w.end_array();
-  w.key("otherData").begin_object();
-  w.key("generator").value("coroscope");
-  w.key("dropped_events").value(r.drop_trace.load());
-  w.end_object();
-  w.end_object();
-  out += '\n';
-  return out;
+}
+
+bool window_configured(const config &cfg) {
+  return cfg.trace_window_steps != 0 || cfg.trace_window_seconds > 0;
+}
+
+void configure_trace(const config &cfg) {
+  runtime &r = rt();
+  forget_trace();
+  r.trace_budget.store(static_cast<std::int64_t>(cfg.max_trace_events), std::memory_order_relaxed);
+  g_trace_on.store(!cfg.trace_path.empty(), std::memory_order_relaxed);
+  configure_flight_recorder(cfg);
+}
+
+trace_format format_for(const std::string &path) {
+  const std::string &chosen = rt().cfg.trace_format;
+  if (chosen == "json")
+    return trace_format::json;
+  if (chosen == "perfetto")
+    return trace_format::perfetto;
+  std::string_view extension = ".json";
+  bool json = path.size() >= extension.size() &&
+              lowercase(path.substr(path.size() - extension.size())) == extension;
+  return json ? trace_format::json : trace_format::perfetto;
+}
+
+std::string encode_trace(const trace_snapshot &snapshot, trace_format format) {
+  return format == trace_format::json ? trace_json(snapshot) : trace_perfetto(snapshot);
+}
+
+std::string trace_now(const std::string &path) {
+  return encode_trace(take_trace_snapshot(nullptr), format_for(path));
+}
+
+std::int64_t trace_ns_since_start(std::int64_t ticks) {
+  std::int64_t delta = ticks - rt().start_ticks;
+  return delta < 0 ? -static_cast<std::int64_t>(ticks_to_ns(-delta))
+                   : static_cast<std::int64_t>(ticks_to_ns(delta));
+}
+
+std::uint64_t trace_monotonic_ns(std::int64_t ticks) {
+  std::int64_t start = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           rt().start_time.time_since_epoch())
+                           .count();
+  std::int64_t at = start + trace_ns_since_start(ticks);
+  return at < 0 ? 0 : static_cast<std::uint64_t>(at);
 }
 
 } // namespace coroscope::detail
@@ -132,7 +127,7 @@ std::string trace_json() {
 namespace coroscope {
 
 bool write_trace(const std::string &path) {
-  return detail::write_now(path, "trace", detail::trace_json);
+  return detail::write_now(path, "trace", [&] { return detail::trace_now(path); });
 }
 
 } // namespace coroscope

@@ -4,7 +4,7 @@
 //   runtime.cpp   configuration, clock, per-thread state, coroutine lifecycle
 //   detectors.cpp slow steps, hangs and the watchdog
 //   snapshot.cpp  the registry read into the report model; async stacks
-//   trace.cpp     trace events and the trace-event writer
+//   trace*.cpp    the trace buffer, its writers (JSON, Perfetto), the flight recorder
 //   process_events.cpp  exit, signals and fork: when and where outputs go
 #pragma once
 
@@ -68,6 +68,7 @@ inline constexpr int kShards = 16;
 
 inline constexpr std::uint32_t kTraceChunkEvents = 1024;
 
+// One step of the trace, as a reader copies it out of a slot.
 struct step_record {
   std::int64_t begin, end;
   std::uint64_t coroutine;
@@ -76,10 +77,23 @@ struct step_record {
   bool suspended;
 };
 
+// A step in a thread's trace buffer (trace_ring.cpp). Only its thread writes
+// it; readers copy it while it may be rewritten, so every field is accessed
+// through a relaxed std::atomic_ref, and `seq` (the step's index in its
+// thread plus one, 0 while being written) is read before and after the
+// fields to tell a torn copy.
+struct trace_slot {
+  std::uint64_t seq;
+  step_record step;
+};
+
+// Allocated with malloc and freed with free: a slot is read only once its
+// step is written, so nothing needs clearing.
 struct trace_chunk {
-  std::atomic<std::uint32_t> size{0};
-  std::atomic<trace_chunk *> next{nullptr};
-  step_record events[kTraceChunkEvents];
+  trace_chunk *next;      // the thread's chunks, newest first; set before publication
+  trace_chunk *ring_next; // owner only: the chunk written after this one
+  std::uint64_t base;     // the index of the step in slots[0] (atomic_ref)
+  trace_slot slots[kTraceChunkEvents];
 };
 
 // Per-second lifecycle counts for the last minute, kept per shard.
@@ -111,9 +125,16 @@ struct thread_record {
   std::unordered_map<edge_key, edge_stats *, edge_key_hash> edges; // owner thread only
   std::atomic<edge_stats *> edge_list{nullptr};                   // published for readers
   pending_failure last_failure; // owner thread only
-  trace_chunk *trace_first = nullptr;
-  std::atomic<trace_chunk *> trace_head{nullptr};
-  trace_chunk *trace_tail = nullptr;
+  // The trace buffer (trace_ring.cpp). Chunks are only added, and freed
+  // only by a reconfiguration; a null trace_tail starts a new buffer.
+  std::atomic<trace_chunk *> trace_head{nullptr}; // every chunk, newest first
+  trace_chunk *trace_first = nullptr;             // owner only: the oldest chunk
+  trace_chunk *trace_tail = nullptr;              // owner only: the chunk being written
+  std::uint32_t trace_fill = 0;                   // owner only: slots used in trace_tail
+  std::uint32_t trace_chunks = 0;                 // owner only: chunks in the buffer
+  std::atomic<std::uint64_t> trace_written{0};    // steps written; the next one's index
+  std::atomic<std::uint64_t> trace_kept_from{0};  // steps below this index are dropped
+  std::atomic<std::int32_t> trace_tid{0};         // the OS thread id
 };
 
 struct runtime {
@@ -141,6 +162,9 @@ struct runtime {
   std::atomic<std::int64_t> trace_budget{0};
   std::atomic<std::uint64_t> drop_sites{0}, drop_slow{0}, drop_hangs{0}, drop_failures{0},
       drop_cancelled{0}, drop_trace{0}, drop_log{0};
+  // Steps a flight-recorder ring overwrote because they fell out of its
+  // window (drop_trace counts those the bound dropped).
+  std::atomic<std::uint64_t> drop_trace_window{0};
   std::atomic<std::uint64_t> live_dropped{0};
 
   std::int64_t start_ticks = 0;
@@ -224,8 +248,23 @@ std::string process_label();
 bool write_now(const std::string &path, const char *what,
                const std::function<std::string()> &contents);
 
-// trace.cpp
-std::string trace_json();
+// trace.cpp and trace_*.cpp
+// Reads COROSCOPE_TRACE_FORMAT and COROSCOPE_TRACE_WINDOW into `cfg`.
+void read_trace_config(const std::function<const char *(const char *)> &getenv, config &cfg,
+                       std::vector<std::string> &warnings);
+// Stops the flight recorder's thread, before the configuration changes.
+void stop_flight_recorder();
+// Applies the trace settings; forgets the steps recorded so far.
+void configure_trace(const config &cfg);
+// The trace now, in the format chosen for `path`.
+std::string trace_now(const std::string &path);
+// With a window (flight recorder): writes the last dump, which replaces
+// the file as every dump does, and returns true. Without one: false.
+bool write_flight_recording(int signal_number);
+// Asks the flight recorder for a dump of its window (a hang, a failure,
+// SIGUSR1): at most one a second, written by a thread of its own; returns
+// at once. Does nothing without a window.
+void trace_trigger(const char *why) noexcept;
 
 // process_events.cpp
 void install_process_hooks();

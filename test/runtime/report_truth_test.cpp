@@ -65,6 +65,42 @@ task<> waits_for(event &e) {
   COROSCOPE_RETURN();
 }
 
+struct ready_value {
+  bool await_ready() noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  int await_resume() noexcept { return 42; }
+};
+
+// Two hooks in one full-expression, as `co_yield co_await x` gets them.
+cppcoro::generator<int> yields_an_await() {
+  COROSCOPE_CORO();
+  COROSCOPE_YIELD(COROSCOPE_AWAIT(ready_value{}));
+}
+
+// Reduced from libcoro's intermittent SIGSEGV (test_shared_mutex.cpp:198
+// ran after a generator like this one): destroyed at its co_yield, the
+// generator was left as its thread's running coroutine, and the next
+// coroutine took the freed frame for its parent.
+TEST_F(RuntimeTest, GeneratorDestroyedAtYieldOfAnAwaitLeavesNoRunningFrame) {
+  {
+    auto values = yields_an_await();
+    ASSERT_TRUE(values.next());
+    EXPECT_EQ(values.value(), 42);
+  }
+  event e;
+  auto t = waits_for(e);
+  t.start();
+  report::report r = coroscope::detail::make_report();
+  const report::coroutine *waiting = nullptr;
+  for (const auto &c : r.live)
+    if (c.body.function == "waits_for")
+      waiting = &c;
+  ASSERT_NE(waiting, nullptr);
+  EXPECT_EQ(waiting->parent, 0u);
+  EXPECT_EQ(function_named(r, "yields_an_await")->abandoned, 1u);
+  e.fire();
+}
+
 TEST_F(RuntimeTest, TaskDestroyedWhileAwaitingIsCancelled) {
   event e;
   {

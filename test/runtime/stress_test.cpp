@@ -75,4 +75,30 @@ TEST_F(RuntimeTest, ManyThreadsResumingCoroutines) {
   EXPECT_TRUE(r.live.empty());
 }
 
+// The flight recorder under the same load: traces are read out of the rings
+// while the pool threads overwrite them.
+TEST_F(RuntimeTest, TraceRingsAreReadWhileWritten) {
+  auto cfg = config();
+  cfg.trace_path = "/dev/null";
+  cfg.trace_window_steps = 2000;
+  reset(cfg);
+  constexpr int kTraced = kCoroutines / 4;
+  std::latch done(kTraced);
+  std::atomic<long> sum{0};
+  {
+    thread_pool pool(kThreads);
+    std::thread reader([&] {
+      for (int i = 0; i < 20; ++i) {
+        EXPECT_TRUE(coroscope::write_trace("/dev/null"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+    for (int i = 0; i < kTraced; ++i)
+      stress_root(pool, done, sum, i);
+    done.wait();
+    reader.join();
+  }
+  EXPECT_TRUE(coroscope::write_trace("/dev/null"));
+}
+
 } // namespace

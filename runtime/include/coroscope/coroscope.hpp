@@ -429,10 +429,13 @@ public:
 
 // The temporary that brackets one co_await/co_yield. It lives until the end
 // of the full-expression, so it is destroyed when the coroutine resumes.
+// Two in one full-expression (`co_yield co_await x`) would suspend the frame
+// twice and, destroyed in reverse, make it its own resumer: only the first
+// brackets the expression, the inner one does nothing.
 class await_scope {
 public:
   await_scope(frame &f, const site *at) noexcept : at_(at) {
-    if (f.tracked()) [[likely]] {
+    if (f.tracked() && f.current_state() != state::suspended) [[likely]] {
       frame_ = &f;
       stats_ = f.suspend(at);
     }
