@@ -100,6 +100,31 @@ struct SuspensionSite {
   bool InRangeInit; // in a range-for initializer
 };
 
+/// Adds the co_yields in tail position of \p S to \p Out: nothing runs after
+/// them but the end of the body, as in the `co_yield co_await x` that
+/// sync_wait and when_all tasks end with. Destroyed there, a coroutine has
+/// run its whole body: it finished, it was not abandoned.
+void collectTailYields(const Stmt *S,
+                       llvm::SmallPtrSetImpl<const Stmt *> &Out) {
+  if (!S)
+    return;
+  if (const auto *Block = dyn_cast<CompoundStmt>(S)) {
+    for (auto It = Block->body_rbegin(); It != Block->body_rend(); ++It)
+      if (!isa<NullStmt>(*It))
+        return collectTailYields(*It, Out);
+    return;
+  }
+  if (const auto *If = dyn_cast<IfStmt>(S)) {
+    collectTailYields(If->getThen(), Out);
+    collectTailYields(If->getElse(), Out);
+    return;
+  }
+  if (const auto *E = dyn_cast<Expr>(S))
+    if (const auto *Yield =
+            dyn_cast<CoyieldExpr>(E->IgnoreImplicit()->IgnoreParens()))
+      Out.insert(Yield);
+}
+
 /// The suspension points and co_returns of one coroutine body, without
 /// those of nested lambdas and local classes (functions of their own).
 class SiteFinder : public EvaluatedCodeVisitor<SiteFinder> {
@@ -293,6 +318,7 @@ private:
   // The coroutine being collected.
   std::string Owner;
   std::vector<std::string> SiteList;
+  llvm::SmallPtrSet<const Stmt *, 4> TailYields;
   std::vector<PendingEdit> Pending;
   std::vector<std::pair<FileID, unsigned>> ExpandedMacros;
 };
@@ -370,8 +396,10 @@ std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
     case AwaitedOperation::Event:
       break;
     }
-  SiteList.push_back(", COROSCOPE_I_SITE(" +
-                     std::string(Yield ? "yield" : "await") + ", " +
+  StringRef Kind = !Yield                 ? "await"
+                   : TailYields.contains(S) ? "last_yield"
+                                            : "yield";
+  SiteList.push_back(", COROSCOPE_I_SITE(" + Kind.str() + ", " +
                      std::to_string(At.getLine()) + ", " +
                      std::to_string(At.getColumn()) + ", " + Waits.str() + ")");
   return (OnOperand ? "((void)COROSCOPE_I_AT(" : "(COROSCOPE_I_AT(") +
@@ -450,6 +478,8 @@ void Collector::coroutine(const FunctionDecl &FD) {
   Finder.TraverseStmt(const_cast<CompoundStmt *>(Body));
   Owner = InProject ? fileKey(File) + ":" + std::to_string(offsetOf(Open)) : "";
   SiteList.clear();
+  TailYields.clear();
+  collectTailYields(Body, TailYields);
   Pending.clear();
   ExpandedMacros.clear();
   // A coroutine left alone is still walked: project macros it expands must

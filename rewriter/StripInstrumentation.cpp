@@ -106,7 +106,8 @@ Piece classify(StringRef Text, unsigned &Number) {
     return Piece::Unknown;
   Number = 0;
   while (Body.eat(", COROSCOPE_I_SITE(")) {
-    if (!((Body.eat("await, ") || Body.eat("yield, ")) && Body.number() &&
+    if (!((Body.eat("await, ") || Body.eat("yield, ") ||
+           Body.eat("last_yield, ")) && Body.number() &&
           Body.eat(", ") && Body.number() && Body.eat(", ") &&
           (Body.eat("event)") || Body.eat("child)") ||
            Body.eat("schedule)") || Body.eat("true)") || Body.eat("false)"))))

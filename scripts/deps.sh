@@ -11,6 +11,7 @@ packages=(
   libasio-dev libboost-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
   python3-jsonschema
   meson autoconf automake
+  libc-ares-dev libssl-dev iproute2
 )
 missing=()
 for package in "${packages[@]}"; do

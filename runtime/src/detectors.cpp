@@ -30,7 +30,7 @@ enum class long_wait_kind { none, hang, queued };
 // A generator parked at co_yield waits for its consumer, which is the
 // consumer's business; a coroutine that started a child waits for it.
 long_wait_kind classify(const frame &f, const site *at) {
-  if (at == nullptr || at->kind == site_kind::yield || waits_for_its_child(f, at))
+  if (at == nullptr || is_yield(at) || is_yield(waiting_at(f)) || waits_for_its_child(f, at))
     return long_wait_kind::none;
   return at->waits_for == awaits::schedule ? long_wait_kind::queued : long_wait_kind::hang;
 }

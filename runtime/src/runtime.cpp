@@ -572,14 +572,15 @@ void end_coroutine(frame &f) noexcept {
   // was only destroyed.
   bool failed = f.failure_ != nullptr ||
                 (!f.body_->records_exceptions && std::uncaught_exceptions() > f.uncaught_at_start_);
-  const site *at = f.site_.load(std::memory_order_relaxed);
-  state outcome = failed        ? state::failed
-                  : f.returned_ ? state::finished
-                  : at != nullptr && at->kind == site_kind::yield ? state::abandoned
-                                                                  : state::cancelled;
+  const site *at = waiting_at(f);
+  bool at_last_yield = at != nullptr && at->kind == site_kind::last_yield;
+  state outcome = failed                          ? state::failed
+                  : f.returned_ || at_last_yield ? state::finished
+                  : is_yield(at)                  ? state::abandoned
+                                                  : state::cancelled;
   std::int64_t began = f.since_.load(std::memory_order_relaxed);
   // Destroyed while suspended: it has no last step.
-  if (outcome == state::finished || outcome == state::failed)
+  if (f.returned_ || failed)
     f.end_step(thread, stats, f.body_, began, now, false);
   stats->wait.record(ticks_to_ns(now - f.start_ticks_));
   (outcome == state::finished    ? stats->finished

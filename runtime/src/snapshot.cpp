@@ -146,7 +146,7 @@ report::report make_report(bool at_exit) {
         } else {
           report::site_stats &site = sites[s->where];
           site.at = location_of(s->where, nullptr);
-          site.kind = s->where->kind == site_kind::yield ? "yield" : "await";
+          site.kind = is_yield(s->where) ? "yield" : "await";
           site.waits_for = s->where->waits_for == awaits::child      ? "child"
                            : s->where->waits_for == awaits::schedule ? "schedule"
                                                                      : "event";

@@ -66,6 +66,18 @@ struct edge_key_hash {
 
 inline constexpr int kShards = 16;
 
+// A co_yield, the last of its body or not.
+inline bool is_yield(const site *s) {
+  return s != nullptr && (s->kind == site_kind::yield || s->kind == site_kind::last_yield);
+}
+
+// Where a suspended frame waits, for what its wait means: the co_yield of
+// its full-expression if it has one (`co_yield co_await x`), else its site.
+inline const site *waiting_at(const frame &f) {
+  const site *yield = f.expression_yield_.load(std::memory_order_relaxed);
+  return yield != nullptr ? yield : f.site_.load(std::memory_order_relaxed);
+}
+
 inline constexpr std::uint32_t kTraceChunkEvents = 1024;
 
 // One step of the trace, as a reader copies it out of a slot.

@@ -26,7 +26,10 @@
 
 namespace coroscope {
 
-enum class site_kind : std::uint8_t { body, await, yield };
+// last_yield: a co_yield with nothing after it in the body (sync_wait and
+// when_all tasks end with `co_yield co_await x`); a coroutine destroyed
+// there has finished, where one destroyed at another yield was abandoned.
+enum class site_kind : std::uint8_t { body, await, yield, last_yield };
 
 // What an await site waits for; it decides what a long wait there means.
 enum class awaits : std::uint8_t {
@@ -73,6 +76,7 @@ inline constexpr bool is_task_v = requires { typename std::remove_cvref_t<T>::pr
 enum class state : std::uint8_t { running, suspended, finished, failed, cancelled, abandoned };
 
 class frame;
+class await_scope;
 
 // The runtime's entry points. Instrumented code refers to them weakly, so an
 // instrumented object links and runs without the runtime library: a build
@@ -421,6 +425,11 @@ public:
   int uncaught_at_start_ = 0;
   bool returned_ = false;
   frame *resumer_ = nullptr;
+  await_scope *active_scope_ = nullptr; // the hook whose wait is running
+  // The co_yield of the full-expression that last suspended, if it has
+  // one: in `co_yield co_await x` the await's hook takes over the yield's,
+  // and the frame is still a generator parked at a yield.
+  std::atomic<const site *> expression_yield_{nullptr};
   frame *prev_ = nullptr, *next_ = nullptr;
   std::uint32_t shard_ = 0;
   detail::failure_record *failure_ = nullptr;
@@ -429,25 +438,43 @@ public:
 
 // The temporary that brackets one co_await/co_yield. It lives until the end
 // of the full-expression, so it is destroyed when the coroutine resumes.
-// Two in one full-expression (`co_yield co_await x`) would suspend the frame
-// twice and, destroyed in reverse, make it its own resumer: only the first
-// brackets the expression, the inner one does nothing.
+// A full-expression may hold several (`co_await a + co_await b`,
+// `co_yield co_await x`): each new one ends the wait of the one before,
+// which then does nothing when destroyed, so suspensions and resumptions
+// alternate and a frame never becomes its own resumer.
 class await_scope {
 public:
   await_scope(frame &f, const site *at) noexcept : at_(at) {
-    if (f.tracked() && f.current_state() != state::suspended) [[likely]] {
-      frame_ = &f;
-      stats_ = f.suspend(at);
+    if (!f.tracked()) [[unlikely]]
+      return;
+    bool yield = at->kind == site_kind::yield || at->kind == site_kind::last_yield;
+    if (f.active_scope_ != nullptr) [[unlikely]] {
+      f.active_scope_->hand_over();
+      if (yield)
+        f.expression_yield_.store(at, std::memory_order_relaxed);
+    } else {
+      f.expression_yield_.store(yield ? at : nullptr, std::memory_order_relaxed);
     }
+    frame_ = &f;
+    stats_ = f.suspend(at);
+    f.active_scope_ = this;
   }
   ~await_scope() {
-    if (frame_ != nullptr)
+    if (frame_ != nullptr) {
+      frame_->active_scope_ = nullptr;
       frame_->resume(at_, stats_);
+    }
   }
   await_scope(const await_scope &) = delete;
   await_scope &operator=(const await_scope &) = delete;
 
 private:
+  // A later hook of the same full-expression takes over: this wait ends.
+  void hand_over() noexcept {
+    frame_->resume(at_, stats_);
+    frame_ = nullptr;
+  }
+
   frame *frame_ = nullptr;
   const site *at_;
   detail::site_stats *stats_ = nullptr;

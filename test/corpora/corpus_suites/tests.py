@@ -1,0 +1,303 @@
+"""Running one build's tests, a result per test: ctest and its JUnit file (cppcoro, concurrencpp),
+libcoro's Catch2 binary run directly (its test cases run again one by one when the run is cut short),
+asio's echo server driven by a small client in a process of its own (echo_main, which suites.py runs
+for --internal-echo-test), all in the environment that makes instrumented programs write reports."""
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from pathlib import Path
+
+from .model import (BASELINE, ECHO_CONNECTIONS, ECHO_PORT, ECHO_SERVER, INTERNAL_ECHO, SEVERITY, Config, Result,
+                    Step, TestResult, describe_exit)
+from .process import Work, base_env, read_text, run, write_atomic
+
+SUITES_PY = Path(__file__).resolve().parents[1] / "suites.py"  # the entry point: INTERNAL_ECHO runs echo_main
+
+
+def test_env(cfg: Config, work: Work, lib: str, mode: str) -> dict[str, str]:
+    env = base_env(cfg)
+    if mode in BASELINE:  # an instrumented mode
+        env.update(COROSCOPE_REPORT=str(work.path("reports", f"{lib}-{mode}-%p.json")), COROSCOPE_SUMMARY="1")
+        if cfg.hang_ms is not None:
+            env["COROSCOPE_HANG_MS"] = cfg.hang_ms
+    return env
+
+
+CATCH2_SIGNAL_RE = re.compile(r"^SIG[A-Z]+ - ", re.M)  # what Catch2 writes for a test that a signal ended
+
+
+def parse_junit(path: Path) -> list[tuple[str, TestResult]] | None:
+    """(name, result) per <testcase> of a JUnit file (ctest's or Catch2's); None when there is no
+    readable file."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    results = []
+    for case in root.iter("testcase"):
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        seconds = float(case.get("time") or 0)
+        if failure is not None:
+            text = failure.text or ""
+            lines = [line.strip() for line in text.splitlines() if line.strip() not in ("", "FAILED:")]
+            message = failure.get("message") or (lines[0] if lines else "")
+            status = "crash" if CATCH2_SIGNAL_RE.search(text) else "fail"
+            result = TestResult(status, seconds, message[:200])
+        elif case.get("status") == "notrun":
+            result = TestResult("notrun", seconds, "not run")
+        elif case.find("skipped") is not None or case.get("status") == "disabled":
+            result = TestResult("skip", seconds)
+        else:
+            result = TestResult("pass", seconds)
+        results.append((case.get("name", ""), result))
+    return results
+
+
+def merge_into(tests: dict[str, TestResult], name: str, result: TestResult, part: str = "") -> None:
+    """Add `result` to test `name`: the most severe status wins, with its message."""
+    old = tests.get(name)
+    if old is None:
+        tests[name] = TestResult(result.status, result.seconds, result.message)
+        return
+    old.seconds += result.seconds
+    if SEVERITY.index(result.status) > SEVERITY.index(old.status):
+        old.status = result.status
+        old.message = f"{part}: {result.message}" if part and result.message else result.message
+
+
+def process_result(step: Step) -> TestResult:
+    """A direct test run's own end: 'pass' when it exited (whatever its status), not when it crashed or
+    was killed at the timeout, so that a crash after the last test is not lost."""
+    if step.timed_out:
+        return TestResult("timeout", step.seconds, step.outcome())
+    if step.rc is not None and step.rc < 0:
+        return TestResult("crash", step.seconds, step.outcome())
+    return TestResult("pass", step.seconds)
+
+
+CTEST_STATUS = {"Timeout": "timeout", "Not Run": "notrun", "Failed": "fail"}  # anything else: a signal
+
+
+def ctest_reasons(output: str) -> dict[str, str]:
+    """{test: reason} from the list that ends ctest's output ("  3 - name (SEGFAULT)"): its JUnit file
+    says only that a test failed, not whether it timed out or crashed."""
+    _, found, tail = output.rpartition("The following tests FAILED:")
+    reasons = {}
+    for line in tail.splitlines() if found else []:
+        m = re.match(r"\s*\d+ - (.*) \(([^()]*)\)", line)
+        if m:
+            reasons[m.group(1)] = m.group(2)
+    return reasons
+
+
+def run_ctest(cfg: Config, work: Work, res: Result, build_dir: Path, env: dict[str, str], logs: Path) -> None:
+    listing = subprocess.run(["ctest", "-N"], cwd=build_dir, env=env, capture_output=True, text=True, check=False)
+    found = re.search(r"Total Tests: (\d+)", listing.stdout)
+    count = int(found.group(1)) if found else 1
+    junit = work.path("results", f"{res.lib}-{res.mode}-ctest.xml")
+    work.remove(junit)
+    # ctest kills each test at --timeout; the outer limit only guards against ctest itself hanging
+    step = run("ctest", [*cfg.netns, "ctest", "--output-junit", junit, "--timeout", f"{cfg.timeout:g}", "-j1", "--output-on-failure"],
+               logs / "ctest.log", cwd=build_dir, env=env, timeout=cfg.timeout * max(count, 1) + 60)
+    res.steps.append(step)
+    res.seconds["test"] = step.seconds
+    results = parse_junit(junit)
+    if results is None:
+        res.run_problems.append(f"ctest: {step.outcome()}, no JUnit results ({junit})")
+        return
+    if step.timed_out:
+        res.run_problems.append(f"ctest: {step.outcome()}")
+    reasons = ctest_reasons(read_text(step.log))
+    for name, result in results:
+        if result.status in ("fail", "notrun") and name in reasons:
+            result = TestResult(CTEST_STATUS.get(reasons[name], "crash"), result.seconds, reasons[name])
+        merge_into(res.tests, name, result)
+
+
+def catch2_spec(name: str) -> str:
+    """A Catch2 test spec matching exactly the test case `name` (a backslash escapes any character)."""
+    return "".join(c if c.isalnum() else "\\" + c for c in name)
+
+
+def catch2_cases(cfg: Config, binary: Path, cwd: Path, env: dict[str, str]) -> list[str]:
+    try:
+        out = subprocess.run([*cfg.netns, str(binary), "--list-tests", "--reporter", "xml"], cwd=cwd, env=env,
+                             capture_output=True, timeout=cfg.timeout, check=False).stdout
+        root = ET.fromstring(out[out.find(b"<?xml"):] if b"<?xml" in out else out)
+    except (subprocess.TimeoutExpired, ET.ParseError, OSError):
+        return []
+    return [name.text.strip() for name in root.iter("Name") if name.text]
+
+
+def add_catch2_results(tests: dict[str, TestResult], results: list[tuple[str, TestResult]], cases: list[str],
+                       complete: bool) -> None:
+    """Catch2's JUnit reporter writes a <testcase> per section, named "case/section"; fold them into
+    their TEST_CASE (the longest listed name they start with). It writes nothing for a test case without
+    assertions: when the run was `complete`, such a case ran and passed."""
+    by_length = sorted(cases, key=len, reverse=True)
+    for name, result in results:
+        case = next((c for c in by_length if name == c or name.startswith(c + "/")), name)
+        merge_into(tests, case, result, part=name[len(case) + 1:])
+    if complete:
+        for case in cases:
+            tests.setdefault(case, TestResult("pass", 0.0, "no assertions"))
+
+
+def run_catch2(cfg: Config, work: Work, res: Result, build_dir: Path, env: dict[str, str], logs: Path) -> None:
+    """libcoro: its Catch2 binary, run directly for per-TEST_CASE results. When the run is cut short (a
+    crash, the timeout), the test cases without a result are run again one by one, to pin the failure."""
+    binary, cwd = build_dir / "test" / "libcoro_test", build_dir / "test"
+    if not binary.is_file():
+        res.run_problems.append(f"{binary.name}: not built")
+        return
+    cases = catch2_cases(cfg, binary, cwd, env)
+    results_dir = work.fresh_dir(work.path("results", f"{res.lib}-{res.mode}"))
+    junit = results_dir / "all.xml"
+    step = run("catch2", [*cfg.netns, binary, "--reporter", "junit", "--out", junit], logs / "catch2.out", cwd=cwd, env=env,
+               timeout=cfg.timeout, err=logs / "catch2.err")
+    res.steps.append(step)
+    res.seconds["test"] = step.seconds
+    end = process_result(step)
+    res.tests[f"{binary.name} (process)"] = end
+    add_catch2_results(res.tests, parse_junit(junit) or [], cases, complete=end.status == "pass")
+    if end.status == "pass":
+        return
+    pending = [c for c in cases if c not in res.tests]
+    res.run_problems.append(f"{binary.name}: {step.outcome()}; ran the {len(pending)} test cases without a "
+                            "result one by one")
+    for i, case in enumerate(pending):
+        junit = results_dir / f"case-{i:04d}.xml"
+        one = run(f"catch2 #{i}", [*cfg.netns, binary, catch2_spec(case), "--reporter", "junit", "--out", junit],
+                  logs / "cases" / f"{i:04d}.out", cwd=cwd, env=env, timeout=cfg.timeout,
+                  err=logs / "cases" / f"{i:04d}.err")
+        res.seconds["test"] += one.seconds
+        end = process_result(one)
+        results = parse_junit(junit)
+        add_catch2_results(res.tests, results or [], [case], complete=end.status == "pass")
+        if end.status != "pass":
+            merge_into(res.tests, case, end)
+        elif results is None:
+            merge_into(res.tests, case, TestResult("fail", one.seconds, f"no JUnit results, {one.outcome()}"))
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def echo_round_trips(deadline: float) -> tuple[int, str]:
+    """Connect ECHO_CONNECTIONS times, send a line, expect it back; (successes, first problem)."""
+    ok, problem = 0, ""
+    for i in range(ECHO_CONNECTIONS):
+        line = f"coroscope echo {i}\n".encode()
+        try:
+            with socket.create_connection(("127.0.0.1", ECHO_PORT), timeout=max(1.0, min(5.0, deadline - time.monotonic()))) as sock:
+                sock.sendall(line)
+                got = b""
+                while len(got) < len(line):
+                    chunk = sock.recv(len(line) - len(got))
+                    if not chunk:
+                        break
+                    got += chunk
+            if got == line:
+                ok += 1
+            elif not problem:
+                problem = f"connection {i}: sent {line!r}, got {got!r}"
+        except OSError as e:
+            problem = problem or f"connection {i}: {e}"
+    return ok, problem
+
+
+def echo_session(binary: Path, timeout: float) -> tuple[dict[str, TestResult], list[str]]:
+    """Start the echo server, wait for its port, run the client, stop the server with SIGTERM: a test
+    for the echoes and one for the exit. Runs in the test run's own process (see run_echo_server)."""
+    echo, stop = "echo_server: 20 round trips", "echo_server: exits on SIGTERM"
+    if port_open(ECHO_PORT):
+        return ({echo: TestResult("notrun", 0, "port in use"), stop: TestResult("notrun", 0, "port in use")},
+                [f"port {ECHO_PORT} is already in use; {binary.name} not run"])
+    tests: dict[str, TestResult] = {}
+    deadline = time.monotonic() + timeout
+    proc = subprocess.Popen([binary], cwd=binary.parent, stdin=subprocess.DEVNULL)
+    try:
+        listen_by = min(deadline, time.monotonic() + 30)
+        while proc.poll() is None and not port_open(ECHO_PORT) and time.monotonic() < listen_by:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            tests[echo] = TestResult("crash" if proc.returncode < 0 else "fail", 0,
+                                     f"the server ended before listening, exit status {proc.returncode}")
+        elif not port_open(ECHO_PORT):
+            tests[echo] = TestResult("timeout", 0, f"port {ECHO_PORT} not open after 30 s")
+        else:
+            t0 = time.monotonic()
+            ok, problem = echo_round_trips(deadline)
+            tests[echo] = TestResult("pass" if ok == ECHO_CONNECTIONS else "fail", time.monotonic() - t0,
+                                     "" if ok == ECHO_CONNECTIONS else f"{ok}/{ECHO_CONNECTIONS} echoed; {problem}")
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        try:
+            rc = proc.wait(timeout=max(1.0, min(30.0, deadline - time.monotonic())))
+            tests[stop] = TestResult("pass" if rc == 0 else "crash" if rc < 0 else "fail", time.monotonic() - t0,
+                                     "" if rc == 0 else describe_exit(rc))
+        except subprocess.TimeoutExpired:
+            tests[stop] = TestResult("timeout", time.monotonic() - t0, "still running 30 s after SIGTERM")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return tests, []
+
+
+def echo_main(args: list[str]) -> int:
+    """suites.py --internal-echo-test BINARY RESULTS.json TIMEOUT: echo_session in a process of its own,
+    so that it runs in the network namespace of the test run."""
+    binary, out, timeout = Path(args[0]), Path(args[1]), float(args[2])
+    tests, problems = echo_session(binary, timeout)
+    write_atomic(out, json.dumps({"tests": {k: asdict(v) for k, v in tests.items()}, "problems": problems}))
+    return 0
+
+
+def run_echo_server(cfg: Config, work: Work, res: Result, build_dir: Path, env: dict[str, str], logs: Path) -> None:
+    """asio: its echo_server example, driven by a small client, then stopped with SIGTERM."""
+    binary = build_dir / ECHO_SERVER
+    if not binary.is_file():
+        res.run_problems.append(f"{ECHO_SERVER}: not built")
+        return
+    out = work.path("results", f"{res.lib}-{res.mode}-echo.json")
+    work.remove(out)
+    cmd = [*cfg.netns, sys.executable, SUITES_PY, INTERNAL_ECHO, binary, out, f"{cfg.timeout:g}"]
+    step = run("echo_server", cmd, logs / "echo_server.out", cwd=build_dir, env=env, timeout=cfg.timeout + 60,
+               err=logs / "echo_server.err")
+    res.steps.append(step)
+    res.seconds["test"] = step.seconds
+    try:
+        doc = json.loads(out.read_text())
+    except (OSError, ValueError):
+        res.run_problems.append(f"{ECHO_SERVER}: the echo test ended with {step.outcome()} and no results")
+        return
+    res.tests.update({name: TestResult(**r) for name, r in doc["tests"].items()})
+    res.run_problems.extend(doc["problems"])
+
+
+TEST_RUNNERS = {"libcoro": run_catch2, "asio": run_echo_server}
+
+
+def run_tests(cfg: Config, work: Work, res: Result, build_dir: Path, logs: Path) -> None:
+    for old in work.path("reports").glob(f"{res.lib}-{res.mode}-*.json"):
+        work.remove(old)
+    work.path("reports").mkdir(parents=True, exist_ok=True)
+    runner = TEST_RUNNERS.get(res.lib, run_ctest)
+    runner(cfg, work, res, build_dir, test_env(cfg, work, res.lib, res.mode), logs)
