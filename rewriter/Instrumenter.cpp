@@ -406,16 +406,43 @@ std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
          std::to_string(SiteList.size()) + "), ";
 }
 
+/// In a template, whether \p E may denote an existing object rather than
+/// make one: a name, a member, a dereference, a cast to a reference or
+/// `decltype` type (cppcoro's `static_cast<decltype(aw)>(aw)`), or
+/// std::move/std::forward of one.
+bool mayDenoteObject(const Expr *E) {
+  E = E->IgnoreParenImpCasts();
+  if (isa<DeclRefExpr, DependentScopeDeclRefExpr, MemberExpr,
+          CXXDependentScopeMemberExpr>(E))
+    return true;
+  if (const auto *Unary = dyn_cast<UnaryOperator>(E))
+    return Unary->getOpcode() == UO_Deref;
+  if (const auto *Cast = dyn_cast<ExplicitCastExpr>(E)) {
+    QualType To = Cast->getTypeAsWritten();
+    return To->isReferenceType() || isa<DecltypeType>(To.getTypePtr());
+  }
+  if (const auto *Call = dyn_cast<CallExpr>(E)) {
+    const Expr *Callee = Call->getCallee()->IgnoreParenImpCasts();
+    DeclarationName Name;
+    if (const auto *Lookup = dyn_cast<UnresolvedLookupExpr>(Callee))
+      Name = Lookup->getName();
+    else if (const auto *Ref = dyn_cast<DeclRefExpr>(Callee))
+      Name = Ref->getDecl()->getDeclName();
+    return Call->getNumArgs() == 1 && Name.isIdentifier() &&
+           (Name.getAsIdentifierInfo()->isStr("move") ||
+            Name.getAsIdentifierInfo()->isStr("forward"));
+  }
+  return false;
+}
+
 /// True when \p Operand may be an object that is itself the awaiter, named
-/// as an lvalue: g++ 12 awaits a copy of it when it is the operand of a
-/// comma (GCC PR 105406), so its hook stays before the keyword.
+/// as an lvalue or cast to an xvalue: g++ 12 awaits a copy of it when it is
+/// the operand of a comma (GCC PR 105406), so its hook stays before the
+/// keyword.
 bool mayBeAwaiterLvalue(const Expr *Operand) {
   const Expr *E = Operand->IgnoreParenImpCasts();
   if (E->isTypeDependent())
-    return isa<DeclRefExpr, DependentScopeDeclRefExpr, MemberExpr,
-               CXXDependentScopeMemberExpr>(E) ||
-           (isa<UnaryOperator>(E) &&
-            cast<UnaryOperator>(E)->getOpcode() == UO_Deref);
+    return mayDenoteObject(E);
   if (!E->isGLValue())
     return false;
   const CXXRecordDecl *Class = classForMembers(E->getType());

@@ -1,0 +1,42 @@
+// A template that awaits the awaiter object itself, cast to an xvalue as
+// cppcoro's resume_on does: g++ 12 awaits a copy of such an operand when it
+// is the right side of a comma, and the awaiter's own state never changes.
+#include <coroutine>
+#include <cstdio>
+#include <exception>
+#include <utility>
+
+struct task {
+  struct promise_type {
+    task get_return_object() { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { std::terminate(); }
+  };
+};
+
+std::coroutine_handle<> parked;
+
+struct awaiter {
+  int state = 0;
+  bool await_ready() noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) noexcept {
+    state = 42;
+    parked = h;
+  }
+  int await_resume() noexcept { return state; }
+};
+
+awaiter make() { return {}; }
+
+template <typename T> task awaits_cast(T) {
+  auto &&aw = make();
+  int r = co_await static_cast<decltype(aw)>(aw);
+  std::printf("cast: resumed %d, the awaiter's state %d\n", r, aw.state);
+}
+
+int main() {
+  awaits_cast(0);
+  parked.resume();
+}
