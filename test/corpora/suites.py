@@ -3,7 +3,7 @@
 and compare: the instrumentation must not break a build nor a test that passes without it.
 
   suites.py --coroscope BUILD --work DIR [--libs ...] [--modes ...] [--jobs N] [--timeout S]
-            [--keep-going] [--tests-only] [--no-baseline] [--json OUT.json]
+            [--keep-going] [--tests-only] [--no-baseline] [--retries N] [--json OUT.json]
 
 stdout: a table per library and mode, the failures, a table of the coroscope reports and, last, one line
 `suites: libs=N configure_failed=A tu_failed=B regressions=C`. Progress goes to stderr, logs to
@@ -84,6 +84,8 @@ def parse_args(argv: list[str]) -> tuple[Config, list[str], list[str], Path | No
     p.add_argument("--tests-only", action="store_true", help="build only the targets the tests need "
                    "(libcoro: libcoro_test, asio: the echo server; cppcoro, concurrencpp: everything, as ctest runs "
                    "all of their test executables)")
+    p.add_argument("--retries", type=int, default=0, help="Catch2 suites (libcoro): run a failed test case "
+                   "alone up to this many times; one that then passes is 'flaky', not failed (default 0)")
     p.add_argument("--no-baseline", action="store_true", help="run only the modes asked for; without a "
                    "baseline, every failing test of an instrumented mode counts (CI, on suites that pass whole)")
     p.add_argument("--shared-network", action="store_true", help="run the tests in the host's network namespace "
@@ -99,8 +101,8 @@ def parse_args(argv: list[str]) -> tuple[Config, list[str], list[str], Path | No
     libs = split_list(a.libs, LIBS, "--libs")
     wanted = split_list(a.modes, MODES, "--modes")
     modes = [m for m in MODES if m in wanted or (not a.no_baseline and any(BASELINE.get(w) == m for w in wanted))]
-    if a.jobs < 1 or a.timeout <= 0 or a.build_timeout <= 0:
-        raise UsageError("--jobs, --timeout and --build-timeout must be positive")
+    if a.jobs < 1 or a.timeout <= 0 or a.build_timeout <= 0 or a.retries < 0:
+        raise UsageError("--jobs, --timeout and --build-timeout must be positive, --retries not negative")
     build = a.coroscope.resolve()
     sources = (a.sources or default_sources()).resolve()
     for lib in libs:
@@ -114,7 +116,7 @@ def parse_args(argv: list[str]) -> tuple[Config, list[str], list[str], Path | No
                  clang_runtime_link=CLANG_RUNTIME_LINK.format(runtime_lib=runtime_lib),
                  gxx_runtime_link=GXX_RUNTIME_LINK.format(gxx_runtime_lib=gxx_runtime_lib),
                  jobs=a.jobs, timeout=a.timeout, build_timeout=a.build_timeout, keep_going=a.keep_going,
-                 tests_only=a.tests_only, hang_ms=os.environ.get("COROSCOPE_HANG_MS"),
+                 tests_only=a.tests_only, retries=a.retries, hang_ms=os.environ.get("COROSCOPE_HANG_MS"),
                  netns=[] if a.shared_network else netns_prefix())
     check_environment(cfg, modes, runtime_lib, gxx_runtime_lib)
     return cfg, libs, modes, a.json

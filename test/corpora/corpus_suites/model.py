@@ -24,7 +24,8 @@ GXX_RUNTIME_LINK = "{gxx_runtime_lib} -pthread"
 
 # Test statuses, least to most severe; a test "fails" when its status is in FAILING. "missing": the
 # baseline has the test, this mode has no result for it (binary not built, run crashed before writing).
-SEVERITY = ("skip", "pass", "fail", "notrun", "missing", "timeout", "crash")
+# "flaky": failed, then passed when run again alone (--retries); it does not fail.
+SEVERITY = ("skip", "pass", "flaky", "fail", "notrun", "missing", "timeout", "crash")
 FAILING = frozenset(("fail", "notrun", "missing", "timeout", "crash"))
 
 ECHO_SERVER = "coroutines-echo_server"  # asio example target name (see write_asio_project)
@@ -65,6 +66,7 @@ class Config:
     build_timeout: float
     keep_going: bool
     tests_only: bool  # build only TEST_TARGETS
+    retries: int  # Catch2 suites: runs of a failed test case alone before it counts as failed
     hang_ms: str | None
     netns: list[str]  # prefix of every test command; empty: the host's network
 

@@ -49,6 +49,9 @@ def print_report(results: list[Result]) -> None:
         ("failed other build steps", [f"{r.lib}-{r.mode}: {f.what}: {f.first_error}" for r in results for f in r.failed_other_steps]),
         ("tests not run", [f"{r.lib}-{r.mode}: {r.tests_not_run}" for r in results if r.tests_not_run]),
         ("test run problems", [f"{r.lib}-{r.mode}: {p}" for r in results for p in r.run_problems]),
+        ("flaky tests (failed, then passed alone; --retries)",
+         [f"{r.lib}-{r.mode}: {name}: {t.message}" for r in results for name, t in r.tests.items()
+          if t.status == "flaky"]),
         ("coroscope files changed during the mode's build and tests (its results mix versions)",
          [f"{r.lib}-{r.mode}: {f}" for r in results for f in r.coroscope_changed]),
     ]

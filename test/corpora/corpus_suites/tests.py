@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from pathlib import Path
 
-from .model import (BASELINE, ECHO_CONNECTIONS, ECHO_PORT, ECHO_SERVER, INTERNAL_ECHO, SEVERITY, Config, Result,
-                    Step, TestResult, describe_exit)
+from .model import (BASELINE, ECHO_CONNECTIONS, ECHO_PORT, ECHO_SERVER, FAILING, INTERNAL_ECHO, SEVERITY, Config,
+                    Result, Step, TestResult, describe_exit)
 from .process import Work, base_env, read_text, run, write_atomic
 
 SUITES_PY = Path(__file__).resolve().parents[1] / "suites.py"  # the entry point: INTERNAL_ECHO runs echo_main
@@ -188,6 +188,33 @@ def run_catch2(cfg: Config, work: Work, res: Result, build_dir: Path, env: dict[
             merge_into(res.tests, case, end)
         elif results is None:
             merge_into(res.tests, case, TestResult("fail", one.seconds, f"no JUnit results, {one.outcome()}"))
+    retry_failed(cfg, res, binary, cwd, env, logs, results_dir)
+
+
+def retry_failed(cfg: Config, res: Result, binary: Path, cwd: Path, env: dict[str, str], logs: Path,
+                 results_dir: Path) -> None:
+    """--retries: each failed test case runs alone again; passing once makes it 'flaky'. When every test
+    case ends up passing or flaky, so does the binary's own process result. Retries add no test time."""
+    process = f"{binary.name} (process)"
+    failed = [name for name, t in res.tests.items() if name != process and t.status in FAILING]
+    for i, case in enumerate(failed if cfg.retries else []):
+        first = res.tests[case]
+        for attempt in range(1, cfg.retries + 1):
+            junit = results_dir / f"retry-{i:04d}-{attempt}.xml"
+            one = run(f"catch2 retry #{i}.{attempt}", [*cfg.netns, binary, catch2_spec(case), "--reporter", "junit",
+                                                       "--out", junit],
+                      logs / "retries" / f"{i:04d}-{attempt}.out", cwd=cwd, env=env, timeout=cfg.timeout,
+                      err=logs / "retries" / f"{i:04d}-{attempt}.err")
+            results = parse_junit(junit)
+            if process_result(one).status == "pass" and results and all(r.status == "pass" for _, r in results):
+                res.tests[case] = TestResult("flaky", first.seconds, f"{first.status} ({first.message}), then passed "
+                                             f"alone on retry {attempt}")
+                break
+    ended = res.tests.get(process)
+    if cfg.retries and ended and ended.status in FAILING and not any(
+            t.status in FAILING for name, t in res.tests.items() if name != process):
+        res.tests[process] = TestResult("flaky", ended.seconds, f"{ended.status} ({ended.message}); every test case "
+                                        "passed alone")
 
 
 def port_open(port: int) -> bool:
