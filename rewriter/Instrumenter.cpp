@@ -428,9 +428,9 @@ bool mayDenoteObject(const Expr *E) {
       Name = Lookup->getName();
     else if (const auto *Ref = dyn_cast<DeclRefExpr>(Callee))
       Name = Ref->getDecl()->getDeclName();
-    return Call->getNumArgs() == 1 && Name.isIdentifier() &&
-           (Name.getAsIdentifierInfo()->isStr("move") ||
-            Name.getAsIdentifierInfo()->isStr("forward"));
+    const IdentifierInfo *Id = Name.getAsIdentifierInfo();
+    return Call->getNumArgs() == 1 && Id &&
+           (Id->isStr("move") || Id->isStr("forward"));
   }
   return false;
 }

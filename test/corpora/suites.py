@@ -164,8 +164,8 @@ def main(argv: list[str]) -> int:
         write_json(json_out, cfg, counts, results)
     print(f"\nsuites: libs={counts['libs']} configure_failed={counts['configure_failed']} "
           f"tu_failed={counts['tu_failed']} regressions={counts['regressions']}"
-          + (f" failed_without_baseline={counts['failed_without_baseline']}"
-             if counts["failed_without_baseline"] else ""), flush=True)
+          + "".join(f" {key}={counts[key]}" for key in ("failed_without_baseline", "left_unchanged") if counts[key]),
+          flush=True)
     return 1 if any(counts[k] for k in counts if k != "libs") else 0
 
 

@@ -79,6 +79,17 @@ def ninja_failures(log_text: str) -> list[tuple[list[str], str]]:
     return [(outputs, first_error(lines[1:])) for outputs, lines in failures]
 
 
+def plugin_left_unchanged(log_text: str) -> list[Failure]:
+    """The files the plugin compiled unchanged: it never fails a build, it warns
+    `<file>: warning: coroscope: ...; compiling the file unchanged` instead."""
+    found = {}
+    for line in log_text.splitlines():
+        if "warning: coroscope:" in line and line.rstrip().endswith("unchanged"):
+            where, _, why = line.partition(": warning: coroscope: ")
+            found.setdefault(where.strip(), why.strip())
+    return [Failure(where, why) for where, why in sorted(found.items())]
+
+
 def build(cfg: Config, res: Result, build_dir: Path, logs: Path) -> None:
     targets = build_targets(cfg, res.lib)
     compiles = compile_outputs(cfg, build_dir, targets)
@@ -91,6 +102,7 @@ def build(cfg: Config, res: Result, build_dir: Path, logs: Path) -> None:
         is_tu = any(o in compiles for o in outputs)
         (res.failed_tus if is_tu else res.failed_other_steps).append(Failure(" ".join(outputs), error))
     res.tus_failed = len(res.failed_tus)
+    res.left_unchanged = plugin_left_unchanged(read_text(step.log))
     if not step.ok and not res.failed_tus and not res.failed_other_steps:
         res.failed_other_steps.append(Failure("ninja", f"{step.outcome()}: {first_error(read_text(step.log).splitlines())}"))
 

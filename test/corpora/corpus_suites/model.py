@@ -112,6 +112,8 @@ class Result:
     tus_failed: int = 0
     failed_tus: list[Failure] = field(default_factory=list)
     failed_other_steps: list[Failure] = field(default_factory=list)
+    # plugin: files it compiled unchanged, with its warning (the build still passes)
+    left_unchanged: list[Failure] = field(default_factory=list)
     instrument: dict | None = None
     tests_not_run: str = ""
     tests: dict[str, TestResult] = field(default_factory=dict)

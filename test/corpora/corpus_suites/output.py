@@ -49,6 +49,8 @@ def print_report(results: list[Result]) -> None:
         ("failed other build steps", [f"{r.lib}-{r.mode}: {f.what}: {f.first_error}" for r in results for f in r.failed_other_steps]),
         ("tests not run", [f"{r.lib}-{r.mode}: {r.tests_not_run}" for r in results if r.tests_not_run]),
         ("test run problems", [f"{r.lib}-{r.mode}: {p}" for r in results for p in r.run_problems]),
+        ("files the plugin compiled unchanged (not instrumented)",
+         [f"{r.lib}-{r.mode}: {f.what}: {f.first_error}" for r in results for f in r.left_unchanged]),
         ("flaky tests (failed, then passed alone; --retries)",
          [f"{r.lib}-{r.mode}: {name}: {t.message}" for r in results for name, t in r.tests.items()
           if t.status == "flaky"]),
@@ -84,6 +86,7 @@ def totals(results: list[Result]) -> dict[str, int]:
                                            if r.baseline and r.comparison is None),
             "other_failed_steps": sum(len(r.failed_other_steps) for r in results),
             "instrument_failed": sum(1 for r in results if r.instrument_failed),
+            "left_unchanged": sum(len(r.left_unchanged) for r in results),
             "run_problems": sum(len(r.run_problems) for r in results)}
 
 

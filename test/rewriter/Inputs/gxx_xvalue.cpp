@@ -36,7 +36,21 @@ template <typename T> task awaits_cast(T) {
   std::printf("cast: resumed %d, the awaiter's state %d\n", r, aw.state);
 }
 
+// A call through a member of a dependent object: the callee has no name to
+// look up (the rewriter once crashed on it, and the plugin left every such
+// file uninstrumented).
+struct factory {
+  awaiter make() { return {}; }
+};
+
+template <typename F> task awaits_member_call(F f) {
+  int r = co_await f.make();
+  std::printf("member call: resumed %d\n", r);
+}
+
 int main() {
   awaits_cast(0);
+  parked.resume();
+  awaits_member_call(factory{});
   parked.resume();
 }
