@@ -152,6 +152,24 @@ public:
       Sites.push_back({S, false});
     return true;
   }
+  /// A co_await that initializes an object by value (`auto r = co_await
+  /// x;`, a class or an undeduced type): g++ 12 copies the bytes of a class
+  /// object initialized from `(hook, co_await x)`, so its hook must go on
+  /// the operand.
+  bool VisitVarDecl(VarDecl *D) {
+    if (!D->hasInit() || D->getType()->isReferenceType() ||
+        D->getType()->isScalarType())
+      return true;
+    const Expr *Init = D->getInit()->IgnoreImplicit();
+    if (const auto *Construct = dyn_cast<CXXConstructExpr>(Init))
+      if (Construct->getNumArgs() == 1)
+        Init = Construct->getArg(0)->IgnoreImplicit();
+    Init = Init->IgnoreParens();
+    if (isa<CoawaitExpr, DependentCoawaitExpr>(Init))
+      InitializesObject.insert(Init);
+    return true;
+  }
+  llvm::SmallPtrSet<const Stmt *, 4> InitializesObject;
   bool TraverseCXXForRangeStmt(CXXForRangeStmt *S) {
     if ((S->getInit() && !TraverseStmt(S->getInit())) ||
         !TraverseStmt(S->getLoopVarStmt()))
@@ -319,6 +337,7 @@ private:
   std::string Owner;
   std::vector<std::string> SiteList;
   llvm::SmallPtrSet<const Stmt *, 4> TailYields;
+  llvm::SmallPtrSet<const Stmt *, 4> InitializesObject;
   std::vector<PendingEdit> Pending;
   std::vector<std::pair<FileID, unsigned>> ExpandedMacros;
 };
@@ -458,8 +477,11 @@ std::optional<unsigned> Collector::operandHookAt(const Stmt *S, FileID File,
   // list, which no parenthesis can hold.
   if (isa<CoyieldExpr>(S))
     return std::nullopt;
+  // Of g++ 12's two bugs, a by-value initialization's byte copy corrupts
+  // memory; awaiting a copy of an awaiter only loses its state.
   const Expr *Operand = suspensionOperand(S);
-  if (!Operand || mayBeAwaiterLvalue(Operand))
+  if (!Operand ||
+      (mayBeAwaiterLvalue(Operand) && !InitializesObject.contains(S)))
     return std::nullopt;
   CharSourceRange Range = Lexer::makeFileCharRange(
       CharSourceRange::getTokenRange(Operand->getBeginLoc(), S->getEndLoc()),
@@ -504,6 +526,7 @@ void Collector::coroutine(const FunctionDecl &FD) {
   SiteFinder Finder(Ctx);
   Finder.TraverseStmt(const_cast<CompoundStmt *>(Body));
   Owner = InProject ? fileKey(File) + ":" + std::to_string(offsetOf(Open)) : "";
+  InitializesObject = std::move(Finder.InitializesObject);
   SiteList.clear();
   TailYields.clear();
   collectTailYields(Body, TailYields);

@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <utility>
 
 struct task {
@@ -48,9 +49,24 @@ template <typename F> task awaits_member_call(F f) {
   std::printf("member call: resumed %d\n", r);
 }
 
+// The same cast initializing an object by value (libcoro's when_any): g++ 12
+// copies the bytes of a class object initialized from `(hook, co_await x)`,
+// which corrupts a string, so here the hook goes on the operand.
+struct text_awaiter {
+  bool await_ready() noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  std::string await_resume() { return std::string(40, 'x'); }
+};
+
+template <typename A> task awaits_into_object(A a) {
+  auto text = co_await static_cast<A &&>(a);
+  std::printf("object: %zu\n", text.size());
+}
+
 int main() {
   awaits_cast(0);
   parked.resume();
   awaits_member_call(factory{});
   parked.resume();
+  awaits_into_object(text_awaiter{});
 }
