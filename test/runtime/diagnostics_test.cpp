@@ -183,16 +183,6 @@ TEST_F(RuntimeTest, LongWaitIsAHangEvenWithoutTheWatchdog) {
   EXPECT_EQ(r.hangs[0].worst.body.function, "waits_forever");
 }
 
-coroscope::detail::config read_config_from(const std::map<std::string, std::string> &env,
-                                           std::vector<std::string> &warnings) {
-  return coroscope::detail::read_config(
-      [&](const char *name) -> const char * {
-        auto found = env.find(name);
-        return found == env.end() ? nullptr : found->second.c_str();
-      },
-      warnings);
-}
-
 TEST(Config, ReadsEveryVariable) {
   std::map<std::string, std::string> env = {
       {"COROSCOPE", "on"},          {"COROSCOPE_SLOW_MS", "12.5"},

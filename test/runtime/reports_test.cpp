@@ -20,26 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class ReportTest : public RuntimeTest {
+class ReportTest : public ScratchDirTest {
 protected:
-  void SetUp() override {
-    RuntimeTest::SetUp();
-    dir_ = fs::temp_directory_path() /
-           ("coroscope-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::permissions(dir_, fs::perms::owner_all, ignored);
-    fs::remove_all(dir_, ignored);
-    RuntimeTest::TearDown();
-  }
   static nlohmann::json read_json(const fs::path &path) {
     std::ifstream in(path);
     return nlohmann::json::parse(in);
   }
-  fs::path dir_;
 };
 
 task<int> leaf(int v) {

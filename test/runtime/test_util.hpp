@@ -7,10 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace coroscope_test {
 
@@ -71,6 +75,37 @@ protected:
   static void reset(const coroscope::detail::config &cfg) {
     coroscope::detail::reset_for_testing(cfg);
   }
+};
+
+// The configuration read from `env` instead of the process environment.
+inline coroscope::detail::config read_config_from(const std::map<std::string, std::string> &env,
+                                                  std::vector<std::string> &warnings) {
+  return coroscope::detail::read_config(
+      [&](const char *name) -> const char * {
+        auto found = env.find(name);
+        return found == env.end() ? nullptr : found->second.c_str();
+      },
+      warnings);
+}
+
+// A RuntimeTest with a directory of its own for output files, removed after
+// the tracker is reset (a flight recorder may still write into it until then).
+class ScratchDirTest : public RuntimeTest {
+protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("coroscope-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    RuntimeTest::TearDown();
+    std::error_code ignored;
+    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, ignored);
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::filesystem::path dir_;
 };
 
 } // namespace coroscope_test

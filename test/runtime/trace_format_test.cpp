@@ -458,20 +458,8 @@ TEST(PerfettoDecoder, RefusesWhatAReaderWould) {
 
 // --- Fixtures and workloads -------------------------------------------------
 
-class TraceTest : public RuntimeTest {
+class TraceTest : public ScratchDirTest {
 protected:
-  void SetUp() override {
-    RuntimeTest::SetUp();
-    dir_ = fs::temp_directory_path() /
-           ("coroscope-trace-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    RuntimeTest::TearDown();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
   coroscope::detail::config traced(const std::string &file) {
     auto cfg = config();
     cfg.trace_path = (dir_ / file).string();
@@ -487,7 +475,6 @@ protected:
       return {};
     }
   }
-  fs::path dir_;
 };
 
 task<> traced_hop(thread_pool &pool, std::atomic<bool> &done) {
@@ -663,33 +650,23 @@ TEST_F(TraceTest, FormatFollowsTheExtensionUnlessChosen) {
   EXPECT_EQ(decode_perfetto(read_file(dir_ / "f.json")).named("traced_hop").size(), 3u);
 }
 
-coroscope::detail::config read_env(const std::map<std::string, std::string> &env,
-                                   std::vector<std::string> &warnings) {
-  return coroscope::detail::read_config(
-      [&](const char *name) -> const char * {
-        auto found = env.find(name);
-        return found == env.end() ? nullptr : found->second.c_str();
-      },
-      warnings);
-}
-
 TEST(TraceConfig, ReadsFormatAndWindow) {
   std::vector<std::string> warnings;
-  auto cfg = read_env({{"COROSCOPE_TRACE_FORMAT", "Perfetto"}, {"COROSCOPE_TRACE_WINDOW", "5000"}},
+  auto cfg = read_config_from({{"COROSCOPE_TRACE_FORMAT", "Perfetto"}, {"COROSCOPE_TRACE_WINDOW", "5000"}},
                       warnings);
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(cfg.trace_format, "perfetto");
   EXPECT_EQ(cfg.trace_window_steps, 5000u);
   EXPECT_EQ(cfg.trace_window_seconds, 0);
 
-  cfg = read_env({{"COROSCOPE_TRACE_FORMAT", "json"}, {"COROSCOPE_TRACE_WINDOW", "2.5s"}},
+  cfg = read_config_from({{"COROSCOPE_TRACE_FORMAT", "json"}, {"COROSCOPE_TRACE_WINDOW", "2.5s"}},
                  warnings);
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(cfg.trace_format, "json");
   EXPECT_EQ(cfg.trace_window_steps, 0u);
   EXPECT_EQ(cfg.trace_window_seconds, 2.5);
 
-  cfg = read_env({{"COROSCOPE_TRACE_WINDOW", "0"}}, warnings);
+  cfg = read_config_from({{"COROSCOPE_TRACE_WINDOW", "0"}}, warnings);
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(cfg.trace_window_steps, 0u);
   EXPECT_EQ(cfg.trace_window_seconds, 0);
@@ -698,7 +675,7 @@ TEST(TraceConfig, ReadsFormatAndWindow) {
 TEST(TraceConfig, BadValuesWarnOnceAndKeepDefaults) {
   for (const char *window : {"-3", "10ms", "s", "0s", "1e400s", "nans", "5 s", " 5", "ten"}) {
     std::vector<std::string> warnings;
-    auto cfg = read_env({{"COROSCOPE_TRACE_WINDOW", window}}, warnings);
+    auto cfg = read_config_from({{"COROSCOPE_TRACE_WINDOW", window}}, warnings);
     ASSERT_EQ(warnings.size(), 1u) << window;
     EXPECT_EQ(warnings[0], std::string("coroscope: warning: COROSCOPE_TRACE_WINDOW='") + window +
                                "' is not a number of steps or of seconds (5000, 10s); keeping "
@@ -707,7 +684,7 @@ TEST(TraceConfig, BadValuesWarnOnceAndKeepDefaults) {
     EXPECT_EQ(cfg.trace_window_seconds, 0) << window;
   }
   std::vector<std::string> warnings;
-  auto cfg = read_env({{"COROSCOPE_TRACE_FORMAT", "xml"}}, warnings);
+  auto cfg = read_config_from({{"COROSCOPE_TRACE_FORMAT", "xml"}}, warnings);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0], "coroscope: warning: COROSCOPE_TRACE_FORMAT='xml' is not perfetto or "
                          "json; using the path's extension");
