@@ -1,5 +1,5 @@
 """Running one build's tests, a result per test: ctest and its JUnit file (cppcoro, concurrencpp),
-libcoro's Catch2 binary run directly (its test cases run again one by one when the run is cut short),
+libcoro's Catch2 binary run directly (the test cases after a crash run again in a run of their own),
 asio's echo server driven by a small client in a process of its own (echo_main, which suites.py runs
 for --internal-echo-test), all in the environment that makes instrumented programs write reports."""
 from __future__ import annotations
@@ -130,65 +130,104 @@ def catch2_spec(name: str) -> str:
 
 
 def catch2_cases(cfg: Config, binary: Path, cwd: Path, env: dict[str, str]) -> list[str]:
+    """The binary's test cases, in the order a run with CATCH2_ORDER takes them."""
     try:
-        out = subprocess.run([*cfg.netns, str(binary), "--list-tests", "--reporter", "xml"], cwd=cwd, env=env,
-                             capture_output=True, timeout=cfg.timeout, check=False).stdout
+        out = subprocess.run([*cfg.netns, str(binary), "--list-tests", *CATCH2_ORDER, "--reporter", "xml"], cwd=cwd,
+                             env=env, capture_output=True, timeout=cfg.timeout, check=False).stdout
         root = ET.fromstring(out[out.find(b"<?xml"):] if b"<?xml" in out else out)
     except (subprocess.TimeoutExpired, ET.ParseError, OSError):
         return []
     return [name.text.strip() for name in root.iter("Name") if name.text]
 
 
-def add_catch2_results(tests: dict[str, TestResult], results: list[tuple[str, TestResult]], cases: list[str],
-                       complete: bool) -> None:
-    """Catch2's JUnit reporter writes a <testcase> per section, named "case/section"; fold them into
-    their TEST_CASE (the longest listed name they start with). It writes nothing for a test case without
-    assertions: when the run was `complete`, such a case ran and passed."""
-    by_length = sorted(cases, key=len, reverse=True)
-    for name, result in results:
-        case = next((c for c in by_length if name == c or name.startswith(c + "/")), name)
-        merge_into(tests, case, result, part=name[len(case) + 1:])
-    if complete:
-        for case in cases:
-            tests.setdefault(case, TestResult("pass", 0.0, "no assertions"))
+# Declaration order, so that a run cut short without a word about its last test case (a kill, a hang)
+# points at the first listed case that has no result. Catch2 3 picks a random order otherwise.
+CATCH2_ORDER = ("--order", "decl")
+
+
+def catch2_failure(case: ET.Element) -> str:
+    """The first thing that failed a test case, from Catch2's XML: an expression, an exception, a signal."""
+    for node in case.iter():
+        if node.tag == "Expression" and node.get("success") == "false":
+            original = (node.findtext("Original") or "").strip()
+            return f"{Path(node.get('filename', '')).name}:{node.get('line', '')}: {original}"
+        if node.tag in ("FatalErrorCondition", "Exception", "Failure"):
+            return (node.text or node.tag).strip()
+    return "failed"
+
+
+def parse_catch2_xml(path: Path) -> list[tuple[str, TestResult]]:
+    """(name, result) per <TestCase> of Catch2's XML report. The XML reporter writes each test case when
+    it ends, so a file cut short by a crash still holds every test case that ended before it."""
+    parser = ET.XMLPullParser(events=("end",))
+    results = []
+    try:
+        parser.feed(path.read_bytes())
+        parser.close()
+    except (OSError, ET.ParseError):
+        pass  # keep the test cases read before the end of the file
+    for _, case in parser.read_events():
+        if case.tag != "TestCase":
+            continue
+        overall = case.find("OverallResult")
+        if overall is None:
+            continue
+        seconds = float(overall.get("durationInSeconds") or 0)
+        if overall.get("success") != "true":
+            status = "crash" if case.find(".//FatalErrorCondition") is not None else "fail"
+            results.append((case.get("name", ""), TestResult(status, seconds, catch2_failure(case)[:200])))
+        else:
+            skipped = int(overall.get("skips") or 0) > 0
+            results.append((case.get("name", ""), TestResult("skip" if skipped else "pass", seconds)))
+    return results
+
+
+def run_catch2_cases(cfg: Config, binary: Path, cwd: Path, env: dict[str, str], cases: list[str] | None,
+                     xml: Path, log: Path, label: str) -> tuple[Step, list[tuple[str, TestResult]]]:
+    """One run of the binary: all its test cases (None) or the listed ones, with Catch2's XML report."""
+    spec = [] if cases is None else [",".join(catch2_spec(c) for c in cases)]
+    step = run(label, [*cfg.netns, binary, *spec, *CATCH2_ORDER, "--durations", "yes", "--reporter", f"xml::out={xml}"],
+               log, cwd=cwd, env=env, timeout=cfg.timeout, err=log.with_suffix(".err"))
+    return step, parse_catch2_xml(xml)
 
 
 def run_catch2(cfg: Config, work: Work, res: Result, build_dir: Path, env: dict[str, str], logs: Path) -> None:
-    """libcoro: its Catch2 binary, run directly for per-TEST_CASE results. When the run is cut short (a
-    crash, the timeout), the test cases without a result are run again one by one, to pin the failure."""
+    """libcoro: its Catch2 binary, run directly for per-TEST_CASE results. When a run is cut short (a
+    crash, the timeout), the test case it was in gets the run's end as its result, and the test cases
+    after it run again, in one more run."""
     binary, cwd = build_dir / "test" / "libcoro_test", build_dir / "test"
     if not binary.is_file():
         res.run_problems.append(f"{binary.name}: not built")
         return
     cases = catch2_cases(cfg, binary, cwd, env)
     results_dir = work.fresh_dir(work.path("results", f"{res.lib}-{res.mode}"))
-    junit = results_dir / "all.xml"
-    step = run("catch2", [*cfg.netns, binary, "--reporter", "junit", "--out", junit], logs / "catch2.out", cwd=cwd, env=env,
-               timeout=cfg.timeout, err=logs / "catch2.err")
-    res.steps.append(step)
-    res.seconds["test"] = step.seconds
-    end = process_result(step)
-    res.tests[f"{binary.name} (process)"] = end
-    add_catch2_results(res.tests, parse_junit(junit) or [], cases, complete=end.status == "pass")
-    if end.status == "pass":
-        return
-    pending = [c for c in cases if c not in res.tests]
-    res.run_problems.append(f"{binary.name}: {step.outcome()}; ran the {len(pending)} test cases without a "
-                            "result one by one")
-    for i, case in enumerate(pending):
-        junit = results_dir / f"case-{i:04d}.xml"
-        one = run(f"catch2 #{i}", [*cfg.netns, binary, catch2_spec(case), "--reporter", "junit", "--out", junit],
-                  logs / "cases" / f"{i:04d}.out", cwd=cwd, env=env, timeout=cfg.timeout,
-                  err=logs / "cases" / f"{i:04d}.err")
-        res.seconds["test"] += one.seconds
-        end = process_result(one)
-        results = parse_junit(junit)
-        add_catch2_results(res.tests, results or [], [case], complete=end.status == "pass")
-        if end.status != "pass":
-            merge_into(res.tests, case, end)
-        elif results is None:
-            merge_into(res.tests, case, TestResult("fail", one.seconds, f"no JUnit results, {one.outcome()}"))
+    process = f"{binary.name} (process)"
+    res.seconds["test"] = 0.0
+    problems = []
+    pending: list[str] | None = None  # None: every test case
+    for attempt in range(len(cases) + 1):
+        step, results = run_catch2_cases(cfg, binary, cwd, env, pending, results_dir / f"run-{attempt}.xml",
+                                         logs / f"catch2-{attempt}.out", f"catch2 run {attempt}")
+        res.steps.append(step)
+        res.seconds["test"] += step.seconds
+        for name, result in results:
+            merge_into(res.tests, name, result)
+        end = process_result(step)
+        merge_into(res.tests, process, end)
+        left = [c for c in (cases if pending is None else pending) if c not in res.tests]
+        if end.status == "pass":
+            for case in left:  # the run ended on its own without them
+                res.tests[case] = TestResult("missing", 0.0, "no result in Catch2's report")
+            break
+        if left and not any(r.status == "crash" for _, r in results):  # Catch2 names a signal's test case
+            merge_into(res.tests, left.pop(0), end)  # the test case the run was in, in declaration order
+        problems.append(f"{binary.name}: {step.outcome()}" + (f"; {len(left)} test cases run again" if left else ""))
+        if not left:
+            break
+        pending = left
     retry_failed(cfg, res, binary, cwd, env, logs, results_dir)
+    if res.tests[process].status in FAILING:
+        res.run_problems.extend(problems)
 
 
 def retry_failed(cfg: Config, res: Result, binary: Path, cwd: Path, env: dict[str, str], logs: Path,
@@ -200,12 +239,8 @@ def retry_failed(cfg: Config, res: Result, binary: Path, cwd: Path, env: dict[st
     for i, case in enumerate(failed if cfg.retries else []):
         first = res.tests[case]
         for attempt in range(1, cfg.retries + 1):
-            junit = results_dir / f"retry-{i:04d}-{attempt}.xml"
-            one = run(f"catch2 retry #{i}.{attempt}", [*cfg.netns, binary, catch2_spec(case), "--reporter", "junit",
-                                                       "--out", junit],
-                      logs / "retries" / f"{i:04d}-{attempt}.out", cwd=cwd, env=env, timeout=cfg.timeout,
-                      err=logs / "retries" / f"{i:04d}-{attempt}.err")
-            results = parse_junit(junit)
+            one, results = run_catch2_cases(cfg, binary, cwd, env, [case], results_dir / f"retry-{i:04d}-{attempt}.xml",
+                                            logs / "retries" / f"{i:04d}-{attempt}.out", f"catch2 retry #{i}.{attempt}")
             if process_result(one).status == "pass" and results and all(r.status == "pass" for _, r in results):
                 res.tests[case] = TestResult("flaky", first.seconds, f"{first.status} ({first.message}), then passed "
                                              f"alone on retry {attempt}")
