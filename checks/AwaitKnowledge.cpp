@@ -33,6 +33,29 @@ const llvm::StringSet<> &schedulingOperations() {
   return Names;
 }
 
+/// Awaiting the result of these is a delay the program asked for.
+const llvm::StringSet<> &timerOperations() {
+  static const llvm::StringSet<> Names = {
+      // libcoro (io_scheduler before 0.12)
+      "coro::scheduler::schedule_after", "coro::scheduler::schedule_at",
+      "coro::scheduler::yield_for", "coro::scheduler::yield_until",
+      "coro::io_scheduler::schedule_after", "coro::io_scheduler::schedule_at",
+      "coro::io_scheduler::yield_for", "coro::io_scheduler::yield_until",
+      // cppcoro
+      "cppcoro::io_service::schedule_after",
+      // concurrencpp
+      "concurrencpp::timer_queue::make_delay_object",
+      // folly
+      "folly::coro::sleep", "folly::coro::sleepReturnEarlyOnCancel",
+      // Asio's timers, standalone and Boost
+      "asio::basic_waitable_timer::async_wait",
+      "asio::basic_deadline_timer::async_wait",
+      "boost::asio::basic_waitable_timer::async_wait",
+      "boost::asio::basic_deadline_timer::async_wait",
+  };
+  return Names;
+}
+
 /// A member `schedule()` or `yield()` with no parameters whose result is a
 /// plain awaiter: the shape of a thread pool's or scheduler's own.
 bool looksLikeScheduling(const FunctionDecl &FD, QualType Result,
@@ -99,6 +122,12 @@ AwaitedOperation classifyAwaitOperand(const Expr *Operand,
     return AwaitedOperation::Child;
   QualType Type = E->getType();
   const ValueDecl *Made = producer(E);
+  // The delay of a timer task is the coroutine's it starts, when that one is
+  // the project's and tracked.
+  if (Made && timerOperations().contains(plainQualifiedName(*Made)))
+    return isTask(Type, Tasks) && !Library.isLibraryCode(*Made)
+               ? AwaitedOperation::TimerTask
+               : AwaitedOperation::Timer;
   if (Made && !handsOverATask(E, Tasks) &&
       schedulingOperations().contains(plainQualifiedName(*Made)))
     return AwaitedOperation::Schedule;

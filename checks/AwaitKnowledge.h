@@ -6,7 +6,10 @@
 //   awaiting one waits for (`co_await fetch(id)`, a task variable);
 // - a turn on an executor: `pool.schedule()`, `resume_on(ex)`,
 //   `asio::post(ex, use_awaitable)`, folly's co_reschedule_on_current_executor;
-// - an event: anything else (I/O, timers, locks, events, library operations
+// - a timer: a delay the program asked for (`timer.async_wait(...)`,
+//   folly's `sleep`), however long; a timer task when a coroutine the
+//   operand starts makes the delay (libcoro's `yield_for`);
+// - an event: anything else (I/O, locks, events, library operations
 //   such as Asio's `async_read(..., use_awaitable)`, whose awaitable is made
 //   by library code).
 // The answer depends only on declarations, never on which definitions a
@@ -25,7 +28,7 @@
 
 namespace coroscope {
 
-enum class AwaitedOperation { Event, Child, Schedule };
+enum class AwaitedOperation { Event, Child, Schedule, Timer, TimerTask };
 
 /// What awaiting \p Operand (the operand as written, before any
 /// await_transform) waits for. An operand whose type depends on a template

@@ -412,6 +412,12 @@ std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
     case AwaitedOperation::Schedule:
       Waits = "schedule";
       break;
+    case AwaitedOperation::Timer:
+      Waits = "timer";
+      break;
+    case AwaitedOperation::TimerTask:
+      Waits = "timer_task";
+      break;
     case AwaitedOperation::Event:
       break;
     }

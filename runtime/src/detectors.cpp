@@ -2,37 +2,29 @@
 // watchdog, which reports stalls and hangs while they last and serves the
 // SIGUSR1 async-stack dump. Long waits are kept per site: a hang at an
 // event site, queueing at a schedule site; a wait at a child site is the
-// child's and is reported there.
+// child's and is reported there, and a wait at a timer site, or inside a
+// child awaited there, is the delay the program asked for.
 #include "tracker.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace coroscope::detail {
 
 std::atomic<bool> g_dump_requested{false};
 
-bool waits_for_its_child(const frame &f, const site *at) {
+bool waits_for_its_child(const frame &f, const site *at, bool resuming) {
   if (at == nullptr || at->waits_for != awaits::child)
     return false;
-  return rt().adopted[f.id_ % runtime::kAdoptedSlots].load(std::memory_order_relaxed) ==
-         adoption_key(f.id_, f.suspensions_.load(std::memory_order_relaxed));
-}
-
-namespace {
-
-void signal_handler(int) { g_dump_requested.store(true, std::memory_order_relaxed); }
-
-enum class long_wait_kind { none, hang, queued };
-
-// A generator parked at co_yield waits for its consumer, which is the
-// consumer's business; a coroutine that started a child waits for it.
-long_wait_kind classify(const frame &f, const site *at) {
-  if (at == nullptr || is_yield(at) || is_yield(waiting_at(f)) || waits_for_its_child(f, at))
-    return long_wait_kind::none;
-  return at->waits_for == awaits::schedule ? long_wait_kind::queued : long_wait_kind::hang;
+  std::uint64_t key = adoption_key(f.id_, f.suspensions_.load(std::memory_order_relaxed));
+  // Resumed by its child as that one ended (a task's continuation).
+  if (resuming && this_thread()->ended_child_of == key)
+    return true;
+  return rt().adopted[f.id_ % runtime::kAdoptedSlots].load(std::memory_order_relaxed) == key;
 }
 
 const char *waits_for_name(awaits a) {
@@ -40,8 +32,38 @@ const char *waits_for_name(awaits a) {
   case awaits::event: return "event";
   case awaits::child: return "child";
   case awaits::schedule: return "schedule";
+  case awaits::timer:
+  case awaits::timer_task: return "timer";
   }
   return "event";
+}
+
+namespace {
+
+// The watchdog's mark for a long wait at a child site that a live child of
+// the waiter explains: seen, and not counted.
+constexpr std::uint64_t kExplainedMark = std::uint64_t(1) << 63;
+
+std::uint64_t counted_mark(std::uint64_t suspensions) { return 2 * suspensions + 2; }
+
+void signal_handler(int) { g_dump_requested.store(true, std::memory_order_relaxed); }
+
+enum class long_wait_kind { none, hang, queued };
+
+// Awaited at a timer site (libcoro's yield_for is a coroutine): its waits
+// make up the delay its parent asked for.
+bool inside_a_delay(const frame &f) {
+  return f.awaited_ && f.start_site_ != nullptr && f.start_site_->waits_for == awaits::timer_task;
+}
+
+// A generator parked at co_yield waits for its consumer, which is the
+// consumer's business; a coroutine that started a child waits for it.
+long_wait_kind classify(const frame &f, const site *at, bool resuming) {
+  if (at == nullptr || is_yield(at) || is_yield(waiting_at(f)) ||
+      at->waits_for == awaits::timer || at->waits_for == awaits::timer_task ||
+      inside_a_delay(f) || waits_for_its_child(f, at, resuming))
+    return long_wait_kind::none;
+  return at->waits_for == awaits::schedule ? long_wait_kind::queued : long_wait_kind::hang;
 }
 
 // One long wait of `who` at `at`. `counted`: the watchdog already counted
@@ -131,6 +153,15 @@ void watchdog_scan() {
     long_wait_kind kind; // none: a stall
   };
   std::vector<finding> findings;
+  // Long waits at child sites without a child known to have started there:
+  // id -> suspension count. They are the child's if a live coroutine has
+  // the waiter for its parent (a child it started before awaiting it, or one
+  // whose adoption another waiter's overwrote in the hashed table).
+  std::unordered_map<std::uint64_t, std::uint32_t> at_child_site;
+  auto report_long_wait = [&](frame &f, long_wait_kind kind, std::uint32_t k) {
+    f.watchdog_mark_.store(counted_mark(k));
+    findings.push_back({describe(f, now), f.site_.load(std::memory_order_relaxed), f.body_, kind});
+  };
   for (shard &s : r.shards) {
     std::lock_guard guard(s.lock);
     for (frame *f = s.head; f != nullptr; f = f->next_) {
@@ -138,19 +169,45 @@ void watchdog_scan() {
         continue;
       auto st = static_cast<state>(f->state_.load(std::memory_order_relaxed));
       std::int64_t since = f->since_.load(std::memory_order_relaxed);
-      std::uint64_t k = f->suspensions_.load(std::memory_order_relaxed);
+      std::uint32_t k = f->suspensions_.load(std::memory_order_relaxed);
       const site *at = f->site_.load(std::memory_order_relaxed);
       std::int64_t own = now - since - f->nested_ticks_.load(std::memory_order_relaxed);
-      if (st == state::running && own > slow && f->watchdog_mark_.load() != 2 * k + 1) {
-        f->watchdog_mark_.store(2 * k + 1);
+      std::uint64_t mark = f->watchdog_mark_.load();
+      if (st == state::running && own > slow && mark != 2 * std::uint64_t(k) + 1) {
+        f->watchdog_mark_.store(2 * std::uint64_t(k) + 1);
         findings.push_back({describe(*f, now), at, f->body_, long_wait_kind::none});
-      } else if (st == state::suspended && now - since > hang &&
-                 f->watchdog_mark_.load() != 2 * k + 2) {
-        long_wait_kind kind = classify(*f, at);
+      } else if (st == state::suspended && now - since > hang && mark != counted_mark(k) &&
+                 mark != (counted_mark(k) | kExplainedMark)) {
+        long_wait_kind kind = classify(*f, at, false);
         if (kind == long_wait_kind::none)
           continue;
-        f->watchdog_mark_.store(2 * k + 2);
-        findings.push_back({describe(*f, now), at, f->body_, kind});
+        if (at->waits_for == awaits::child)
+          at_child_site.emplace(f->id_, k);
+        else
+          report_long_wait(*f, kind, k);
+      }
+    }
+  }
+  if (!at_child_site.empty()) {
+    std::unordered_set<std::uint64_t> with_live_child;
+    for (shard &s : r.shards) {
+      std::lock_guard guard(s.lock);
+      for (frame *f = s.head; f != nullptr; f = f->next_)
+        if (at_child_site.contains(f->parent_id_) && !inherited_from_parent(*f))
+          with_live_child.insert(f->parent_id_);
+    }
+    for (shard &s : r.shards) {
+      std::lock_guard guard(s.lock);
+      for (frame *f = s.head; f != nullptr; f = f->next_) {
+        auto found = at_child_site.find(f->id_);
+        std::uint32_t k = f->suspensions_.load(std::memory_order_relaxed);
+        if (found == at_child_site.end() || found->second != k ||
+            static_cast<state>(f->state_.load(std::memory_order_relaxed)) != state::suspended)
+          continue;
+        if (with_live_child.contains(f->id_))
+          f->watchdog_mark_.store(counted_mark(k) | kExplainedMark);
+        else
+          report_long_wait(*f, long_wait_kind::hang, k);
       }
     }
   }
@@ -255,11 +312,12 @@ void on_slow_step(frame &f, const site *to, std::int64_t begin, std::int64_t end
 
 void on_long_wait(frame &f, const site *at, std::int64_t begin, std::int64_t end) noexcept {
   try {
-    long_wait_kind kind = classify(f, at);
-    if (kind == long_wait_kind::none)
+    std::uint64_t mark = f.watchdog_mark_.load();
+    std::uint64_t seen = counted_mark(f.suspensions_.load(std::memory_order_relaxed));
+    long_wait_kind kind = classify(f, at, true);
+    if (kind == long_wait_kind::none || mark == (seen | kExplainedMark))
       return;
-    bool counted = f.watchdog_mark_.load() ==
-                   2 * std::uint64_t(f.suspensions_.load(std::memory_order_relaxed)) + 2;
+    bool counted = mark == seen;
     long_wait w{kind, at, f.body_, ticks_to_ns(end - begin), ticks_to_ms_since_start(begin),
                 true, counted};
     note_long_wait(w, [&] {

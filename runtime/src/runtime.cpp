@@ -514,6 +514,7 @@ void begin_coroutine(frame &f, const site *body) noexcept {
     f.parent_body_ = thread.pending_body;
     f.start_site_ = thread.pending_site;
     f.awaited_ = true;
+    f.parent_suspensions_ = thread.pending_suspensions;
     r.adopted[thread.pending_awaiter % runtime::kAdoptedSlots].store(
         adoption_key(thread.pending_awaiter, thread.pending_suspensions),
         std::memory_order_relaxed);
@@ -594,6 +595,8 @@ void end_coroutine(frame &f) noexcept {
   stats->cross_thread_resumptions.add(f.cross_thread_.load(std::memory_order_relaxed));
   thread.current = f.resumer_;
   thread.pending_awaiter = 0;
+  if (f.awaited_)
+    thread.ended_child_of = adoption_key(f.parent_id_, f.parent_suspensions_);
 
   try {
     if (outcome == state::failed) {

@@ -160,9 +160,7 @@ report::report make_report(bool at_exit) {
           report::site_stats &site = sites[s->where];
           site.at = location_of(s->where, nullptr);
           site.kind = is_yield(s->where) ? "yield" : "await";
-          site.waits_for = s->where->waits_for == awaits::child      ? "child"
-                           : s->where->waits_for == awaits::schedule ? "schedule"
-                                                                     : "event";
+          site.waits_for = waits_for_name(s->where->waits_for);
           site.wait.merge(read(s->wait));
           site.step.merge(read(s->step));
           site.count = site.wait.count;

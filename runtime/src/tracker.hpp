@@ -242,8 +242,9 @@ void forget_records_unlocked();
 
 // detectors.cpp
 // True when \p f, suspended at the child site \p at, started a tracked
-// child there: its wait is the child's.
-bool waits_for_its_child(const frame &f, const site *at);
+// child there: its wait is the child's. `resuming`: \p f is resuming on
+// this thread, where the child that ended may have resumed it.
+bool waits_for_its_child(const frame &f, const site *at, bool resuming);
 void start_watchdog();
 void stop_watchdog();
 void install_dump_signal();
@@ -281,6 +282,9 @@ void trace_trigger(const char *why) noexcept;
 // process_events.cpp
 void install_process_hooks();
 void restart_after_fork();
+
+// detectors.cpp: "event", "child", "schedule" or "timer", as reports name it.
+const char *waits_for_name(awaits a);
 
 inline bool inherited_from_parent(const frame &f) {
   return f.id_ < rt().inherited_below.load(std::memory_order_relaxed);

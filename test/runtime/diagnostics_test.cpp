@@ -183,6 +183,59 @@ TEST_F(RuntimeTest, LongWaitIsAHangEvenWithoutTheWatchdog) {
   EXPECT_EQ(r.hangs[0].worst.body.function, "waits_forever");
 }
 
+// More waiting parents than the runtime's hashed table of adoptions has
+// slots: a parent's wait is still its child's, whether the watchdog sees it
+// (a live child) or it ends first (the child that ended resumed it).
+constexpr int kManyParents = 5000;
+
+std::vector<task<>> start_parents(event &e) {
+  std::vector<task<>> parents;
+  for (int i = 0; i < kManyParents; ++i) {
+    parents.push_back(hang_parent(e));
+    parents.back().start();
+  }
+  return parents;
+}
+
+void expect_only_the_children_hung() {
+  report::report r = coroscope::detail::make_report();
+  EXPECT_EQ(r.hang_total, std::uint64_t(kManyParents));
+  ASSERT_EQ(r.hangs.size(), 1u);
+  EXPECT_EQ(r.hangs[0].worst.body.function, "waits_forever");
+  EXPECT_EQ(r.hangs[0].resolved, std::uint64_t(kManyParents));
+}
+
+TEST_F(RuntimeTest, ParentsSeenByTheWatchdogWaitForTheirChildren) {
+  auto cfg = config();
+  cfg.hang_ms = 10;
+  cfg.watchdog = true;
+  reset(cfg);
+  testing::internal::CaptureStderr();
+  event e;
+  auto parents = start_parents(e);
+  // The scan that counts the last child looks at every parent too.
+  ASSERT_TRUE(eventually(
+      [] { return coroscope::detail::make_report().hang_total >= std::uint64_t(kManyParents); }));
+  e.fire();
+  for (auto &t : parents)
+    ASSERT_TRUE(t.done());
+  testing::internal::GetCapturedStderr();
+  expect_only_the_children_hung();
+}
+
+TEST_F(RuntimeTest, ParentsResumedByTheirChildrenWaitedForThem) {
+  auto cfg = config();
+  cfg.hang_ms = 5;
+  reset(cfg);
+  event e;
+  auto parents = start_parents(e);
+  std::this_thread::sleep_for(milliseconds(20));
+  e.fire();
+  for (auto &t : parents)
+    ASSERT_TRUE(t.done());
+  expect_only_the_children_hung();
+}
+
 TEST(Config, ReadsEveryVariable) {
   std::map<std::string, std::string> env = {
       {"COROSCOPE", "on"},          {"COROSCOPE_SLOW_MS", "12.5"},

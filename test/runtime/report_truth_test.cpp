@@ -328,6 +328,48 @@ TEST_F(ManualClockTest, QueueingIsNotAHangAndAChildSiteWithoutAChildIs) {
   EXPECT_EQ(r.hangs[0].waits_for, "child");
 }
 
+task<> delay_made_of_events(event &e) {
+  COROSCOPE_CORO();
+  COROSCOPE_AWAIT(e); // an event wait, but inside a delay
+  COROSCOPE_RETURN();
+}
+
+task<> sleeper(event &timer, event &inner) {
+  COROSCOPE_CORO();
+  COROSCOPE_AWAIT_TIMER(timer);
+  // What the instrumentation writes for libcoro's yield_for (a timer task).
+  co_await((void)::coroscope::await_point(
+               coroscope_frame_, COROSCOPE_SITE_(await, ::coroscope::awaits::timer_task)),
+           delay_made_of_events(inner));
+  COROSCOPE_RETURN();
+}
+
+TEST_F(ManualClockTest, DelaysAndTheCoroutinesThatMakeThemAreNotHangs) {
+  event timer, inner;
+  auto t = sleeper(timer, inner);
+  t.start();
+  advance_ms(500);
+  timer.fire();
+  advance_ms(500);
+  inner.fire();
+  ASSERT_TRUE(t.done());
+  report::report r = coroscope::detail::make_report();
+  EXPECT_EQ(r.hang_total, 0u);
+  EXPECT_EQ(r.queued_total, 0u);
+  std::vector<std::string> waits_for;
+  for (const auto &site : r.sites)
+    if (site.at.function == "sleeper")
+      waits_for.push_back(site.waits_for);
+  EXPECT_EQ(waits_for, (std::vector<std::string>{"timer", "timer"}));
+  // The same event wait outside a delay is a hang.
+  event e;
+  auto control = delay_made_of_events(e);
+  control.start();
+  advance_ms(500);
+  e.fire();
+  EXPECT_EQ(coroscope::detail::make_report().hang_total, 1u);
+}
+
 task<> parked(event &e) {
   COROSCOPE_CORO();
   COROSCOPE_AWAIT(e);

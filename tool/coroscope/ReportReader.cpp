@@ -231,7 +231,7 @@ void readLongWaits(Fields &F, llvm::StringRef Key,
   F.each(Key, [&](Fields &E) {
     report::long_waits &W = List.emplace_back();
     E.nested("site", [&](Fields &L) { readLocation(L, W.site); });
-    E.oneOf("waits_for", W.waits_for, {"event", "child", "schedule"});
+    E.oneOf("waits_for", W.waits_for, {"event", "child", "schedule", "timer"});
     E.count("count", W.count);
     E.count("resolved", W.resolved);
     E.count("worst_ns", W.worst_ns);
@@ -295,7 +295,7 @@ void readReportFields(Fields &F, report::report &R) {
     report::site_stats &Site = R.sites.emplace_back();
     E.nested("at", [&](Fields &L) { readLocation(L, Site.at); });
     E.oneOf("kind", Site.kind, {"await", "yield"});
-    E.oneOf("waits_for", Site.waits_for, {"event", "child", "schedule"});
+    E.oneOf("waits_for", Site.waits_for, {"event", "child", "schedule", "timer"});
     E.count("count", Site.count);
     E.nested("wait", [&](Fields &H) { readHistogram(H, Site.wait); });
     E.nested("step", [&](Fields &H) { readHistogram(H, Site.step); });

@@ -44,6 +44,12 @@ enum class awaits : std::uint8_t {
   // A turn on an executor (`pool.schedule()`, `resume_on(ex)`, `asio::post`):
   // a long wait is queueing behind other work, not a hang.
   schedule,
+  // A delay the program asked for (a timer's `async_wait`, folly's `sleep`):
+  // a long wait there is the delay, not a hang.
+  timer,
+  // A delay that a coroutine it starts implements (libcoro's `yield_for`):
+  // that child's waits are the delay too. Reports name both "timer".
+  timer_task,
 };
 
 // A place in the source known at compile time: a coroutine body or one of its
@@ -251,6 +257,9 @@ struct thread_state {
   const site *pending_body = nullptr;
   const site *pending_site = nullptr;
   std::uint32_t pending_suspensions = 0;
+  // The awaiter (adoption_key of its id and suspension) of the awaited child
+  // that ended last on this thread: an awaiter resumed next is resumed by it.
+  std::uint64_t ended_child_of = 0;
   std::uint64_t next_id = 0, id_limit = 0;
   void *owner = nullptr; // the runtime's record of this thread
 };
@@ -339,7 +348,7 @@ public:
     since_.store(now, std::memory_order_relaxed);
     state_.store(static_cast<std::uint8_t>(state::suspended), std::memory_order_relaxed);
     thread.current = resumer_;
-    bool child = at->waits_for == awaits::child;
+    bool child = at->waits_for == awaits::child || at->waits_for == awaits::timer_task;
     thread.pending_awaiter = child ? id_ : 0;
     thread.pending_body = body_;
     thread.pending_site = at;
@@ -410,6 +419,7 @@ public:
   const site *parent_body_ = nullptr;
   const site *start_site_ = nullptr;
   bool awaited_ = false; // the parent awaits it (not spawned)
+  std::uint32_t parent_suspensions_ = 0; // the awaiting parent's, when it started
   std::atomic<std::uint8_t> state_{0};
   std::atomic<const site *> site_{nullptr}; // await site, or where the step began
   std::atomic<std::int64_t> since_{0};      // suspension start, or step start
@@ -513,6 +523,7 @@ inline frame *current() noexcept {
 //   auto v = COROSCOPE_AWAIT_CHILD(f());    co_await of a child coroutine whose
 //                                           type has no nested promise_type
 //   COROSCOPE_AWAIT_SCHEDULE(pool.schedule());  co_await of a turn on an executor
+//   COROSCOPE_AWAIT_TIMER(timer.wait(1s));  co_await of a delay the program asks for
 //   COROSCOPE_YIELD(expr);                  instead of co_yield expr
 //   COROSCOPE_RETURN(expr);                 instead of co_return expr;
 //   COROSCOPE_RETURN();                     at the end of a body that falls off
@@ -548,6 +559,10 @@ inline frame *current() noexcept {
 #define COROSCOPE_AWAIT_SCHEDULE(...)                                                      \
   co_await((void)::coroscope::await_point(                                                 \
                coroscope_frame_, COROSCOPE_SITE_(await, ::coroscope::awaits::schedule)),   \
+           __VA_ARGS__)
+#define COROSCOPE_AWAIT_TIMER(...)                                                         \
+  co_await((void)::coroscope::await_point(                                                 \
+               coroscope_frame_, COROSCOPE_SITE_(await, ::coroscope::awaits::timer)),      \
            __VA_ARGS__)
 #define COROSCOPE_YIELD(...)                                                               \
   (::coroscope::await_point(coroscope_frame_,                                              \
