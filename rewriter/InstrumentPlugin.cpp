@@ -3,8 +3,10 @@
 // Instruments a translation unit while it compiles, with no source change:
 // a first, cheap parse finds the edits (the same engine as `coroscope
 // instrument`), which then replace the files' contents in the compiler's own
-// source manager before the real parse starts. The plugin never breaks a
-// build: whatever goes wrong, the file compiles unchanged, with one warning.
+// source manager before the real parse starts. An IR pass then reports the
+// coroutines destroyed before they started (NeverStartedPass.h). The plugin
+// never breaks a build: whatever goes wrong, the file compiles unchanged,
+// with one warning.
 //
 // Arguments: -fplugin-arg-coroscope-off, -fplugin-arg-coroscope-verbose,
 // -fplugin-arg-coroscope-header-filter=REGEX,
@@ -15,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Instrumenter.h"
+#include "NeverStartedPass.h"
 
 #include "clang/Basic/Version.h"
 #include "clang/Frontend/CompilerInstance.h"
@@ -180,6 +183,9 @@ protected:
       Nested = true;
       instrument(CI, InFile);
       Nested = false;
+      // A no-op in a file left unchanged: it looks for the source hooks.
+      CI.getCodeGenOpts().PassBuilderCallbacks.push_back(
+          registerNeverStartedPass);
     }
     return std::make_unique<ASTConsumer>();
   }

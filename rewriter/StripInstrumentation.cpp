@@ -110,7 +110,9 @@ Piece classify(StringRef Text, unsigned &Number) {
            Body.eat("last_yield, ")) && Body.number() &&
           Body.eat(", ") && Body.number() && Body.eat(", ") &&
           (Body.eat("event)") || Body.eat("child)") ||
-           Body.eat("schedule)") || Body.eat("true)") || Body.eat("false)"))))
+           Body.eat("schedule)") || Body.eat("timer)") ||
+           Body.eat("timer_task)") || Body.eat("true)") ||
+           Body.eat("false)"))))
       return Piece::Unknown;
     ++Number;
   }

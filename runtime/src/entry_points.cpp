@@ -18,4 +18,5 @@ extern "C" [[gnu::used]] const void *const coroscope_runtime_link[] = {
     reinterpret_cast<const void *>(&coroscope::detail::trace_step),
     reinterpret_cast<const void *>(&coroscope::detail::record_failure),
     reinterpret_cast<const void *>(&coroscope::detail::name_frame),
+    reinterpret_cast<const void *>(&coroscope_never_started),
 };

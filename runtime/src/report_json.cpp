@@ -142,6 +142,7 @@ std::string to_json(const report &r) {
   w.key("failures").value(r.failure_total);
   w.key("cancelled").value(s.cancelled);
   w.key("abandoned").value(s.abandoned);
+  w.key("never_started").value(s.never_started);
   w.key("live").value(s.live);
   w.key("running").value(s.running);
   w.key("suspended").value(s.suspended);
@@ -170,6 +171,7 @@ std::string to_json(const report &r) {
     w.key("failed").value(f.failed);
     w.key("cancelled").value(f.cancelled);
     w.key("abandoned").value(f.abandoned);
+    w.key("never_started").value(f.never_started);
     w.key("slow_steps").value(f.slow_steps);
     w.key("suspensions").value(f.suspensions);
     w.key("cross_thread_resumptions").value(f.cross_thread_resumptions);

@@ -69,6 +69,7 @@ summary summarize(const report &r) {
     s.failed += f.failed;
     s.cancelled += f.cancelled;
     s.abandoned += f.abandoned;
+    s.never_started += f.never_started;
     s.duration.merge(f.duration);
   }
   s.running = r.live_running;
@@ -162,6 +163,7 @@ report merge(const std::vector<report> &reports) {
       into.failed += f.failed;
       into.cancelled += f.cancelled;
       into.abandoned += f.abandoned;
+      into.never_started += f.never_started;
       into.slow_steps += f.slow_steps;
       into.suspensions += f.suspensions;
       into.cross_thread_resumptions += f.cross_thread_resumptions;

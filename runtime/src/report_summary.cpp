@@ -127,6 +127,24 @@ void render_summary(const report &r, std::ostream &out) {
   if (!r.terminated_by.empty())
     out << "; stopped by " << r.terminated_by;
   out << "\n";
+  if (s.never_started != 0) {
+    out << "coroscope: never started: " << plural(s.never_started, "coroutine")
+        << " destroyed before their body ran (lazy tasks never awaited):";
+    std::vector<const function_stats *> functions;
+    for (const function_stats &f : r.functions)
+      if (f.never_started != 0)
+        functions.push_back(&f);
+    std::sort(functions.begin(), functions.end(), [](const auto *a, const auto *b) {
+      return std::tie(b->never_started, a->body.function) <
+             std::tie(a->never_started, b->body.function);
+    });
+    for (std::size_t i = 0; i < functions.size() && i < 5; ++i)
+      out << (i > 0 ? "," : "") << " " << functions[i]->never_started << " of '"
+          << functions[i]->body.function << "' (" << functions[i]->body.where() << ")";
+    if (functions.size() > 5)
+      out << ", and " << plural(functions.size() - 5, "more function");
+    out << "\n";
+  }
   out << "coroscope: success " << percent(s.success_rate) << ", errors "
       << percent(s.error_rate) << "; lifetime p50 " << percentile_text(s.duration, 0.5)
       << ", p99 " << percentile_text(s.duration, 0.99) << ", max "

@@ -288,7 +288,7 @@ thread_record *record_of(thread_state &state) {
 }
 
 void zero(site_stats &s) {
-  for (counter *c : {&s.count, &s.finished, &s.failed, &s.cancelled, &s.abandoned, &s.slow_steps, &s.running_ns,
+  for (counter *c : {&s.count, &s.finished, &s.failed, &s.cancelled, &s.abandoned, &s.never_started, &s.slow_steps, &s.running_ns,
                      &s.suspended_ns, &s.suspensions, &s.cross_thread_resumptions})
     c->value.store(0);
   zero(s.wait);
@@ -673,6 +673,29 @@ void name_frame(frame &f, std::string_view name) noexcept {
   f.name_[n] = '\0';
 }
 
+} // namespace coroscope::detail
+
+void coroscope_never_started(const coroscope::site *body) noexcept {
+  using namespace coroscope::detail;
+  if (body == nullptr || !tracking())
+    return;
+  try {
+    stats_for(*this_thread(), body)->never_started.add(1);
+    runtime &r = rt();
+    {
+      std::lock_guard guard(r.records_lock);
+      if (!r.never_started_logged.insert(body).second)
+        return;
+    }
+    coroscope::report::location where = location_of(body, body);
+    log_line("coroscope: never started: a coroutine of '" + where.function + "' (" + where.where() +
+             ") was destroyed before its body ran; a lazy task that is never awaited does nothing");
+  } catch (...) {
+  }
+}
+
+namespace coroscope::detail {
+
 void zero_thread(thread_record &t) {
   for (site_stats *s = t.site_list.load(); s != nullptr; s = s->next_in_thread)
     zero(*s);
@@ -686,6 +709,7 @@ void forget_records_unlocked() {
   r.slow_steps.clear();
   r.hangs.clear();
   r.queued.clear();
+  r.never_started_logged.clear();
   r.failures.clear();
   r.cancelled.clear();
   for (auto *counter : {&r.slow_total, &r.hang_total, &r.queued_total, &r.failure_total,

@@ -149,6 +149,7 @@ report::report make_report(bool at_exit) {
           f.failed += s->failed.get();
           f.cancelled += s->cancelled.get();
           f.abandoned += s->abandoned.get();
+          f.never_started += s->never_started.get();
           f.slow_steps += s->slow_steps.get();
           f.suspensions += s->suspensions.get();
           f.cross_thread_resumptions += s->cross_thread_resumptions.get();
@@ -183,7 +184,7 @@ report::report make_report(bool at_exit) {
   // Blocks zeroed by a fork or a test reset stay allocated; they are not
   // functions or sites of this run.
   for (auto &[where, f] : functions)
-    if (f.started + f.finished + f.failed + f.cancelled + f.abandoned != 0 ||
+    if (f.started + f.finished + f.failed + f.cancelled + f.abandoned + f.never_started != 0 ||
         !f.awaited_by.empty() || !f.spawned_by.empty())
       out.functions.push_back(std::move(f));
   for (auto &[where, s] : sites)

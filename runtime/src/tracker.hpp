@@ -19,6 +19,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <unordered_set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -161,6 +162,7 @@ struct runtime {
   std::mutex records_lock; // the bounded lists and the long waits
   std::vector<report::slow_step> slow_steps;
   std::unordered_map<const site *, report::long_waits> hangs, queued;
+  std::unordered_set<const site *> never_started_logged; // logged once each
   std::vector<report::coroutine> failures, cancelled;
   std::atomic<std::uint64_t> slow_total{0}, hang_total{0}, queued_total{0}, failure_total{0};
 

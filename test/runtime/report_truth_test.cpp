@@ -370,6 +370,36 @@ TEST_F(ManualClockTest, DelaysAndTheCoroutinesThatMakeThemAreNotHangs) {
   EXPECT_EQ(coroscope::detail::make_report().hang_total, 1u);
 }
 
+// What the plugin's IR pass calls for a coroutine destroyed at its initial
+// suspend point (test/plugin/never-started.test builds real ones).
+constexpr coroscope::site lazy_body{"lazy", "lazy.cpp", 3, 1, coroscope::site_kind::body};
+constexpr coroscope::site other_body{"other", "other.cpp", 9, 1, coroscope::site_kind::body};
+
+TEST_F(RuntimeTest, NeverStartedCoroutinesAreCountedAndLoggedOncePerFunction) {
+  testing::internal::CaptureStderr();
+  coroscope_never_started(&lazy_body);
+  coroscope_never_started(&lazy_body);
+  coroscope_never_started(&other_body);
+  coroscope_never_started(nullptr);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "coroscope: never started: a coroutine of 'lazy' (lazy.cpp:3:1) was destroyed "
+                 "before its body ran; a lazy task that is never awaited does nothing\n"
+                 "coroscope: never started: a coroutine of 'other' (other.cpp:9:1) was destroyed "
+                 "before its body ran; a lazy task that is never awaited does nothing\n");
+  report::report r = coroscope::detail::make_report();
+  ASSERT_NE(function_named(r, "lazy"), nullptr);
+  EXPECT_EQ(function_named(r, "lazy")->never_started, 2u);
+  EXPECT_EQ(function_named(r, "lazy")->started, 0u);
+  EXPECT_EQ(report::summarize(r).never_started, 3u);
+  std::ostringstream out;
+  report::render_summary(r, out);
+  EXPECT_NE(out.str().find("coroscope: never started: 3 coroutines destroyed before their body ran "
+                           "(lazy tasks never awaited): 2 of 'lazy' (lazy.cpp:3:1), 1 of 'other' "
+                           "(other.cpp:9:1)\n"),
+            std::string::npos)
+      << out.str();
+}
+
 task<> parked(event &e) {
   COROSCOPE_CORO();
   COROSCOPE_AWAIT(e);

@@ -129,11 +129,12 @@ std::string renderHtml(const report::report &R) {
     Out << escape(P) << "<br>";
   Out << "</p>\n<h2>Summary</h2>\n";
   header(Out, {"started", "finished", "failed", "failures", "cancelled",
-               "abandoned", "live", "success", "errors", "slow steps", "hangs",
-               "queued"});
+               "abandoned", "never started", "live", "success", "errors",
+               "slow steps", "hangs", "queued"});
   row(Out, {std::to_string(S.started), std::to_string(S.finished),
             std::to_string(S.failed), std::to_string(R.failure_total),
             std::to_string(S.cancelled), std::to_string(S.abandoned),
+            std::to_string(S.never_started),
             std::to_string(S.live), std::to_string(S.success_rate * 100) + "%",
             std::to_string(S.error_rate * 100) + "%",
             std::to_string(R.slow_step_total), std::to_string(R.hang_total),
@@ -143,7 +144,8 @@ std::string renderHtml(const report::report &R) {
 
   Out << "<h2>Functions</h2>\n";
   header(Out, {"function", "defined at", "started", "finished", "failed",
-               "cancelled", "abandoned", "slow steps", "p50 life", "p99 life",
+               "cancelled", "abandoned", "never started", "slow steps",
+               "p50 life", "p99 life",
                "running", "suspended", "awaited by", "spawned by"});
   auto Callers = [](const std::vector<report::caller_edge> &Edges) {
     std::string Text;
@@ -156,7 +158,7 @@ std::string renderHtml(const report::report &R) {
     row(Out, {F.body.function, F.body.where(), std::to_string(F.started),
               std::to_string(F.finished), std::to_string(F.failed),
               std::to_string(F.cancelled), std::to_string(F.abandoned),
-              std::to_string(F.slow_steps),
+              std::to_string(F.never_started), std::to_string(F.slow_steps),
               report::percentile_text(F.duration, 0.5),
               report::percentile_text(F.duration, 0.99),
               ms(double(F.running_ns)), ms(double(F.suspended_ns)),

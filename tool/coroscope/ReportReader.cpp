@@ -43,6 +43,11 @@ public:
       if (!asCount(*V, Out))
         fail(Key, "must be a non-negative integer");
   }
+  /// A count added within the format's version: 0 when absent.
+  void optionalCount(llvm::StringRef Key, uint64_t &Out) {
+    if (O.get(Key))
+      count(Key, Out);
+  }
   void count(llvm::StringRef Key, uint32_t &Out) {
     uint64_t Wide = 0;
     count(Key, Wide);
@@ -281,6 +286,7 @@ void readReportFields(Fields &F, report::report &R) {
     E.count("failed", Fn.failed);
     E.count("cancelled", Fn.cancelled);
     E.count("abandoned", Fn.abandoned);
+    E.optionalCount("never_started", Fn.never_started);
     E.count("slow_steps", Fn.slow_steps);
     E.count("suspensions", Fn.suspensions);
     E.count("cross_thread_resumptions", Fn.cross_thread_resumptions);

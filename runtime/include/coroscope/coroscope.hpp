@@ -231,7 +231,7 @@ struct histogram {
 struct site_stats {
   const site *where = nullptr;
   counter count; // body sites: coroutines started
-  counter finished, failed, cancelled, abandoned, slow_steps;
+  counter finished, failed, cancelled, abandoned, never_started, slow_steps;
   counter running_ns, suspended_ns, suspensions, cross_thread_resumptions;
   histogram wait;
   histogram step;
@@ -515,6 +515,12 @@ inline frame *current() noexcept {
 }
 
 } // namespace coroscope
+
+// Called by the compiler plugin's IR pass on the path that destroys a
+// coroutine at its initial suspend point, before its body ran: a lazy task
+// that was never awaited (`body` is the body's site). Weak, like the entry
+// points above: the pass calls it only when it is linked.
+extern "C" COROSCOPE_ENTRY void coroscope_never_started(const coroscope::site *body) noexcept;
 
 // Hand instrumentation. In a coroutine body:
 //   COROSCOPE_CORO();                       first statement

@@ -49,6 +49,8 @@ struct caller_edge {
 struct function_stats {
   location body;
   std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0, abandoned = 0;
+  // Destroyed before the body ran (a lazy task never awaited); not started.
+  std::uint64_t never_started = 0;
   std::uint64_t slow_steps = 0, suspensions = 0, cross_thread_resumptions = 0;
   std::uint64_t running_ns = 0, suspended_ns = 0;
   histogram duration; // lifetime of each coroutine that ended
@@ -137,6 +139,7 @@ struct report {
 // Derived figures, computed from the model so merged reports agree.
 struct summary {
   std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0, abandoned = 0;
+  std::uint64_t never_started = 0;
   std::uint64_t live = 0, running = 0, suspended = 0;
   double success_rate = 0, error_rate = 0;
   histogram duration;
