@@ -93,8 +93,8 @@ bool instrumentDestroyEdge(IntrinsicInst &Suspend, Constant &Body) {
 
   BasicBlock *Check =
       BasicBlock::Create(Ctx, "coroscope.never_started", &F, To);
-  BasicBlock *Call = BasicBlock::Create(Ctx, "coroscope.never_started.call",
-                                        &F, To);
+  BasicBlock *Call =
+      BasicBlock::Create(Ctx, "coroscope.never_started.call", &F, To);
   Destroy->setSuccessor(Check);
   for (PHINode &Phi : To->phis())
     Phi.replaceIncomingBlockWith(From, Check);

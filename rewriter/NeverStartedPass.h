@@ -1,4 +1,4 @@
-//===--- NeverStartedPass.h - Coroutines destroyed before they ran -*- C++ -*-===//
+//===--- NeverStartedPass.h - Coroutines destroyed early ---*- C++ -*-===//
 //
 // The source engine's hooks run inside a coroutine's body, so a coroutine
 // destroyed at its initial suspend point (a lazy task nobody awaited) never

@@ -44,6 +44,8 @@ namespace {
 // the waiter explains: seen, and not counted.
 constexpr std::uint64_t kExplainedMark = std::uint64_t(1) << 63;
 
+// The watchdog's marks: a step it reported as a stall, a wait it counted.
+std::uint64_t stall_mark(std::uint64_t suspensions) { return 2 * suspensions + 1; }
 std::uint64_t counted_mark(std::uint64_t suspensions) { return 2 * suspensions + 2; }
 
 void signal_handler(int) { g_dump_requested.store(true, std::memory_order_relaxed); }
@@ -173,8 +175,8 @@ void watchdog_scan() {
       const site *at = f->site_.load(std::memory_order_relaxed);
       std::int64_t own = now - since - f->nested_ticks_.load(std::memory_order_relaxed);
       std::uint64_t mark = f->watchdog_mark_.load();
-      if (st == state::running && own > slow && mark != 2 * std::uint64_t(k) + 1) {
-        f->watchdog_mark_.store(2 * std::uint64_t(k) + 1);
+      if (st == state::running && own > slow && mark != stall_mark(k)) {
+        f->watchdog_mark_.store(stall_mark(k));
         findings.push_back({describe(*f, now), at, f->body_, long_wait_kind::none});
       } else if (st == state::suspended && now - since > hang && mark != counted_mark(k) &&
                  mark != (counted_mark(k) | kExplainedMark)) {
@@ -285,7 +287,7 @@ void on_slow_step(frame &f, const site *to, std::int64_t begin, std::int64_t end
     step.duration_ns = ticks_to_ns(end - begin - f.nested_ticks_.load(std::memory_order_relaxed));
     step.at_ms = ticks_to_ms_since_start(begin);
     bool seen_running = f.watchdog_mark_.load() ==
-                        2 * std::uint64_t(f.suspensions_.load(std::memory_order_relaxed)) + 1;
+                        stall_mark(f.suspensions_.load(std::memory_order_relaxed));
     {
       std::lock_guard guard(r.records_lock);
       bool updated = false;
