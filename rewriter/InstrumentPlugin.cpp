@@ -17,7 +17,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Instrumenter.h"
+#include "CreationPass.h"
 #include "NeverStartedPass.h"
+#include "llvm/Passes/PassBuilder.h"
 
 #include "clang/Basic/Version.h"
 #include "clang/Frontend/CompilerInstance.h"
@@ -37,6 +39,19 @@ using namespace clang;
 
 namespace coroscope::rewriter {
 namespace {
+
+/// The IR passes, at the start of every optimization pipeline, -O0
+/// included: before CoroSplit, which they rely on.
+void registerIRPasses(llvm::PassBuilder &PB) {
+  PB.registerPipelineStartEPCallback(
+      [](llvm::ModulePassManager &MPM, llvm::OptimizationLevel) {
+        llvm::FunctionPassManager FPM;
+        FPM.addPass(coroscope::rewriter::CreationPass());
+        FPM.addPass(coroscope::rewriter::NeverStartedPass());
+        MPM.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(FPM)));
+      });
+}
+
 
 void warn(StringRef File, const Twine &Message) {
   // Printed directly, not as a diagnostic, so -Werror cannot turn it into an
@@ -183,9 +198,8 @@ protected:
       Nested = true;
       instrument(CI, InFile);
       Nested = false;
-      // A no-op in a file left unchanged: it looks for the source hooks.
-      CI.getCodeGenOpts().PassBuilderCallbacks.push_back(
-          registerNeverStartedPass);
+      // No-ops in a file left unchanged: they look for the source hooks.
+      CI.getCodeGenOpts().PassBuilderCallbacks.push_back(registerIRPasses);
     }
     return std::make_unique<ASTConsumer>();
   }

@@ -152,6 +152,12 @@ public:
       Sites.push_back({S, false});
     return true;
   }
+  /// Every call; the collector keeps those that create a coroutine.
+  bool VisitCallExpr(CallExpr *E) {
+    Calls.push_back(E);
+    return true;
+  }
+  std::vector<const CallExpr *> Calls;
   /// A co_await that initializes an object by value (`auto r = co_await
   /// x;`, a class or an undeduced type): g++ 12 copies the bytes of a class
   /// object initialized from `(hook, co_await x)`, so its hook must go on
@@ -296,6 +302,10 @@ private:
   bool alreadyInstrumented(const CompoundStmt &Body) const;
   // Edits is the coroutine's file, or null outside the project.
   void site(const SuspensionSite &Site, bool Instrument, FileEdits *Edits);
+  /// Marks a call that creates a coroutine (`co_spawn(ex, f(), detached)`)
+  /// with a creation site, unless a suspension's hook starts there.
+  void creation(const CallExpr &Call,
+                const llvm::SmallPtrSetImpl<const Expr *> &Operands);
   /// \p Keyword is where the expansion uses the definition's keyword.
   void macroSite(const SuspensionSite &Site, SourceLocation Keyword,
                  bool Instrument, FileEdits *Edits);
@@ -542,6 +552,15 @@ void Collector::coroutine(const FunctionDecl &FD) {
   // not be instrumented either.
   for (const SuspensionSite &Site : Finder.Sites)
     site(Site, Instrument, Edits);
+  if (Instrument && Edits) {
+    // A call awaited or yielded right away is created where it is awaited.
+    llvm::SmallPtrSet<const Expr *, 8> Operands;
+    for (const SuspensionSite &Site : Finder.Sites)
+      if (const Expr *Operand = suspensionOperand(Site.S))
+        Operands.insert(Operand->IgnoreImplicit()->IgnoreParens());
+    for (const CallExpr *Call : Finder.Calls)
+      creation(*Call, Operands);
+  }
   if (!Edits)
     return;
   if (!Instrument) {
@@ -700,6 +719,37 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
     return;
   }
   P.E.Open = hook(Site.S, Range.getBegin(), false, OnOperand);
+  P.E.Identity = identity(P.E);
+  P.E.Owner = Owner;
+  Pending.push_back(std::move(P));
+}
+
+void Collector::creation(const CallExpr &Call,
+                         const llvm::SmallPtrSetImpl<const Expr *> &Operands) {
+  QualType Type = Call.getType();
+  if (Type.isNull() || Type->isDependentType() || !Tasks.promiseOf(Type) ||
+      Operands.contains(&Call))
+    return;
+  SourceLocation Begin = Call.getBeginLoc(), End = Call.getEndLoc();
+  // Written in the file: a call in a macro serves every expansion.
+  if (Begin.isInvalid() || End.isInvalid() || Begin.isMacroID() ||
+      End.isMacroID())
+    return;
+  FileID File = SM.getFileID(Begin);
+  if (SM.getFileID(End) != File)
+    return;
+  unsigned Open = offsetOf(Begin);
+  if (afterSlash(File, Open) || !SeenSites.insert({File, Open}).second)
+    return;
+  PresumedLoc At = SM.getPresumedLoc(Begin);
+  SiteList.push_back(", COROSCOPE_I_SITE(creation, " +
+                     std::to_string(At.getLine()) + ", " +
+                     std::to_string(At.getColumn()) + ", event)");
+  PendingEdit P{File, fileKey(File), Open, Edit(), false};
+  P.E.OpenAt = Open;
+  P.E.Open = "(COROSCOPE_I_CREATE(" + std::to_string(SiteList.size()) + "), ";
+  P.E.CloseAt = endOffsetOf(End);
+  P.E.Close = SuspensionClose.str();
   P.E.Identity = identity(P.E);
   P.E.Owner = Owner;
   Pending.push_back(std::move(P));

@@ -1,6 +1,7 @@
 //===--- NeverStartedPass.cpp - Coroutines destroyed before they ran ------===//
 
 #include "NeverStartedPass.h"
+#include "InstrumentedCoroutine.h"
 
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
@@ -17,36 +18,16 @@ namespace {
 
 constexpr StringLiteral HookName = "coroscope_never_started";
 
-/// coroscope::frame::frame(const coroscope::site *), complete or base.
-bool isFrameConstructor(const Function &Callee) {
-  StringRef Name = Callee.getName();
-  return Name == "_ZN9coroscope5frameC1EPKNS_4siteE" ||
-         Name == "_ZN9coroscope5frameC2EPKNS_4siteE";
-}
-
-/// The body's site: the constant that the frame's constructor is given.
-/// The first constructor is the body's; a nested coroutine lambda is a
-/// function of its own.
-std::pair<CallBase *, Constant *> findBodySite(Function &F) {
-  for (Instruction &I : instructions(F))
-    if (auto *Call = dyn_cast<CallBase>(&I))
-      if (const Function *Callee = Call->getCalledFunction();
-          Callee && isFrameConstructor(*Callee) && Call->arg_size() == 2)
-        return {Call, dyn_cast<Constant>(
-                          Call->getArgOperand(1)->stripPointerCasts())};
-  return {nullptr, nullptr};
-}
-
 /// The initial suspension: the one llvm.coro.suspend before the body's start
 /// that is not the final one. (It does not dominate the body: when the
 /// initial awaiter is ready, the body starts without suspending.)
-IntrinsicInst *initialSuspend(Function &F, const CallBase &BodyStart,
+IntrinsicInst *initialSuspend(Function &F, const CallBase &Constructor,
                               const DominatorTree &DT) {
   IntrinsicInst *Initial = nullptr;
   for (Instruction &I : instructions(F)) {
     auto *Suspend = dyn_cast<IntrinsicInst>(&I);
     if (!Suspend || Suspend->getIntrinsicID() != Intrinsic::coro_suspend ||
-        DT.dominates(&BodyStart, Suspend))
+        DT.dominates(&Constructor, Suspend))
       continue;
     // llvm.coro.suspend(token save, i1 final)
     auto *Final = dyn_cast<ConstantInt>(Suspend->getArgOperand(1));
@@ -81,15 +62,10 @@ bool instrumentDestroyEdge(IntrinsicInst &Suspend, Constant &Body) {
   Function &F = *From->getParent();
   Module &M = *F.getParent();
   LLVMContext &Ctx = M.getContext();
-  FunctionCallee Hook = M.getOrInsertFunction(
-      HookName, FunctionType::get(Type::getVoidTy(Ctx),
-                                  {PointerType::getUnqual(Ctx)}, false));
+  FunctionCallee Hook = weakHook(M, HookName);
   auto *HookFn = dyn_cast<Function>(Hook.getCallee());
   if (!HookFn)
     return false;
-  if (HookFn->isDeclaration())
-    HookFn->setLinkage(GlobalValue::ExternalWeakLinkage);
-  HookFn->setDoesNotThrow();
 
   BasicBlock *Check =
       BasicBlock::Create(Ctx, "coroscope.never_started", &F, To);
@@ -116,21 +92,16 @@ PreservedAnalyses NeverStartedPass::run(Function &F,
                                         FunctionAnalysisManager &AM) {
   if (!F.isPresplitCoroutine())
     return PreservedAnalyses::all();
-  auto [BodyStart, Body] = findBodySite(F);
-  if (!BodyStart || !Body)
+  BodyStart Start = findBodyStart(F);
+  if (!Start.Constructor || !Start.Site)
     return PreservedAnalyses::all();
-  IntrinsicInst *Suspend =
-      initialSuspend(F, *BodyStart, AM.getResult<DominatorTreeAnalysis>(F));
-  if (!Suspend || !instrumentDestroyEdge(*Suspend, *Body))
+  IntrinsicInst *Suspend = initialSuspend(
+      F, *Start.Constructor, AM.getResult<DominatorTreeAnalysis>(F));
+  if (!Suspend || !instrumentDestroyEdge(*Suspend, *Start.Site))
     return PreservedAnalyses::all();
   return PreservedAnalyses::none();
 }
 
-void registerNeverStartedPass(PassBuilder &PB) {
-  PB.registerPipelineStartEPCallback(
-      [](ModulePassManager &MPM, OptimizationLevel) {
-        MPM.addPass(createModuleToFunctionPassAdaptor(NeverStartedPass()));
-      });
-}
+
 
 } // namespace coroscope::rewriter

@@ -15,10 +15,6 @@
 
 #include "llvm/IR/PassManager.h"
 
-namespace llvm {
-class PassBuilder;
-} // namespace llvm
-
 namespace coroscope::rewriter {
 
 class NeverStartedPass : public llvm::PassInfoMixin<NeverStartedPass> {
@@ -28,8 +24,6 @@ public:
   static bool isRequired() { return true; } // also at -O0 and optnone
 };
 
-/// Adds the pass at the start of every optimization pipeline, -O0 included.
-void registerNeverStartedPass(llvm::PassBuilder &PB);
 
 } // namespace coroscope::rewriter
 

@@ -96,7 +96,8 @@ Piece classify(StringRef Text, unsigned &Number) {
       Text == "(COROSCOPE_I_YIELD_HERE(), ")
     return Piece::MacroSiteOpen;
   FormReader Site(Text);
-  if ((Site.eat("(COROSCOPE_I_AT(") || Site.eat("((void)COROSCOPE_I_AT(")) &&
+  if ((Site.eat("(COROSCOPE_I_AT(") || Site.eat("((void)COROSCOPE_I_AT(") ||
+       Site.eat("(COROSCOPE_I_CREATE(")) &&
       Site.number(Number) && Site.eat("), ") && Site.done() && Number > 0)
     return Piece::SiteOpen;
   FormReader Body(Text);
@@ -107,7 +108,8 @@ Piece classify(StringRef Text, unsigned &Number) {
   Number = 0;
   while (Body.eat(", COROSCOPE_I_SITE(")) {
     if (!((Body.eat("await, ") || Body.eat("yield, ") ||
-           Body.eat("last_yield, ")) && Body.number() &&
+           Body.eat("last_yield, ") || Body.eat("creation, ")) &&
+          Body.number() &&
           Body.eat(", ") && Body.number() && Body.eat(", ") &&
           (Body.eat("event)") || Body.eat("child)") ||
            Body.eat("schedule)") || Body.eat("timer)") ||

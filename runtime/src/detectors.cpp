@@ -131,6 +131,9 @@ template <typename Describe> void note_long_wait(const long_wait &w, Describe de
       text += "\n  #0 " + chain_entry(who);
       for (std::size_t i = 0; i < who.parents.size(); ++i)
         text += "\n  #" + std::to_string(i + 1) + " " + who.parents[i];
+      if (!who.created_at.file.empty())
+        text += "\n  created at " + who.created_at.where() + " by '" + who.created_at.function +
+                "'" + (who.creator != 0 ? " (coroutine #" + std::to_string(who.creator) + ")" : "");
     }
     log_line(text);
   }
@@ -255,6 +258,7 @@ void watchdog_main() {
         dump_async_stacks(std::cerr);
         trace_trigger("SIGUSR1");
       }
+      r.heartbeat_ticks.store(now_ticks(), std::memory_order_relaxed);
       watchdog_scan();
     } catch (...) {
     }

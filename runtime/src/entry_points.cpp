@@ -19,4 +19,5 @@ extern "C" [[gnu::used]] const void *const coroscope_runtime_link[] = {
     reinterpret_cast<const void *>(&coroscope::detail::record_failure),
     reinterpret_cast<const void *>(&coroscope::detail::name_frame),
     reinterpret_cast<const void *>(&coroscope_never_started),
+    reinterpret_cast<const void *>(&coroscope_coroutine_created),
 };

@@ -53,6 +53,11 @@ void write_coroutine(json::writer &w, const coroutine &c) {
   w.begin_object();
   w.key("id").value(c.id);
   w.key("parent").value(c.parent);
+  if (c.creator != 0 || !c.created_at.file.empty()) {
+    w.key("creator").value(c.creator);
+    w.key("created_at");
+    write_location(w, c.created_at);
+  }
   w.key("name").value(c.name);
   w.key("named").value(c.named);
   w.key("state").value(c.state);

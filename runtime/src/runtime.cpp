@@ -3,6 +3,8 @@
 // per-await path is inline in coroscope.hpp; see tracker.hpp for the layers.
 #include "tracker.hpp"
 
+#include "coroscope/debug_layout.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -13,11 +15,18 @@
 #include <sstream>
 #include <typeinfo>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace coroscope::detail {
 
 // Never destroyed: coroutines may end during static destruction.
 runtime &rt() {
-  static runtime *instance = new runtime;
+  static runtime *instance = [] {
+    auto *r = new runtime;
+    publish_registry(*r);
+    return r;
+  }();
   return *instance;
 }
 
@@ -253,7 +262,8 @@ const char *state_name(std::uint8_t s) {
 std::string frame_name(const frame &f) {
   if (f.name_[0] != '\0')
     return f.name_;
-  const site *from = f.start_site_;
+  // Where it was created, else where it started.
+  const site *from = f.creation_site_ != nullptr ? f.creation_site_ : f.start_site_;
   if (from == nullptr || from->file == nullptr)
     return "";
   const char *file = std::strrchr(from->file, '/');
@@ -354,9 +364,13 @@ thread_state *make_thread_state() noexcept {
   runtime &r = rt();
   record->state.owner = record;
   record->state.index = r.next_thread.fetch_add(1, std::memory_order_relaxed);
+  record->trace_tid.store(static_cast<std::int32_t>(::syscall(SYS_gettid)),
+                          std::memory_order_relaxed);
   try {
     std::lock_guard guard(r.registry_lock);
     r.threads.push_back(record);
+    record->published_next = r.published_threads.load(std::memory_order_relaxed);
+    r.published_threads.store(record, std::memory_order_release);
   } catch (...) {
   }
   t_state = &record->state;
@@ -476,20 +490,82 @@ void keep_cancelled(frame &f, std::int64_t now, state outcome) {
   push_bounded(r.cancelled, std::move(c), r.drop_cancelled);
 }
 
+// The shard's generation is odd while its list changes; the caller holds
+// the shard's lock.
+void begin_list_change(shard &s) {
+  s.generation.store(s.generation.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
+void end_list_change(shard &s) {
+  s.generation.store(s.generation.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_release);
+}
+
+// What a reader outside the process checks a record against.
+std::uint64_t check_of(const frame &f) {
+  return debug_layout::record_check(f.id_, reinterpret_cast<std::uintptr_t>(&f), f.name_version_);
+}
+
 void unlink(frame &f) {
   shard &s = rt().shards[f.shard_];
+  begin_list_change(s);
+  f.check_.store(0, std::memory_order_relaxed);
   if (f.prev_ != nullptr)
     f.prev_->next_ = f.next_;
   else
     s.head = f.next_;
   if (f.next_ != nullptr)
     f.next_->prev_ = f.prev_;
+  end_list_change(s);
 }
 
 std::int64_t seconds_since_start() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                           rt().start_time)
       .count();
+}
+
+} // namespace
+
+namespace {
+
+std::size_t creation_slot(const void *key) {
+  return (reinterpret_cast<std::uintptr_t>(key) >> 4) * 0x9E3779B97F4A7C15ull >> 51;
+}
+
+// Who is creating a coroutine on this thread now, and where: the creation
+// call the creator just marked, if that creator is the one running or the
+// one that just suspended to await (`co_await when_all(f(), g())`), in the
+// same step; else the awaiter and its await site; else the running one.
+struct creation_info {
+  std::uint64_t creator = 0;
+  const site *creator_body = nullptr, *at = nullptr;
+};
+
+creation_info creation_now(thread_state &thread) {
+  creation_info info;
+  const frame *running = thread.current;
+  // A call marked before the creator suspended is not what its await starts
+  // (`auto t = f(); co_await g();`); one inside the await's operand is.
+  bool marked =
+      thread.creation_at != nullptr &&
+      (thread.pending_awaiter != 0
+           ? thread.creation_in_await && thread.creation_by == thread.pending_awaiter &&
+                 thread.creation_step == thread.pending_suspensions
+           : !thread.creation_in_await && running != nullptr &&
+                 thread.creation_by == running->id_ &&
+                 thread.creation_step == running->suspensions_.load(std::memory_order_relaxed));
+  if (marked) {
+    info = {thread.creation_by, thread.creation_body, thread.creation_at};
+    thread.creation_at = nullptr;
+  } else if (thread.pending_awaiter != 0) {
+    info = {thread.pending_awaiter, thread.pending_body, thread.pending_site};
+  } else if (running != nullptr) {
+    info = {running->id_, running->body_, running->site_.load(std::memory_order_relaxed)};
+  }
+  return info;
 }
 
 } // namespace
@@ -523,6 +599,27 @@ void begin_coroutine(frame &f, const site *body) noexcept {
     f.parent_body_ = thread.current->body_;
     f.start_site_ = thread.current->site_.load(std::memory_order_relaxed);
   }
+  // Its creator: recorded where it was created (the plugin's ramp hook), or
+  // this thread's creator now, when it starts where it is created.
+  bool recorded = false;
+  if (r.creations_seen.load(std::memory_order_relaxed)) {
+    std::size_t slot = creation_slot(&f);
+    std::lock_guard guard(r.creation_locks[slot % runtime::kCreationLocks]);
+    runtime::creation_record &c = r.creations[slot];
+    if (c.key == &f) {
+      f.creator_id_ = c.creator;
+      f.creator_body_ = c.creator_body;
+      f.creation_site_ = c.at;
+      c.key = nullptr;
+      recorded = true;
+    }
+  }
+  if (!recorded) {
+    creation_info info = creation_now(thread);
+    f.creator_id_ = info.creator;
+    f.creator_body_ = info.creator_body;
+    f.creation_site_ = info.at;
+  }
   thread.pending_awaiter = 0;
   // A failure that ended on this thread can no longer reach its awaiter
   // through here: something else runs.
@@ -544,10 +641,13 @@ void begin_coroutine(frame &f, const site *body) noexcept {
   f.shard_ = thread.index % kShards;
   shard &s = r.shards[f.shard_];
   std::lock_guard guard(s.lock);
+  begin_list_change(s);
+  f.check_.store(check_of(f), std::memory_order_relaxed);
   f.next_ = s.head;
   if (s.head != nullptr)
     s.head->prev_ = &f;
   s.head = &f;
+  end_list_change(s);
   s.recent.add(seconds_since_start(), 0);
 }
 
@@ -633,8 +733,8 @@ void end_coroutine(frame &f) noexcept {
 
   shard &s = r.shards[f.shard_];
   std::lock_guard guard(s.lock);
-  f.state_.store(static_cast<std::uint8_t>(outcome), std::memory_order_relaxed);
   unlink(f);
+  f.state_.store(static_cast<std::uint8_t>(outcome), std::memory_order_relaxed);
   s.recent.add(seconds_since_start(), outcome == state::finished ? 1
                                       : outcome == state::failed ? 2
                                                                  : 3);
@@ -667,10 +767,18 @@ void record_failure(frame &f) noexcept {
 }
 
 void name_frame(frame &f, std::string_view name) noexcept {
-  std::lock_guard guard(rt().shards[f.shard_].lock);
+  shard &s = rt().shards[f.shard_];
+  std::lock_guard guard(s.lock);
+  // A reader outside must not take half a name for the record's.
+  begin_list_change(s);
+  f.check_.store(0, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
   std::size_t n = std::min(name.size(), sizeof f.name_ - 1);
   std::memcpy(f.name_, name.data(), n);
   f.name_[n] = '\0';
+  ++f.name_version_;
+  f.check_.store(check_of(f), std::memory_order_release);
+  end_list_change(s);
 }
 
 } // namespace coroscope::detail
@@ -692,6 +800,18 @@ void coroscope_never_started(const coroscope::site *body) noexcept {
              ") was destroyed before its body ran; a lazy task that is never awaited does nothing");
   } catch (...) {
   }
+}
+
+void coroscope_coroutine_created(const void *frame_object) noexcept {
+  using namespace coroscope::detail;
+  if (frame_object == nullptr || !tracking())
+    return;
+  runtime &r = rt();
+  creation_info info = creation_now(*this_thread());
+  std::size_t slot = creation_slot(frame_object);
+  std::lock_guard guard(r.creation_locks[slot % runtime::kCreationLocks]);
+  r.creations[slot] = {frame_object, info.creator, info.creator_body, info.at};
+  r.creations_seen.store(true, std::memory_order_relaxed);
 }
 
 namespace coroscope::detail {

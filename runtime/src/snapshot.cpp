@@ -22,6 +22,9 @@ report::coroutine describe(const frame &f, std::int64_t now) {
   report::coroutine c;
   c.id = f.id_;
   c.parent = f.parent_id_;
+  c.creator = f.creator_id_;
+  if (f.creation_site_ != nullptr)
+    c.created_at = location_of(f.creation_site_, f.creator_body_);
   c.name = frame_name(f);
   c.named = f.name_[0] != '\0';
   c.state = state_name(f.state_.load(std::memory_order_relaxed));

@@ -126,6 +126,9 @@ struct minute_ring {
 struct shard {
   std::mutex lock;
   frame *head = nullptr;
+  // Odd while the list changes (under the lock): a reader outside the
+  // process that saw it change during its walk retries (debug_layout.hpp).
+  std::atomic<std::uint64_t> generation{0};
   minute_ring recent;
 };
 
@@ -148,6 +151,7 @@ struct thread_record {
   std::atomic<std::uint64_t> trace_written{0};    // steps written; the next one's index
   std::atomic<std::uint64_t> trace_kept_from{0};  // steps below this index are dropped
   std::atomic<std::int32_t> trace_tid{0};         // the OS thread id
+  thread_record *published_next = nullptr;        // the thread list readers walk
 };
 
 struct runtime {
@@ -155,6 +159,10 @@ struct runtime {
   std::mutex registry_lock; // threads
   std::vector<thread_record *> threads;
   std::atomic<std::uint32_t> next_thread{1};
+  // Every thread record, newest first, for readers outside the process.
+  std::atomic<thread_record *> published_threads{nullptr};
+  // Now, as the watchdog last saw it: the time of a core dump.
+  std::atomic<std::int64_t> heartbeat_ticks{0};
   std::atomic<std::uint64_t> next_id_block{0};
   std::atomic<std::int64_t> site_blocks{0};
   shard shards[kShards];
@@ -172,6 +180,20 @@ struct runtime {
   // hide a hang until that coroutine's next long wait.
   static constexpr std::size_t kAdoptedSlots = 4096;
   std::atomic<std::uint64_t> adopted[kAdoptedSlots] = {};
+
+  // Who created a coroutine, recorded where it is created (the plugin's
+  // ramp hook) and taken when its body starts, keyed by its tracking
+  // object's address. A collision or a coroutine never started only loses
+  // a creation site.
+  struct creation_record {
+    const void *key = nullptr;
+    std::uint64_t creator = 0;
+    const site *creator_body = nullptr, *at = nullptr;
+  };
+  static constexpr std::size_t kCreationSlots = 8192, kCreationLocks = 64;
+  creation_record creations[kCreationSlots];
+  std::mutex creation_locks[kCreationLocks];
+  std::atomic<bool> creations_seen{false};
 
   std::atomic<std::int64_t> trace_budget{0};
   std::atomic<std::uint64_t> drop_sites{0}, drop_slow{0}, drop_hangs{0}, drop_failures{0},
@@ -221,6 +243,9 @@ void push_bounded(std::vector<T> &list, T item, std::atomic<std::uint64_t> &drop
   else
     dropped.fetch_add(1, std::memory_order_relaxed);
 }
+
+// debug_layout.cpp: fills the published table with the registry's address.
+void publish_registry(runtime &r);
 
 // runtime.cpp
 void apply_config(const config &cfg);

@@ -44,6 +44,12 @@ int main(int Argc, char **Argv) {
     return coroscope::tool::runTriage(Args);
   if (Command == "report")
     return coroscope::tool::runReport(Args);
+  if (Command == "ps")
+    return coroscope::tool::runPs(Args);
+  if (Command == "pstree")
+    return coroscope::tool::runPstree(Args);
+  if (Command == "top")
+    return coroscope::tool::runTop(Args);
   std::fprintf(
       stderr,
       "coroscope: error: unknown command '%s'; run 'coroscope --help'\n",

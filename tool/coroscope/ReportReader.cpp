@@ -195,6 +195,10 @@ void readHistogram(Fields &F, report::histogram &H) {
 void readCoroutine(Fields &F, report::coroutine &C) {
   F.count("id", C.id);
   F.count("parent", C.parent);
+  if (F.raw().get("creator")) {
+    F.count("creator", C.creator);
+    F.nested("created_at", [&](Fields &L) { readLocation(L, C.created_at); });
+  }
   F.text("name", C.name);
   F.flag("named", C.named);
   F.oneOf("state", C.state,

@@ -29,7 +29,9 @@ namespace coroscope {
 // last_yield: a co_yield with nothing after it in the body (sync_wait and
 // when_all tasks end with `co_yield co_await x`); a coroutine destroyed
 // there has finished, where one destroyed at another yield was abandoned.
-enum class site_kind : std::uint8_t { body, await, yield, last_yield };
+// creation: a call in a coroutine body that creates a coroutine (`co_spawn(ex,
+// f(), detached)`, `auto t = f();`): where its creator made it.
+enum class site_kind : std::uint8_t { body, await, yield, last_yield, creation };
 
 // What an await site waits for; it decides what a long wait there means.
 enum class awaits : std::uint8_t {
@@ -262,6 +264,14 @@ struct thread_state {
   std::uint64_t ended_child_of = 0;
   std::uint64_t next_id = 0, id_limit = 0;
   void *owner = nullptr; // the runtime's record of this thread
+  // The creation call a coroutine body just made (creating()): who made it,
+  // where, and in which of its steps (its suspension count), so that a
+  // coroutine started later by someone else does not take it.
+  std::uint64_t creation_by = 0;
+  const site *creation_body = nullptr;
+  const site *creation_at = nullptr;
+  std::uint32_t creation_step = 0;
+  bool creation_in_await = false; // made in an operand of co_await
 };
 
 inline constinit thread_local thread_state *t_state = nullptr;
@@ -419,6 +429,16 @@ public:
   const site *parent_body_ = nullptr;
   const site *start_site_ = nullptr;
   bool awaited_ = false; // the parent awaits it (not spawned)
+  // The coroutine that created it (its spawn parent), and where: the
+  // creator's site then. Creation is not awaiting: a task spawned onto an
+  // executor has a creator and no awaiter.
+  std::uint64_t creator_id_ = 0;
+  const site *creator_body_ = nullptr;
+  const site *creation_site_ = nullptr;
+  // coroscope::waiting_for(): whom the suspension numbered
+  // waits_on_suspension_ waits for; stale once it resumed.
+  std::atomic<std::uint64_t> waits_on_{0};
+  std::atomic<std::uint32_t> waits_on_suspension_{0};
   std::uint32_t parent_suspensions_ = 0; // the awaiting parent's, when it started
   std::atomic<std::uint8_t> state_{0};
   std::atomic<const site *> site_{nullptr}; // await site, or where the step began
@@ -441,6 +461,11 @@ public:
   // and the frame is still a generator parked at a yield.
   std::atomic<const site *> expression_yield_{nullptr};
   frame *prev_ = nullptr, *next_ = nullptr;
+  // A reader outside the process trusts a record only while this holds
+  // detail::record_check() of its id, address and name version: set once
+  // its fields are, cleared before it ends or is renamed.
+  std::atomic<std::uint64_t> check_{0};
+  std::uint32_t name_version_ = 0;
   std::uint32_t shard_ = 0;
   detail::failure_record *failure_ = nullptr;
   char name_[48] = {};
@@ -490,6 +515,19 @@ private:
   detail::site_stats *stats_ = nullptr;
 };
 
+// `(::coroscope::creating(frame, &site), f(args))`: `f(args)` creates a
+// coroutine here. Runs once per creation call, not per await.
+inline void creating(frame &f, const site *at) noexcept {
+  if (!f.tracked()) [[unlikely]]
+    return;
+  detail::thread_state &thread = *detail::this_thread();
+  thread.creation_by = f.id();
+  thread.creation_body = f.body_;
+  thread.creation_at = at;
+  thread.creation_step = f.suspensions_.load(std::memory_order_relaxed);
+  thread.creation_in_await = f.current_state() == state::suspended;
+}
+
 // `co_await ((void)::coroscope::await_point(frame, &site), X)`: the operand
 // keeps its type and value category, so a promise's await_transform still
 // sees the user's type; `(await_point(frame, &site), co_await X)` where X
@@ -513,6 +551,17 @@ void name_current(std::string_view name) noexcept;
 inline frame *current() noexcept {
   return detail::t_state != nullptr ? detail::t_state->current : nullptr;
 }
+// Says that the running coroutine's next suspension waits for the coroutine
+// `id` (frame::id()): an event only that one sets, a shared task it runs.
+// The runtime cannot see such waits by itself; `coroscope pstree` draws
+// them, and a cycle of waits is a deadlock. Nothing runs per await for it.
+inline void waiting_for(std::uint64_t id) noexcept {
+  if (frame *f = current()) {
+    f->waits_on_suspension_.store(f->suspensions_.load(std::memory_order_relaxed),
+                                  std::memory_order_relaxed);
+    f->waits_on_.store(id, std::memory_order_relaxed);
+  }
+}
 
 } // namespace coroscope
 
@@ -521,6 +570,12 @@ inline frame *current() noexcept {
 // that was never awaited (`body` is the body's site). Weak, like the entry
 // points above: the pass calls it only when it is linked.
 extern "C" COROSCOPE_ENTRY void coroscope_never_started(const coroscope::site *body) noexcept;
+
+// Called by the plugin's IR pass in the ramp of an instrumented coroutine
+// (where it is created, before its body runs), with the address its
+// tracking object will have: the runtime keeps who created it, and where,
+// until the body starts.
+extern "C" COROSCOPE_ENTRY void coroscope_coroutine_created(const void *frame_object) noexcept;
 
 // Hand instrumentation. In a coroutine body:
 //   COROSCOPE_CORO();                       first statement
@@ -600,8 +655,10 @@ extern "C" COROSCOPE_ENTRY void coroscope_never_started(const coroscope::site *b
 // moves:
 //   {COROSCOPE_I_BODY("src/a.cpp", "f", 12, 6,
 //                     COROSCOPE_I_SITE(await, 14, 13, child),
-//                     COROSCOPE_I_SITE(yield, 15, 5, event)) COROSCOPE_TRY {
+//                     COROSCOPE_I_SITE(yield, 15, 5, event),
+//                     COROSCOPE_I_SITE(creation, 16, 11, event)) COROSCOPE_TRY {
 //    ... co_await ((void)COROSCOPE_I_AT(1), X) ... (COROSCOPE_I_AT(2), co_yield Y)
+//    ... (COROSCOPE_I_CREATE(3), spawn(f(x))) ...
 //    COROSCOPE_I_RETURN co_return Z;
 //    COROSCOPE_I_END } COROSCOPE_CATCH}
 // The last argument of a site is what it waits for (coroscope::awaits).
@@ -632,6 +689,7 @@ extern "C" COROSCOPE_ENTRY void coroscope_never_started(const coroscope::site *b
   ::coroscope::frame coroscope_frame_{&coroscope_sites_[0]};                               \
   _Pragma("GCC diagnostic pop")
 #define COROSCOPE_I_AT(index_) ::coroscope::await_point(coroscope_frame_, &coroscope_sites_[index_])
+#define COROSCOPE_I_CREATE(index_) ::coroscope::creating(coroscope_frame_, &coroscope_sites_[index_])
 #define COROSCOPE_I_AWAIT_HERE(waits_)                                                     \
   ::coroscope::await_point(coroscope_frame_, COROSCOPE_SITE_(await, ::coroscope::awaits::waits_))
 #define COROSCOPE_I_YIELD_HERE()                                                           \

@@ -79,6 +79,12 @@ struct slow_step {
 
 struct coroutine {
   std::uint64_t id = 0, parent = 0;
+  // Its spawn parent (the coroutine that created it; 0 when none was
+  // running) and the call that created it, in that coroutine. Creation is
+  // not awaiting: a task spawned onto an executor has a creator and no
+  // awaiting parent.
+  std::uint64_t creator = 0;
+  location created_at;
   // The name the program gave it (COROSCOPE_NAME), or where it was started
   // from ("from server.cpp:40"); `named` tells which.
   std::string name, state;

@@ -1,0 +1,46 @@
+//===--- InstrumentedCoroutine.cpp - The source hooks seen in LLVM IR -----===//
+
+#include "InstrumentedCoroutine.h"
+
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+
+using namespace llvm;
+
+namespace coroscope::rewriter {
+namespace {
+
+/// coroscope::frame::frame(const coroscope::site *), complete or base.
+bool isFrameConstructor(const Function &Callee) {
+  StringRef Name = Callee.getName();
+  return Name == "_ZN9coroscope5frameC1EPKNS_4siteE" ||
+         Name == "_ZN9coroscope5frameC2EPKNS_4siteE";
+}
+
+} // namespace
+
+BodyStart findBodyStart(Function &F) {
+  for (Instruction &I : instructions(F))
+    if (auto *Call = dyn_cast<CallBase>(&I))
+      if (const Function *Callee = Call->getCalledFunction();
+          Callee && isFrameConstructor(*Callee) && Call->arg_size() == 2)
+        return {Call, dyn_cast<Constant>(
+                          Call->getArgOperand(1)->stripPointerCasts())};
+  return {};
+}
+
+FunctionCallee weakHook(Module &M, StringRef Name) {
+  LLVMContext &Ctx = M.getContext();
+  FunctionCallee Hook = M.getOrInsertFunction(
+      Name, FunctionType::get(Type::getVoidTy(Ctx),
+                              {PointerType::getUnqual(Ctx)}, false));
+  if (auto *Fn = dyn_cast<Function>(Hook.getCallee())) {
+    if (Fn->isDeclaration())
+      Fn->setLinkage(GlobalValue::ExternalWeakLinkage);
+    Fn->setDoesNotThrow();
+  }
+  return Hook;
+}
+
+} // namespace coroscope::rewriter
