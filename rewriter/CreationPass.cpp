@@ -14,16 +14,30 @@ using namespace llvm;
 
 namespace coroscope::rewriter {
 
+namespace {
+
+/// Calls \p Hook(\p Argument) before \p Before when the hook is linked.
+void callIfLinked(Module &M, StringRef Hook, Value *Argument,
+                  Instruction *Before) {
+  FunctionCallee Callee = weakHook(M, Hook);
+  auto *Fn = dyn_cast<Function>(Callee.getCallee());
+  if (!Fn)
+    return;
+  IRBuilder<> B(Before);
+  Instruction *Then = SplitBlockAndInsertIfThen(B.CreateIsNotNull(Fn), Before,
+                                                /*Unreachable=*/false);
+  B.SetInsertPoint(Then);
+  B.CreateCall(Callee, {Argument})->setDoesNotThrow();
+}
+
+} // namespace
+
 PreservedAnalyses CreationPass::run(Function &F, FunctionAnalysisManager &) {
   if (!F.isPresplitCoroutine())
     return PreservedAnalyses::all();
   BodyStart Start = findBodyStart(F);
   if (!Start.Constructor)
     return PreservedAnalyses::all();
-  // The tracking object is a local of the body: CoroSplit moves it into the
-  // coroutine frame, where its address is the same from the ramp on.
-  auto *Object = dyn_cast<AllocaInst>(
-      Start.Constructor->getArgOperand(0)->stripPointerCasts());
   IntrinsicInst *Begin = nullptr;
   for (Instruction &I : instructions(F))
     if (auto *Intrinsic = dyn_cast<IntrinsicInst>(&I);
@@ -32,20 +46,14 @@ PreservedAnalyses CreationPass::run(Function &F, FunctionAnalysisManager &) {
         return PreservedAnalyses::all(); // not the shape clang emits
       Begin = Intrinsic;
     }
-  if (!Object || !Begin || Object->getParent() != &F.getEntryBlock())
+  if (!Begin)
     return PreservedAnalyses::all();
-
+  // The coroutine's frame identifies it from the ramp to the body: the
+  // tracking object may live in the frame or, in a body that never
+  // suspends, on the stack of each function CoroSplit makes.
   Module &M = *F.getParent();
-  FunctionCallee Hook = weakHook(M, "coroscope_coroutine_created");
-  auto *HookFn = dyn_cast<Function>(Hook.getCallee());
-  if (!HookFn)
-    return PreservedAnalyses::all();
-  Instruction *After = Begin->getNextNode();
-  IRBuilder<> B(After);
-  Instruction *Then = SplitBlockAndInsertIfThen(B.CreateIsNotNull(HookFn),
-                                                After, /*Unreachable=*/false);
-  B.SetInsertPoint(Then);
-  B.CreateCall(Hook, {Object})->setDoesNotThrow();
+  callIfLinked(M, "coroscope_coroutine_created", Begin, Begin->getNextNode());
+  callIfLinked(M, "coroscope_coroutine_starting", Begin, Start.Constructor);
   return PreservedAnalyses::none();
 }
 

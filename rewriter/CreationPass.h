@@ -2,10 +2,12 @@
 //
 // A lazy coroutine's body, where the source engine's hooks are, runs long
 // after the call that created it, often on another thread (a task spawned
-// onto an executor). Its ramp runs at the call: this pass calls the
-// runtime's weak coroscope_coroutine_created(tracking object) there, right
-// after llvm.coro.begin, in every coroutine the source engine instrumented,
-// so the runtime knows who created it and where when its body starts.
+// onto an executor). Its ramp runs at the call: in every coroutine the
+// source engine instrumented, this pass calls the runtime's weak
+// coroscope_coroutine_created(frame) right after llvm.coro.begin, and
+// coroscope_coroutine_starting(frame) right before the body's tracking
+// object is made, so the runtime knows who created it and where when its
+// body starts.
 //
 //===----------------------------------------------------------------------===//
 

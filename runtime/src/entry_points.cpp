@@ -20,4 +20,5 @@ extern "C" [[gnu::used]] const void *const coroscope_runtime_link[] = {
     reinterpret_cast<const void *>(&coroscope::detail::name_frame),
     reinterpret_cast<const void *>(&coroscope_never_started),
     reinterpret_cast<const void *>(&coroscope_coroutine_created),
+    reinterpret_cast<const void *>(&coroscope_coroutine_starting),
 };

@@ -602,11 +602,13 @@ void begin_coroutine(frame &f, const site *body) noexcept {
   // Its creator: recorded where it was created (the plugin's ramp hook), or
   // this thread's creator now, when it starts where it is created.
   bool recorded = false;
-  if (r.creations_seen.load(std::memory_order_relaxed)) {
-    std::size_t slot = creation_slot(&f);
+  const void *coroutine_frame = thread.starting_frame;
+  thread.starting_frame = nullptr;
+  if (coroutine_frame != nullptr && r.creations_seen.load(std::memory_order_relaxed)) {
+    std::size_t slot = creation_slot(coroutine_frame);
     std::lock_guard guard(r.creation_locks[slot % runtime::kCreationLocks]);
     runtime::creation_record &c = r.creations[slot];
-    if (c.key == &f) {
+    if (c.key == coroutine_frame) {
       f.creator_id_ = c.creator;
       f.creator_body_ = c.creator_body;
       f.creation_site_ = c.at;
@@ -802,16 +804,22 @@ void coroscope_never_started(const coroscope::site *body) noexcept {
   }
 }
 
-void coroscope_coroutine_created(const void *frame_object) noexcept {
+void coroscope_coroutine_created(const void *coroutine_frame) noexcept {
   using namespace coroscope::detail;
-  if (frame_object == nullptr || !tracking())
+  if (coroutine_frame == nullptr || !tracking())
     return;
   runtime &r = rt();
   creation_info info = creation_now(*this_thread());
-  std::size_t slot = creation_slot(frame_object);
+  std::size_t slot = creation_slot(coroutine_frame);
   std::lock_guard guard(r.creation_locks[slot % runtime::kCreationLocks]);
-  r.creations[slot] = {frame_object, info.creator, info.creator_body, info.at};
+  r.creations[slot] = {coroutine_frame, info.creator, info.creator_body, info.at};
   r.creations_seen.store(true, std::memory_order_relaxed);
+}
+
+void coroscope_coroutine_starting(const void *coroutine_frame) noexcept {
+  using namespace coroscope::detail;
+  if (coroutine_frame != nullptr && tracking())
+    this_thread()->starting_frame = coroutine_frame;
 }
 
 namespace coroscope::detail {

@@ -182,8 +182,8 @@ struct runtime {
   std::atomic<std::uint64_t> adopted[kAdoptedSlots] = {};
 
   // Who created a coroutine, recorded where it is created (the plugin's
-  // ramp hook) and taken when its body starts, keyed by its tracking
-  // object's address. A collision or a coroutine never started only loses
+  // ramp hook) and taken when its body starts, keyed by its frame. A
+  // collision or a coroutine never started only loses
   // a creation site.
   struct creation_record {
     const void *key = nullptr;

@@ -5,6 +5,7 @@
 
 #include <coro_test/tasks.h>
 
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -167,6 +168,39 @@ TEST_F(RuntimeTest, LiveCoroutinesKnowTheirParentSiteAndName) {
   r = coroscope::detail::make_report();
   EXPECT_TRUE(r.live.empty());
   EXPECT_EQ(function_named(r, "child_waits")->finished, 1u);
+}
+
+unsigned spawn_line;
+
+// Creates a child and starts it without awaiting it: its spawn parent.
+task<> spawns(event &e, std::optional<task<>> &kept) {
+  COROSCOPE_CORO();
+  spawn_line = __LINE__; kept.emplace(COROSCOPE_CREATE(child_waits(e)));
+  kept->start();
+  COROSCOPE_RETURN();
+}
+
+TEST_F(RuntimeTest, SpawnedCoroutinesKnowTheirCreatorAndCreationSite) {
+  event e;
+  std::optional<task<>> child;
+  auto t = spawns(e, child);
+  t.start();
+  ASSERT_TRUE(t.done());
+  ASSERT_FALSE(child->done());
+
+  report::report r = coroscope::detail::make_report();
+  const auto *spawned = live_named(r, "child_waits");
+  ASSERT_NE(spawned, nullptr);
+  EXPECT_NE(spawned->creator, 0u);
+  EXPECT_EQ(spawned->creator, spawned->parent); // running when it started
+  EXPECT_EQ(spawned->created_at.function, "spawns");
+  EXPECT_EQ(spawned->created_at.line, spawn_line);
+  // Named after where it was created, and kept through the JSON report.
+  std::string json = coroscope::report::to_json(r);
+  EXPECT_NE(json.find("\"creator\":" + std::to_string(spawned->creator)), std::string::npos);
+  EXPECT_NE(json.find("\"created_at\""), std::string::npos);
+  e.fire();
+  EXPECT_TRUE(child->done());
 }
 
 task<> hops_to_pool(thread_pool &pool, std::atomic<bool> &done) {

@@ -72,6 +72,22 @@ const char *stateName(std::uint8_t State) {
   return nullptr;
 }
 
+/// \p Now - \p Then, saturated: a damaged record's ticks may be anything.
+std::int64_t elapsed(std::int64_t Now, std::int64_t Then) {
+  std::int64_t Difference;
+  if (__builtin_sub_overflow(Now, Then, &Difference))
+    return Then < 0 ? INT64_MAX : INT64_MIN;
+  return Difference;
+}
+
+/// DenseMap's two reserved keys (~0 and ~0 - 1): as an address or an id
+/// read from the target, one is damage (ids count up from 1, and no record
+/// fits there); used as a key, it would find an empty slot.
+bool reservedKey(std::uint64_t Value) {
+  return Value == DenseMapInfo<std::uint64_t>::getEmptyKey() ||
+         Value == DenseMapInfo<std::uint64_t>::getTombstoneKey();
+}
+
 enum class ShardRead { Stable, Changed, Unreadable };
 
 class Reader {
@@ -223,7 +239,7 @@ std::string Reader::readString(std::uint64_t Address) {
 }
 
 const SiteInfo *Reader::site(std::uint64_t Address) {
-  if (Address == 0)
+  if (Address == 0 || reservedKey(Address))
     return nullptr;
   auto Found = Sites.find(Address);
   if (Found != Sites.end())
@@ -260,7 +276,7 @@ void Reader::readThreads(Snapshot &S) {
   if (!readPointerAt(Table.thread_list, Node))
     return;
   DenseSet<std::uint64_t> Seen;
-  while (Node != 0 && S.Threads.size() < MaxThreads &&
+  while (Node != 0 && !reservedKey(Node) && S.Threads.size() < MaxThreads &&
          Seen.insert(Node).second) {
     ThreadRow Row;
     std::uint64_t Current = 0, Next = 0;
@@ -270,7 +286,7 @@ void Reader::readThreads(Snapshot &S) {
         !readPointerAt(Node + Table.thread_next.offset, Next))
       break;
     S.Threads.push_back(Row);
-    if (Current != 0)
+    if (Current != 0 && !reservedKey(Current))
       ThreadOfCurrent[Current] = Row.Index;
     Node = Next;
   }
@@ -288,7 +304,8 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
   std::uint8_t State = fieldOf<std::uint8_t>(Record, Table.frame_state);
   const char *Name = stateName(State);
   const SiteInfo *Body = site(fieldOf<std::uint64_t>(Record, Table.frame_body));
-  if (Row.Id == 0 || Name == nullptr || Body == nullptr ||
+  if (Row.Id == 0 || reservedKey(Row.Id) || Name == nullptr ||
+      Body == nullptr ||
       Body->Kind != static_cast<std::uint8_t>(site_kind::body) ||
       fieldOf<std::uint32_t>(Record, Table.frame_shard) != Shard)
     return false;
@@ -319,6 +336,8 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
   Row.Awaited = fieldOf<std::uint8_t>(Record, Table.frame_awaited) != 0;
   Row.ParentId = fieldOf<std::uint64_t>(Record, Table.frame_parent_id);
   Row.CreatorId = fieldOf<std::uint64_t>(Record, Table.frame_creator_id);
+  if (reservedKey(Row.ParentId) || reservedKey(Row.CreatorId))
+    return false; // the views look ids up in DenseMaps
   if (const SiteInfo *Creator =
           site(fieldOf<std::uint64_t>(Record, Table.frame_creator_body)))
     Row.CreatorBody = *Creator;
@@ -334,6 +353,8 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
   if (fieldOf<std::uint32_t>(Record, Table.frame_waits_on_suspension) ==
       Row.Suspensions)
     Row.WaitsOn = fieldOf<std::uint64_t>(Record, Table.frame_waits_on);
+  if (reservedKey(Row.WaitsOn))
+    return false;
   Resumer = fieldOf<std::uint64_t>(Record, Table.frame_resumer);
   return true;
 }
@@ -355,6 +376,10 @@ ShardRead Reader::readShard(unsigned Index, bool Settle,
   while (Node != 0) {
     // A list that loops or outgrows the limit changed under the walk, or
     // is garbage: the generation check below decides which.
+    if (reservedKey(Node)) { // no record fits there
+      ++Bad;
+      break;
+    }
     if (!Seen.insert(Node).second || Budget-- == 0)
       break;
     if (!Memory.read(Node, Record.data(), Record.size())) {
@@ -469,12 +494,14 @@ Expected<Snapshot> Reader::run() {
   DenseMap<std::uint64_t, std::size_t> ByAddress;
   for (std::size_t I = 0; I < Rows.size(); ++I)
     ByAddress[Rows[I].Address] = I;
-  DenseMap<std::uint32_t, std::int32_t> TidOf;
+  // 64-bit keys: every 32-bit index is one, none is a reserved key.
+  DenseMap<std::uint64_t, std::int32_t> TidOf;
   for (const ThreadRow &T : S.Threads)
     TidOf[T.Index] = T.Tid;
   for (auto [Current, Thread] : ThreadOfCurrent) {
     std::uint64_t Frame = Current;
-    for (unsigned Depth = 0; Depth < 4096 && Frame != 0; ++Depth) {
+    for (unsigned Depth = 0; Depth < 4096 && Frame != 0 && !reservedKey(Frame);
+         ++Depth) {
       auto Found = ByAddress.find(Frame);
       if (Found == ByAddress.end())
         break;
@@ -483,14 +510,14 @@ Expected<Snapshot> Reader::run() {
     }
   }
   for (CoroutineRow &Row : Rows) {
-    std::int64_t Since = Row.SinceTicks;
-    Row.StateMs = ticksToMs(Now - Since);
-    Row.AgeMs = ticksToMs(Now - Row.StartTicks);
+    std::int64_t InState = elapsed(Now, Row.SinceTicks);
+    Row.StateMs = ticksToMs(InState);
+    Row.AgeMs = ticksToMs(elapsed(Now, Row.StartTicks));
     Row.Tid = TidOf.lookup(Row.ThreadIndex);
-    Row.SlowStep = Row.State == "running" && Now - Since > SlowTicks;
+    Row.SlowStep = Row.State == "running" && InState > SlowTicks;
     Row.Hang = Row.State == "suspended" &&
                Row.Site.WaitsFor == static_cast<std::uint8_t>(awaits::event) &&
-               Now - Since > HangTicks;
+               InState > HangTicks;
   }
   S.Coroutines = std::move(Rows);
   return S;

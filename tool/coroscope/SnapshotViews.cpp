@@ -406,8 +406,9 @@ std::string renderTop(const Snapshot &S, const std::string &Sort,
   }
   Lines.push_back("coroscope top — " + S.Target + ": " +
                   std::to_string(Rows.size()) + " coroutines, " +
-                  std::to_string(Slow) + " slow steps now, " +
-                  std::to_string(Hangs) + " hangs" +
+                  std::to_string(Slow) +
+                  (Slow == 1 ? " slow step now, " : " slow steps now, ") +
+                  std::to_string(Hangs) + (Hangs == 1 ? " hang" : " hangs") +
                   (Filter.empty() ? "" : "  [filter: " + Filter + "]") +
                   "  [sort: " + (Sort.empty() ? "count" : Sort) + "]");
   Lines.push_back("");

@@ -272,6 +272,8 @@ struct thread_state {
   const site *creation_at = nullptr;
   std::uint32_t creation_step = 0;
   bool creation_in_await = false; // made in an operand of co_await
+  // The frame of the coroutine whose body starts next (the IR pass).
+  const void *starting_frame = nullptr;
 };
 
 inline constinit thread_local thread_state *t_state = nullptr;
@@ -571,11 +573,12 @@ inline void waiting_for(std::uint64_t id) noexcept {
 // points above: the pass calls it only when it is linked.
 extern "C" COROSCOPE_ENTRY void coroscope_never_started(const coroscope::site *body) noexcept;
 
-// Called by the plugin's IR pass in the ramp of an instrumented coroutine
-// (where it is created, before its body runs), with the address its
-// tracking object will have: the runtime keeps who created it, and where,
-// until the body starts.
-extern "C" COROSCOPE_ENTRY void coroscope_coroutine_created(const void *frame_object) noexcept;
+// Called by the plugin's IR pass with an instrumented coroutine's frame: in
+// its ramp, where it is created (the runtime keeps who created it, and
+// where), and in its body right before the tracking object is made (which
+// then takes that record).
+extern "C" COROSCOPE_ENTRY void coroscope_coroutine_created(const void *coroutine_frame) noexcept;
+extern "C" COROSCOPE_ENTRY void coroscope_coroutine_starting(const void *coroutine_frame) noexcept;
 
 // Hand instrumentation. In a coroutine body:
 //   COROSCOPE_CORO();                       first statement
@@ -585,6 +588,8 @@ extern "C" COROSCOPE_ENTRY void coroscope_coroutine_created(const void *frame_ob
 //                                           type has no nested promise_type
 //   COROSCOPE_AWAIT_SCHEDULE(pool.schedule());  co_await of a turn on an executor
 //   COROSCOPE_AWAIT_TIMER(timer.wait(1s));  co_await of a delay the program asks for
+//   auto t = COROSCOPE_CREATE(f());          a call that creates a coroutine
+//                                           (its creation site)
 //   COROSCOPE_YIELD(expr);                  instead of co_yield expr
 //   COROSCOPE_RETURN(expr);                 instead of co_return expr;
 //   COROSCOPE_RETURN();                     at the end of a body that falls off
@@ -625,6 +630,10 @@ extern "C" COROSCOPE_ENTRY void coroscope_coroutine_created(const void *frame_ob
   co_await((void)::coroscope::await_point(                                                 \
                coroscope_frame_, COROSCOPE_SITE_(await, ::coroscope::awaits::timer)),      \
            __VA_ARGS__)
+#define COROSCOPE_CREATE(...)                                                              \
+  (::coroscope::creating(coroscope_frame_,                                                 \
+                         COROSCOPE_SITE_(creation, ::coroscope::awaits::event)),           \
+   __VA_ARGS__)
 #define COROSCOPE_YIELD(...)                                                               \
   (::coroscope::await_point(coroscope_frame_,                                              \
                             COROSCOPE_SITE_(yield, ::coroscope::awaits::event)),           \
