@@ -29,6 +29,21 @@ COROSCOPE_SUMMARY=1 COROSCOPE_REPORT="$out/jobqueue-report.json" \
   COROSCOPE_TRACE="$out/jobqueue-trace.json" \
   "$build/examples/jobqueue-instrumented" --self-test 25
 echo
+echo "== coroscope pstree: the same server, serving, read from outside while a client"
+echo "   is connected (nothing in the server stops or changes)"
+"$build/examples/jobqueue-instrumented" --serve > "$out/serve.txt" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q listening "$out/serve.txt" && break; sleep 0.1; done
+port=$(sed -n 's/^listening on 127.0.0.1://p' "$out/serve.txt")
+exec 3<>"/dev/tcp/127.0.0.1/$port"          # a client that sends nothing yet
+sleep 0.2
+"$build/bin/coroscope" pstree "$server" || true
+exec 3>&-
+kill "$server"
+wait "$server" 2>/dev/null || true
+trap - EXIT
+echo
 echo "== where the data went"
 echo "   JSON report:      $out/jobqueue-report.json  (coroscope report --html -o report.html it)"
 echo "   Perfetto trace:   $out/jobqueue-trace.json   (open in https://ui.perfetto.dev)"

@@ -12,6 +12,7 @@ packages=(
   python3-jsonschema
   meson autoconf automake
   libc-ares-dev libssl-dev iproute2
+  gdb tmux util-linux
 )
 missing=()
 for package in "${packages[@]}"; do

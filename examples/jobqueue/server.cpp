@@ -4,7 +4,8 @@
 //   STATS               answers the queue statistics
 //
 // Run `jobqueue --self-test N` to start the server, submit N jobs from an
-// in-process client, drain them and exit.
+// in-process client, drain them and exit; `jobqueue --serve` to serve until
+// killed.
 //
 // It is written the way real services are, and it has the bugs coroscope
 // exists to catch; each is marked "BUG".
@@ -141,10 +142,11 @@ awaitable<void> self_test_client(tcp::endpoint endpoint, int jobs) {
 
 int main(int argc, char **argv) {
   int jobs = 20;
+  bool serve = argc == 2 && std::string(argv[1]) == "--serve";
   if (argc == 3 && std::string(argv[1]) == "--self-test")
     jobs = std::atoi(argv[2]);
-  if (jobs <= 0) {
-    std::cerr << "usage: jobqueue [--self-test N]\n";
+  if (jobs <= 0 || (argc != 1 && argc != 3 && !serve)) {
+    std::cerr << "usage: jobqueue [--self-test N | --serve]\n";
     return 2;
   }
 
@@ -154,11 +156,16 @@ int main(int argc, char **argv) {
   tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
   std::uint64_t done = 0;
   asio::co_spawn(io, jobqueue::listen(acceptor, store), asio::detached);
-  asio::co_spawn(io, jobqueue::worker(store, done, jobs),
+  // --serve: no client of its own, and no end; it says where it listens.
+  std::uint64_t expected = serve ? UINT64_MAX : static_cast<std::uint64_t>(jobs);
+  asio::co_spawn(io, jobqueue::worker(store, done, expected),
                  [&](std::exception_ptr) { io.stop(); });
-  asio::co_spawn(io,
-                 jobqueue::self_test_client(acceptor.local_endpoint(), jobs),
-                 asio::detached);
+  if (serve)
+    std::cout << "listening on 127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;
+  else
+    asio::co_spawn(io,
+                   jobqueue::self_test_client(acceptor.local_endpoint(), jobs),
+                   asio::detached);
   io.run();
   std::cout << "processed " << done << " jobs; " << store.report() << "; "
             << jobqueue::export_metrics() << "\n";

@@ -109,6 +109,8 @@ void publish_registry(runtime &r) {
   t.manual_now = address(&g_manual_now);
   t.slow_ticks = address(&g_slow_ticks);
   t.hang_ticks = address(&g_hang_ticks);
+  t.origin_ticks = address(&r.start_ticks);
+  t.origin_unix_ns = address(&r.start_unix_ns);
   t.process_id = static_cast<std::uint32_t>(::getpid());
   t.thread_list = address(&r.published_threads);
   t.heartbeat = address(&r.heartbeat_ticks);

@@ -28,14 +28,8 @@ bool waits_for_its_child(const frame &f, const site *at, bool resuming) {
 }
 
 const char *waits_for_name(awaits a) {
-  switch (a) {
-  case awaits::event: return "event";
-  case awaits::child: return "child";
-  case awaits::schedule: return "schedule";
-  case awaits::timer:
-  case awaits::timer_task: return "timer";
-  }
-  return "event";
+  const char *name = awaits_name(a);
+  return name != nullptr ? name : "event";
 }
 
 namespace {

@@ -342,6 +342,9 @@ void after_fork_in_child() {
   forget_records_unlocked();
   r.trace_budget.store(static_cast<std::int64_t>(r.cfg.max_trace_events));
   r.start_ticks = now_ticks();
+  r.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
   r.start_time = std::chrono::steady_clock::now();
   r.restart_pending.store(true);
 }

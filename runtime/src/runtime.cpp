@@ -183,6 +183,9 @@ void apply_config(const config &cfg) {
   }
   choose_clock(cfg.clock);
   r.start_ticks = now_ticks();
+  r.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
   r.start_time = std::chrono::steady_clock::now();
   g_slow_ticks.store(ms_to_ticks(cfg.slow_ms), std::memory_order_relaxed);
   g_hang_ticks.store(ms_to_ticks(cfg.hang_ms), std::memory_order_relaxed);
@@ -248,15 +251,8 @@ report::location location_of(const site *where, const site *body) {
 }
 
 const char *state_name(std::uint8_t s) {
-  switch (static_cast<coroscope::state>(s)) {
-  case state::running: return "running";
-  case state::suspended: return "suspended";
-  case state::finished: return "finished";
-  case state::failed: return "failed";
-  case state::cancelled: return "cancelled";
-  case state::abandoned: return "abandoned";
-  }
-  return "unknown";
+  const char *name = coroscope::state_name(static_cast<coroscope::state>(s));
+  return name != nullptr ? name : "unknown";
 }
 
 std::string frame_name(const frame &f) {

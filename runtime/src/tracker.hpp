@@ -204,6 +204,9 @@ struct runtime {
   std::atomic<std::uint64_t> live_dropped{0};
 
   std::int64_t start_ticks = 0;
+  // The wall clock (Unix ns) at start_ticks: a reader of a core dump turns
+  // the dump's time into ticks with it.
+  std::int64_t start_unix_ns = 0;
   std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
 
   std::mutex log_lock;

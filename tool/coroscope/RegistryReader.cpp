@@ -25,18 +25,8 @@ std::string SiteInfo::where() const {
 }
 
 std::string SiteInfo::waitsForName() const {
-  switch (static_cast<awaits>(WaitsFor)) {
-  case awaits::event:
-    return "event";
-  case awaits::child:
-    return "child";
-  case awaits::schedule:
-    return "schedule";
-  case awaits::timer:
-  case awaits::timer_task:
-    return "timer";
-  }
-  return "event";
+  const char *Name = awaits_name(static_cast<awaits>(WaitsFor));
+  return Name != nullptr ? Name : "event";
 }
 
 std::string CoroutineRow::label() const {
@@ -53,24 +43,6 @@ Error fail(const Twine &Message) {
 constexpr std::uint32_t MaxShards = 4096, MaxRecord = 1 << 16, MaxSite = 4096,
                         MaxThreads = 1 << 16, MaxString = 1024,
                         MaxSites = 1 << 16;
-
-const char *stateName(std::uint8_t State) {
-  switch (static_cast<coroscope::state>(State)) {
-  case state::running:
-    return "running";
-  case state::suspended:
-    return "suspended";
-  case state::finished:
-    return "finished";
-  case state::failed:
-    return "failed";
-  case state::cancelled:
-    return "cancelled";
-  case state::abandoned:
-    return "abandoned";
-  }
-  return nullptr;
-}
 
 /// \p Now - \p Then, saturated: a damaged record's ticks may be anything.
 std::int64_t elapsed(std::int64_t Now, std::int64_t Then) {
@@ -302,7 +274,7 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
           fieldOf<std::uint32_t>(Record, Table.frame_name_version)))
     return false;
   std::uint8_t State = fieldOf<std::uint8_t>(Record, Table.frame_state);
-  const char *Name = stateName(State);
+  const char *Name = state_name(static_cast<coroscope::state>(State));
   const SiteInfo *Body = site(fieldOf<std::uint64_t>(Record, Table.frame_body));
   if (Row.Id == 0 || reservedKey(Row.Id) || Name == nullptr ||
       Body == nullptr ||
@@ -480,11 +452,30 @@ Expected<Snapshot> Reader::run() {
     Now = *Live;
     NowKnown = true;
   } else {
-    std::int64_t Heartbeat = 0;
+    // A core: the watchdog's last heartbeat if it ran, else the dump's
+    // time by the wall clock, turned into ticks through the runtime's
+    // start, else the last event the registry shows.
+    std::int64_t Heartbeat = 0, OriginTicks = 0, OriginUnixNs = 0;
     if (Table.heartbeat != 0)
       Memory.read(Table.heartbeat, &Heartbeat, 8);
-    Now = std::max(Heartbeat, LatestSince);
-    S.NowFromHeartbeat = true;
+    std::optional<std::int64_t> TakenAt = Memory.takenAtUnixNs();
+    bool Origin = Table.origin_ticks != 0 && Table.origin_unix_ns != 0 &&
+                  Memory.read(Table.origin_ticks, &OriginTicks, 8) &&
+                  Memory.read(Table.origin_unix_ns, &OriginUnixNs, 8) &&
+                  OriginUnixNs > 0;
+    if (Heartbeat > 0) {
+      Now = Heartbeat;
+      S.TimesEndAt = "the watchdog's last heartbeat";
+    } else if (TakenAt && Origin && *TakenAt >= OriginUnixNs) {
+      double Ticks = double(*TakenAt - OriginUnixNs) / NsPerTick;
+      Now = Ticks < 9e18 ? OriginTicks + static_cast<std::int64_t>(Ticks)
+                         : INT64_MAX;
+      S.TimesEndAt = "the core file's time";
+    } else {
+      Now = LatestSince;
+      S.TimesEndAt = "the last event recorded";
+    }
+    Now = std::max(Now, LatestSince);
   }
   S.SlowMs = SlowTicks == INT64_MAX ? 0 : ticksToMs(SlowTicks);
   S.HangMs = HangTicks == INT64_MAX ? 0 : ticksToMs(HangTicks);

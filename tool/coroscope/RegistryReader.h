@@ -72,7 +72,9 @@ struct Snapshot {
   unsigned ShardCount = 0;
   unsigned MalformedRecords = 0; // failed a check in a stable shard
   bool Truncated = false;        // more than the limit
-  bool NowFromHeartbeat = false; // a core: times are as of the last heartbeat
+  // A core: what its times end at ("the watchdog's last heartbeat", "the
+  // core file's time", "the last event recorded"); empty for a live read.
+  std::string TimesEndAt;
   double SlowMs = 0, HangMs = 0;
 };
 

@@ -160,7 +160,9 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
       J.attribute("unreadable_shards", S.UnreadableShards);
       J.attribute("malformed_records", S.MalformedRecords);
       J.attribute("truncated", S.Truncated);
-      J.attribute("times_as_of_last_heartbeat", S.NowFromHeartbeat);
+      J.attribute("times_end_at", S.TimesEndAt.empty()
+                                      ? json::Value("now")
+                                      : json::Value(S.TimesEndAt));
       J.attributeArray("coroutines", [&] {
         for (const CoroutineRow &R : Rows)
           J.object([&] {
@@ -491,9 +493,8 @@ std::vector<std::string> snapshotWarnings(const Snapshot &S) {
   if (S.Truncated)
     Lines.push_back(S.Target + ": more coroutines than the limit; the rest "
                                "are left out (--limit)");
-  if (S.NowFromHeartbeat)
-    Lines.push_back(S.Target + ": times end at the last moment the runtime "
-                               "recorded before the dump");
+  if (!S.TimesEndAt.empty())
+    Lines.push_back(S.Target + ": times end at " + S.TimesEndAt);
   return Lines;
 }
 

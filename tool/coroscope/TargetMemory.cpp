@@ -7,6 +7,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Object/ELF.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
@@ -360,6 +361,8 @@ public:
     return std::nullopt;
   }
   std::string describe() const override { return "core dump " + Name; }
+  std::optional<std::int64_t> takenAtUnixNs() const override { return TakenAt; }
+  std::optional<std::int64_t> TakenAt;
 
   std::string Name;
   std::unique_ptr<MemoryBuffer> Core, Exe;
@@ -455,6 +458,11 @@ openCoreFile(const std::string &CorePath, const std::string &ExecutablePath) {
            Header.p_filesz,
            Target->Exe.get()});
   Target->Table = (*Section)->Address + Bias;
+  sys::fs::file_status Status;
+  if (!sys::fs::status(CorePath, Status))
+    Target->TakenAt = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          Status.getLastModificationTime().time_since_epoch())
+                          .count();
   return std::unique_ptr<TargetMemory>(std::move(Target));
 }
 

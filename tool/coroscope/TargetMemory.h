@@ -30,6 +30,11 @@ public:
   /// The target's clock now, in its ticks, when it can be read from here
   /// (a live process on this machine); nullopt for a core.
   virtual std::optional<std::int64_t> nowTicks(bool UseTsc) const = 0;
+  /// When the memory was taken, by the wall clock (Unix ns), for a core
+  /// dump: its file's modification time.
+  virtual std::optional<std::int64_t> takenAtUnixNs() const {
+    return std::nullopt;
+  }
   /// "process 1234", "core dump core.1234".
   virtual std::string describe() const = 0;
 };

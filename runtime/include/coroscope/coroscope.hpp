@@ -83,6 +83,31 @@ inline constexpr bool is_task_v = requires { typename std::remove_cvref_t<T>::pr
 // stops early; not an error.
 enum class state : std::uint8_t { running, suspended, finished, failed, cancelled, abandoned };
 
+// The names reports and `coroscope ps` give states and what sites wait
+// for; null for a value out of range (read from another process).
+constexpr const char *state_name(state s) noexcept {
+  switch (s) {
+  case state::running: return "running";
+  case state::suspended: return "suspended";
+  case state::finished: return "finished";
+  case state::failed: return "failed";
+  case state::cancelled: return "cancelled";
+  case state::abandoned: return "abandoned";
+  }
+  return nullptr;
+}
+// "event", "child", "schedule" or "timer": a timer_task site is a timer.
+constexpr const char *awaits_name(awaits a) noexcept {
+  switch (a) {
+  case awaits::event: return "event";
+  case awaits::child: return "child";
+  case awaits::schedule: return "schedule";
+  case awaits::timer:
+  case awaits::timer_task: return "timer";
+  }
+  return nullptr;
+}
+
 class frame;
 class await_scope;
 

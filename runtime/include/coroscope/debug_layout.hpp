@@ -53,6 +53,8 @@ struct table {
   std::uint64_t manual_now;   // int64
   std::uint64_t slow_ticks;   // int64: a step longer than this is slow
   std::uint64_t hang_ticks;   // int64: a wait longer than this is a hang
+  std::uint64_t origin_ticks;   // int64: ticks when the runtime started
+  std::uint64_t origin_unix_ns; // int64: the wall clock then (Unix ns)
 
   // A shard: a lock-protected list of live coroutine records. The
   // generation is odd while the list changes and grows by two per change;
