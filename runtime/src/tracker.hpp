@@ -2,6 +2,8 @@
 // registry of live coroutines (sharded lists), per-thread records with their
 // site statistics and trace chunks, and the bounded record lists. Layers:
 //   runtime.cpp   configuration, clock, per-thread state, coroutine lifecycle
+//   creation.cpp  who created each coroutine, and where
+//   debug_layout.cpp  the registry layout published for readers outside
 //   detectors.cpp slow steps, hangs and the watchdog
 //   snapshot.cpp  the registry read into the report model; async stacks
 //   trace*.cpp    the trace buffer, its writers (JSON, Perfetto), the flight recorder
@@ -249,6 +251,10 @@ void push_bounded(std::vector<T> &list, T item, std::atomic<std::uint64_t> &drop
 
 // debug_layout.cpp: fills the published table with the registry's address.
 void publish_registry(runtime &r);
+
+// creation.cpp: sets f's creator and creation site as its body starts,
+// before the thread's pending awaiter is cleared.
+void record_creator(frame &f, thread_state &thread);
 
 // runtime.cpp
 void apply_config(const config &cfg);

@@ -21,7 +21,9 @@
 // clock words at fixed offsets, then the shards; everything else is up to
 // the input.
 #include "RegistryReader.h"
+#include "AwaitTree.h"
 #include "SnapshotViews.h"
+#include "TopScreen.h"
 #include "TargetMemory.h"
 #include "coroscope/debug_layout.hpp"
 

@@ -5,10 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AwaitTree.h"
 #include "CommandLine.h"
 #include "Commands.h"
 #include "RegistryReader.h"
 #include "SnapshotViews.h"
+#include "TopScreen.h"
 
 #include "llvm/ADT/StringExtras.h"
 

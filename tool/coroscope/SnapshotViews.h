@@ -1,4 +1,4 @@
-//===- SnapshotViews.h - ps rows, the await tree, the top screen ----------===//
+//===- SnapshotViews.h - ps rows, and the text every view shares ----------===//
 #ifndef COROSCOPE_TOOL_SNAPSHOTVIEWS_H
 #define COROSCOPE_TOOL_SNAPSHOTVIEWS_H
 
@@ -22,20 +22,14 @@ void filterRows(std::vector<CoroutineRow> &Rows, const std::string &Pattern);
 std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
                        RowFormat Format, bool OneLine = false);
 
-/// A cycle in the awaited-by graph: each coroutine awaits the next, and the
-/// last awaits the first.
-using Cycle = std::vector<const CoroutineRow *>;
-std::vector<Cycle> findCycles(const Snapshot &S);
-
-/// The await tree, roots first; cycles after it as `cycle: a -> b -> a`.
-std::string renderTree(const Snapshot &S, const std::vector<Cycle> &Cycles);
-
-/// What the top screen shows, \p Width columns wide and \p Height rows high
-/// (0: no limit); \p Sort orders the functions: count, waiting, running,
-/// hangs, name.
-std::string renderTop(const Snapshot &S, const std::string &Sort,
-                      const std::string &Filter, unsigned Width,
-                      unsigned Height);
+/// "850us", "1.2s", "3m05s", "2h01m".
+std::string formatDuration(double Ms);
+/// "-" for no coroutine.
+std::string idText(std::uint64_t Id);
+/// "suspended 3.2s at a.cpp:12:7 (event) [hang]", "running 40ms since ...".
+std::string stateText(const CoroutineRow &R);
+/// The function and where it is defined, after its name if it has one.
+std::string bodyText(const CoroutineRow &R);
 
 /// Lines on stderr about a snapshot's gaps (torn shards, malformed records,
 /// a truncated list, times of a core).

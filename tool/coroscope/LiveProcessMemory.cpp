@@ -1,13 +1,16 @@
-//===- TargetMemory.cpp - another process's memory, read from outside -----===//
+//===- LiveProcessMemory.cpp - a running process, read from outside -------===//
+//
+// process_vm_readv, or /proc/PID/mem where that is missing; never a ptrace
+// stop or a signal. Every read is checked against /proc/PID/maps.
+//
+//===----------------------------------------------------------------------===//
 
+#include "ElfSection.h"
 #include "TargetMemory.h"
 
 #include "coroscope/debug_layout.hpp"
 
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/BinaryFormat/ELF.h"
-#include "llvm/Object/ELF.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
@@ -26,7 +29,6 @@
 #endif
 
 using namespace llvm;
-using ELF64File = object::ELFFile<object::ELF64LE>;
 
 namespace coroscope::tool {
 namespace {
@@ -53,58 +55,6 @@ bool contains(const std::vector<Range> &Ranges, std::uint64_t Address,
   return Address + Size <= It->End;
 }
 
-/// Where an ELF file's section \p Name is, as an address in the file's own
-/// numbering, and the file's type and entry.
-struct SectionInFile {
-  std::uint64_t Address = 0;
-  std::uint64_t LowestLoadAddress = 0;
-  bool PositionIndependent = false;
-  std::uint64_t Entry = 0;
-};
-
-Expected<std::optional<SectionInFile>> findSection(StringRef Bytes,
-                                                   StringRef Name) {
-  auto File = ELF64File::create(Bytes);
-  if (!File)
-    return File.takeError();
-  SectionInFile Found;
-  Found.PositionIndependent = File->getHeader().e_type == ELF::ET_DYN;
-  Found.Entry = File->getHeader().e_entry;
-  auto Headers = File->program_headers();
-  if (!Headers)
-    return Headers.takeError();
-  bool SawLoad = false;
-  for (const auto &Header : *Headers)
-    if (Header.p_type == ELF::PT_LOAD &&
-        (!SawLoad ||
-         Header.p_vaddr - Header.p_offset < Found.LowestLoadAddress)) {
-      Found.LowestLoadAddress = Header.p_vaddr - Header.p_offset;
-      SawLoad = true;
-    }
-  auto Sections = File->sections();
-  if (!Sections)
-    return Sections.takeError();
-  for (const auto &Section : *Sections) {
-    auto SectionName = File->getSectionName(Section);
-    if (SectionName && *SectionName == Name) {
-      Found.Address = Section.sh_addr;
-      return Found;
-    }
-    consumeError(SectionName.takeError());
-  }
-  return std::nullopt;
-}
-
-const char *const NoRuntime =
-    "has no coroscope runtime (no '%s' section): build it with the runtime "
-    "linked (docs/tools/ps.md)";
-
-std::string noRuntime(StringRef What) {
-  char Line[256];
-  std::snprintf(Line, sizeof Line, NoRuntime, debug_layout::kSection);
-  return (What + " " + Line).str();
-}
-
 std::string readFirstLine(const std::string &Path) {
   std::ifstream In(Path);
   std::string Line;
@@ -127,8 +77,6 @@ std::string permissionAdvice(int Pid) {
           "--cap-add SYS_PTRACE')";
   return Line;
 }
-
-// --- Live process -----------------------------------------------------------
 
 struct Mapping {
   Range Where;
@@ -319,151 +267,6 @@ Expected<std::unique_ptr<TargetMemory>> openLiveProcess(int Pid) {
   }
   return fail(noRuntime("process " + std::to_string(Pid) +
                         (Exe.empty() ? "" : " (" + Exe + ")")));
-}
-
-// --- Core file --------------------------------------------------------------
-
-namespace {
-
-class CoreFile final : public TargetMemory {
-public:
-  struct Segment {
-    Range Where;
-    std::uint64_t FileOffset, FileSize;
-    const MemoryBuffer *From;
-  };
-
-  CoreFile(std::string Name, std::unique_ptr<MemoryBuffer> Core,
-           std::unique_ptr<MemoryBuffer> Exe)
-      : Name(std::move(Name)), Core(std::move(Core)), Exe(std::move(Exe)) {}
-
-  bool read(std::uint64_t Address, void *Buffer, std::size_t Size) override {
-    if (Size == 0 || Address + Size < Address)
-      return false;
-    // The core first: it has the memory as it was; the executable only has
-    // what the core left out, which did not change (read-only sections).
-    for (const Segment &S : Segments) {
-      if (Address < S.Where.Begin || Address + Size > S.Where.End)
-        continue;
-      std::uint64_t Inside = Address - S.Where.Begin;
-      if (Inside + Size > S.FileSize)
-        continue;
-      StringRef Bytes = S.From->getBuffer();
-      if (S.FileOffset + Inside + Size > Bytes.size())
-        continue;
-      std::memcpy(Buffer, Bytes.data() + S.FileOffset + Inside, Size);
-      return true;
-    }
-    return false;
-  }
-  std::uint64_t tableAddress() const override { return Table; }
-  std::optional<std::int64_t> nowTicks(bool) const override {
-    return std::nullopt;
-  }
-  std::string describe() const override { return "core dump " + Name; }
-  std::optional<std::int64_t> takenAtUnixNs() const override { return TakenAt; }
-  std::optional<std::int64_t> TakenAt;
-
-  std::string Name;
-  std::unique_ptr<MemoryBuffer> Core, Exe;
-  std::vector<Segment> Segments; // core segments first
-  std::uint64_t Table = 0;
-};
-
-} // namespace
-
-Expected<std::unique_ptr<TargetMemory>>
-openCoreFile(const std::string &CorePath, const std::string &ExecutablePath) {
-  auto CoreBuffer = MemoryBuffer::getFile(CorePath, false, false);
-  if (!CoreBuffer)
-    return fail("cannot read core file '" + CorePath +
-                "': " + CoreBuffer.getError().message());
-  auto ExeBuffer = MemoryBuffer::getFile(ExecutablePath, false, false);
-  if (!ExeBuffer)
-    return fail("cannot read executable '" + ExecutablePath +
-                "': " + ExeBuffer.getError().message());
-  auto Target = std::make_unique<CoreFile>(CorePath, std::move(*CoreBuffer),
-                                           std::move(*ExeBuffer));
-
-  auto CoreElf = ELF64File::create(Target->Core->getBuffer());
-  if (!CoreElf || CoreElf->getHeader().e_type != ELF::ET_CORE) {
-    if (!CoreElf)
-      consumeError(CoreElf.takeError());
-    return fail("'" + CorePath + "' is not a 64-bit ELF core file");
-  }
-  auto Section = findSection(Target->Exe->getBuffer(), debug_layout::kSection);
-  if (!Section) {
-    consumeError(Section.takeError());
-    return fail("'" + ExecutablePath + "' is not a 64-bit ELF executable");
-  }
-  if (!*Section)
-    return fail(noRuntime("'" + ExecutablePath + "'"));
-
-  auto CoreHeaders = CoreElf->program_headers();
-  if (!CoreHeaders) {
-    consumeError(CoreHeaders.takeError());
-    return fail("'" + CorePath + "' has a damaged program header table");
-  }
-  std::optional<std::uint64_t> EntryAtRun;
-  for (const auto &Header : *CoreHeaders) {
-    if (Header.p_type == ELF::PT_LOAD) {
-      Target->Segments.push_back(
-          {{Header.p_vaddr, Header.p_vaddr + Header.p_memsz},
-           Header.p_offset,
-           Header.p_filesz,
-           Target->Core.get()});
-      continue;
-    }
-    if (Header.p_type != ELF::PT_NOTE)
-      continue;
-    Error NoteError = Error::success();
-    for (const auto &Note : CoreElf->notes(Header, NoteError)) {
-      if (Note.getType() != ELF::NT_AUXV || Note.getName() != "CORE")
-        continue;
-      // Notes are 4-aligned whatever p_align says (gdb writes 1).
-      ArrayRef<uint8_t> Auxv =
-          Note.getDesc(std::max<uint64_t>(Header.p_align, 4));
-      for (size_t I = 0; I + 16 <= Auxv.size(); I += 16) {
-        std::uint64_t Key, Value;
-        std::memcpy(&Key, Auxv.data() + I, 8);
-        std::memcpy(&Value, Auxv.data() + I + 8, 8);
-        if (Key == 9) // AT_ENTRY
-          EntryAtRun = Value;
-      }
-    }
-    consumeError(std::move(NoteError));
-  }
-  if (!EntryAtRun)
-    return fail("'" + CorePath +
-                "' has no auxiliary vector (NT_AUXV): "
-                "cannot tell where the executable was loaded");
-  std::uint64_t Bias =
-      (*Section)->PositionIndependent ? *EntryAtRun - (*Section)->Entry : 0;
-  if ((*Section)->PositionIndependent == false &&
-      *EntryAtRun != (*Section)->Entry)
-    return fail("'" + ExecutablePath + "' is not the executable that dumped '" +
-                CorePath + "'");
-
-  auto ExeElf = ELF64File::create(Target->Exe->getBuffer());
-  if (!ExeElf)
-    return ExeElf.takeError();
-  auto ExeHeaders = ExeElf->program_headers();
-  if (!ExeHeaders)
-    return ExeHeaders.takeError();
-  for (const auto &Header : *ExeHeaders)
-    if (Header.p_type == ELF::PT_LOAD)
-      Target->Segments.push_back(
-          {{Header.p_vaddr + Bias, Header.p_vaddr + Bias + Header.p_memsz},
-           Header.p_offset,
-           Header.p_filesz,
-           Target->Exe.get()});
-  Target->Table = (*Section)->Address + Bias;
-  sys::fs::file_status Status;
-  if (!sys::fs::status(CorePath, Status))
-    Target->TakenAt = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          Status.getLastModificationTime().time_since_epoch())
-                          .count();
-  return std::unique_ptr<TargetMemory>(std::move(Target));
 }
 
 } // namespace coroscope::tool
