@@ -113,8 +113,8 @@ std::string renderTree(const Snapshot &S, const std::vector<Cycle> &Cycles) {
       const CoroutineRow &R = *It.Row;
       Out << It.Prefix << (It.Last ? "└── " : "├── ");
       if (It.Spawn)
-        Out << (R.CreationSite.Known
-                    ? "[spawned at " + R.CreationSite.where() + "] "
+        Out << (R.CreationSite->Known
+                    ? "[spawned at " + R.CreationSite->where() + "] "
                     : std::string("[spawned] "));
       Out << "#" << R.Id << " " << bodyText(R) << "  " << stateText(R);
       if (Printed[R.Id]) {
@@ -149,7 +149,7 @@ std::string renderTree(const Snapshot &S, const std::vector<Cycle> &Cycles) {
   for (const Cycle &Loop : Cycles) {
     Out << "cycle: ";
     for (const CoroutineRow *R : Loop)
-      Out << "#" << R->Id << " " << R->label() << " (" << R->Site.where()
+      Out << "#" << R->Id << " " << R->label() << " (" << R->Site->where()
           << ") -> ";
     Out << "#" << Loop.front()->Id << " " << Loop.front()->label() << "\n";
   }

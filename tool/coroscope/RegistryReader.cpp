@@ -30,7 +30,12 @@ std::string SiteInfo::waitsForName() const {
 }
 
 std::string CoroutineRow::label() const {
-  return Name.empty() ? Body.Function : Name;
+  return Name.empty() ? Body->Function : Name;
+}
+
+const SiteInfo &unknownSite() {
+  static const SiteInfo Unknown;
+  return Unknown;
 }
 
 namespace {
@@ -103,7 +108,8 @@ private:
   std::int64_t Now = 0, SlowTicks = INT64_MAX, HangTicks = INT64_MAX;
   bool NowKnown = false;
   std::int64_t LatestSince = 0;
-  DenseMap<std::uint64_t, SiteInfo> Sites;
+  DenseMap<std::uint64_t, const SiteInfo *> Sites; // null: unreadable
+  std::deque<SiteInfo> *Pool = nullptr;
   std::vector<ThreadRow> ThreadsByCurrent;
   DenseMap<std::uint64_t, unsigned> ThreadOfCurrent; // frame -> thread index
 };
@@ -215,7 +221,7 @@ const SiteInfo *Reader::site(std::uint64_t Address) {
     return nullptr;
   auto Found = Sites.find(Address);
   if (Found != Sites.end())
-    return Found->second.Known ? &Found->second : nullptr;
+    return Found->second;
   SiteInfo Info;
   std::vector<char> Record(Table.site_size);
   if (Sites.size() < MaxSites &&
@@ -238,9 +244,13 @@ const SiteInfo *Reader::site(std::uint64_t Address) {
       Info.Known = Info.File != "?";
     }
   }
-  auto &Slot = Sites[Address];
-  Slot = std::move(Info);
-  return Slot.Known ? &Slot : nullptr;
+  const SiteInfo *Kept = nullptr;
+  if (Info.Known) {
+    Pool->push_back(std::move(Info));
+    Kept = &Pool->back();
+  }
+  Sites[Address] = Kept;
+  return Kept;
 }
 
 void Reader::readThreads(Snapshot &S) {
@@ -282,7 +292,7 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
       fieldOf<std::uint32_t>(Record, Table.frame_shard) != Shard)
     return false;
   Row.State = Name;
-  Row.Body = *Body;
+  Row.Body = Body;
   std::uint64_t At = fieldOf<std::uint64_t>(Record, Table.frame_site);
   const SiteInfo *Site = site(At);
   if (Site == nullptr)
@@ -295,7 +305,7 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
           site(fieldOf<std::uint64_t>(Record, Table.frame_expression_yield));
       Yield && Row.State == "suspended")
     Site = Yield;
-  Row.Site = *Site;
+  Row.Site = Site;
   std::int64_t Since = fieldOf<std::int64_t>(Record, Table.frame_since);
   std::int64_t Start = fieldOf<std::int64_t>(Record, Table.frame_start_ticks);
   LatestSince = std::max(LatestSince, Since);
@@ -312,10 +322,10 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
     return false; // the views look ids up in DenseMaps
   if (const SiteInfo *Creator =
           site(fieldOf<std::uint64_t>(Record, Table.frame_creator_body)))
-    Row.CreatorBody = *Creator;
+    Row.CreatorBody = Creator;
   if (const SiteInfo *Creation =
           site(fieldOf<std::uint64_t>(Record, Table.frame_creation_site)))
-    Row.CreationSite = *Creation;
+    Row.CreationSite = Creation;
   const char *NameBytes = Record.data() + Table.frame_name.offset;
   std::size_t Length = strnlen(NameBytes, Table.frame_name.size);
   for (std::size_t I = 0; I < Length; ++I) {
@@ -388,6 +398,7 @@ Expected<Snapshot> Reader::run() {
   if (Error E = readTable())
     return std::move(E);
   Snapshot S;
+  Pool = S.Sites.get();
   S.Target = Memory.describe();
   S.ShardCount = Table.shard_count;
   if (Table.shards == 0) {
@@ -416,11 +427,15 @@ Expected<Snapshot> Reader::run() {
     // records that held still.
     for (unsigned Attempt = 0; Attempt <= Options.Retries + 1; ++Attempt) {
       bool Settle = Attempt > Options.Retries;
-      std::vector<CoroutineRow> ShardRows;
-      std::vector<std::uint64_t> ShardResumers;
+      // Read straight into the snapshot; cut back for another attempt.
+      std::size_t Before = Rows.size();
       unsigned Malformed = 0;
-      ShardRead Result =
-          readShard(Index, Settle, ShardRows, ShardResumers, Malformed);
+      ShardRead Result = readShard(Index, Settle, Rows, Resumers, Malformed);
+      if (Result != ShardRead::Stable &&
+          !(Result == ShardRead::Changed && Settle)) {
+        Rows.resize(Before);
+        Resumers.resize(Before);
+      }
       if (Result == ShardRead::Unreadable) {
         ++S.UnreadableShards;
         break;
@@ -432,9 +447,6 @@ Expected<Snapshot> Reader::run() {
       if (Result == ShardRead::Changed)
         ++S.TornShards;
       S.MalformedRecords += Malformed;
-      for (auto &Row : ShardRows)
-        Rows.push_back(std::move(Row));
-      llvm::append_range(Resumers, ShardResumers);
       break;
     }
     if (Rows.size() > Options.Limit) {
@@ -507,7 +519,7 @@ Expected<Snapshot> Reader::run() {
     Row.Tid = TidOf.lookup(Row.ThreadIndex);
     Row.SlowStep = Row.State == "running" && InState > SlowTicks;
     Row.Hang = Row.State == "suspended" &&
-               Row.Site.WaitsFor == static_cast<std::uint8_t>(awaits::event) &&
+               Row.Site->WaitsFor == static_cast<std::uint8_t>(awaits::event) &&
                InState > HangTicks;
   }
   S.Coroutines = std::move(Rows);

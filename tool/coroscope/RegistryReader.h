@@ -15,6 +15,8 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,12 +33,18 @@ struct SiteInfo {
   std::string waitsForName() const;
 };
 
+/// The site every unknown one points to.
+const SiteInfo &unknownSite();
+
+/// Sites point into their snapshot's pool (Snapshot::Sites): a site is
+/// read, and its strings kept, once however many rows name it.
 struct CoroutineRow {
   std::uint64_t Id = 0, Address = 0;
-  std::string Name; // set_name(), else empty
-  SiteInfo Body;    // the function
+  std::string Name;                      // set_name(), else empty
+  const SiteInfo *Body = &unknownSite(); // the function
   std::string State;
-  SiteInfo Site; // where it waits, or where its running step began
+  const SiteInfo *Site =
+      &unknownSite(); // where it waits, or where its running step began
   double StateMs = 0, AgeMs = 0, RunningMs = 0;
   std::uint32_t Suspensions = 0;
   std::uint32_t ThreadIndex = 0;
@@ -45,7 +53,7 @@ struct CoroutineRow {
   std::uint64_t ParentId = 0;  // the awaiter when Awaited
   std::uint64_t WaitsOn = 0;   // coroscope::waiting_for(), this suspension
   std::uint64_t CreatorId = 0; // the spawn parent
-  SiteInfo CreatorBody, CreationSite;
+  const SiteInfo *CreatorBody = &unknownSite(), *CreationSite = &unknownSite();
   bool SlowStep = false; // running longer than COROSCOPE_SLOW_MS now
   bool Hang = false;     // waiting for an event longer than COROSCOPE_HANG_MS
   std::int64_t SinceTicks = 0, StartTicks = 0; // the target's clock
@@ -61,6 +69,10 @@ struct ThreadRow {
 
 struct Snapshot {
   std::string Target;
+  // Owns the sites the rows point to; shared so that copies of the rows
+  // may outlive a moved snapshot.
+  std::shared_ptr<std::deque<SiteInfo>> Sites =
+      std::make_shared<std::deque<SiteInfo>>();
   std::vector<CoroutineRow> Coroutines;
   std::vector<ThreadRow> Threads;
   bool Started = true; // false: the runtime has tracked nothing yet

@@ -289,7 +289,7 @@ int runSnapshotCommand(const std::string &Command,
         Status = 1;
       continue;
     }
-    std::vector<CoroutineRow> Rows = S->Coroutines;
+    std::vector<CoroutineRow> Rows = std::move(S->Coroutines);
     filterRows(Rows, Options.Filter);
     sortRows(Rows, "id");
     if (!Options.Sort.empty() && !sortRows(Rows, Options.Sort))
@@ -297,7 +297,10 @@ int runSnapshotCommand(const std::string &Command,
                                  "or thread, not '" +
                                      Options.Sort + "'");
     // Many JSON snapshots: one document per line.
-    Text += renderRows(*S, Rows, Format, Options.Snapshots > 1);
+    if (Text.empty())
+      Text = renderRows(*S, Rows, Format, Options.Snapshots > 1);
+    else
+      Text += renderRows(*S, Rows, Format, Options.Snapshots > 1);
   }
   if (int Written = emit(Options.Output, Text))
     return Written;

@@ -9,6 +9,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace llvm;
 
@@ -66,9 +67,9 @@ std::string idText(std::uint64_t Id) { return Id ? std::to_string(Id) : "-"; }
 std::string stateText(const CoroutineRow &R) {
   std::string Text = R.State + " " + formatDuration(R.StateMs);
   if (R.State == "suspended")
-    Text += " at " + R.Site.where() + " (" + R.Site.waitsForName() + ")";
+    Text += " at " + R.Site->where() + " (" + R.Site->waitsForName() + ")";
   else if (R.State == "running")
-    Text += " since " + R.Site.where();
+    Text += " since " + R.Site->where();
   if (R.Hang)
     Text += " [hang]";
   if (R.SlowStep)
@@ -77,10 +78,10 @@ std::string stateText(const CoroutineRow &R) {
 }
 
 std::string bodyText(const CoroutineRow &R) {
-  std::string Text = R.Body.Function;
-  if (!R.Name.empty() && R.Name != R.Body.Function)
+  std::string Text = R.Body->Function;
+  if (!R.Name.empty() && R.Name != R.Body->Function)
     Text = "\"" + R.Name + "\" " + Text;
-  return Text + " " + R.Body.File + ":" + std::to_string(R.Body.Line);
+  return Text + " " + R.Body->File + ":" + std::to_string(R.Body->Line);
 }
 
 bool sortRows(std::vector<CoroutineRow> &Rows, const std::string &Key) {
@@ -93,7 +94,7 @@ bool sortRows(std::vector<CoroutineRow> &Rows, const std::string &Key) {
   if (Key == "id")
     By([](const CoroutineRow &R) { return R.Id; });
   else if (Key == "function")
-    By([](const CoroutineRow &R) { return R.Body.Function; });
+    By([](const CoroutineRow &R) { return R.Body->Function; });
   else if (Key == "name")
     By([](const CoroutineRow &R) { return R.label(); });
   else if (Key == "state")
@@ -115,13 +116,13 @@ void filterRows(std::vector<CoroutineRow> &Rows, const std::string &Pattern) {
     consumeError(Glob.takeError());
     // Not a valid glob: match it as text.
     llvm::erase_if(Rows, [&](const CoroutineRow &R) {
-      return R.Body.Function.find(Pattern) == std::string::npos &&
+      return R.Body->Function.find(Pattern) == std::string::npos &&
              R.Name.find(Pattern) == std::string::npos;
     });
     return;
   }
   llvm::erase_if(Rows, [&](const CoroutineRow &R) {
-    return !Glob->match(R.Body.Function) && !Glob->match(R.Name);
+    return !Glob->match(R.Body->Function) && !Glob->match(R.Name);
   });
 }
 
@@ -147,13 +148,13 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
           J.object([&] {
             J.attribute("id", R.Id);
             J.attribute("name", R.Name);
-            J.attribute("function", R.Body.Function);
-            J.attribute("file", R.Body.File);
-            J.attribute("line", R.Body.Line);
+            J.attribute("function", R.Body->Function);
+            J.attribute("file", R.Body->File);
+            J.attribute("line", R.Body->Line);
             J.attribute("state", R.State);
-            writeSite(J, "site", R.Site);
+            writeSite(J, "site", *R.Site);
             J.attribute("waits_for", R.State == "suspended"
-                                         ? json::Value(R.Site.waitsForName())
+                                         ? json::Value(R.Site->waitsForName())
                                          : json::Value(nullptr));
             J.attribute("state_ms", R.StateMs);
             J.attribute("age_ms", R.AgeMs);
@@ -163,7 +164,7 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
             J.attribute("awaiter", R.awaiter());
             J.attribute("waits_on", R.WaitsOn);
             J.attribute("creator", R.CreatorId);
-            writeSite(J, "creation_site", R.CreationSite);
+            writeSite(J, "creation_site", *R.CreationSite);
             J.attribute("slow_step", R.SlowStep);
             J.attribute("hang", R.Hang);
           });
@@ -176,36 +177,54 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
     Out << "id,name,function,state,site,state_ms,thread,awaiter,creator,"
            "creation_site\n";
     for (const CoroutineRow &R : Rows)
-      Out << R.Id << "," << csvField(R.Name) << "," << csvField(R.Body.Function)
-          << "," << R.State << "," << csvField(R.Site.where()) << ","
-          << format("%.3f", R.StateMs) << "," << R.Tid << "," << R.awaiter()
-          << "," << R.CreatorId << "," << csvField(R.CreationSite.where())
-          << "\n";
+      Out << R.Id << "," << csvField(R.Name) << ","
+          << csvField(R.Body->Function) << "," << R.State << ","
+          << csvField(R.Site->where()) << "," << format("%.3f", R.StateMs)
+          << "," << R.Tid << "," << R.awaiter() << "," << R.CreatorId << ","
+          << csvField(R.CreationSite->where()) << "\n";
     return Text;
   }
-  std::vector<std::vector<std::string>> Cells;
-  Cells.push_back({"ID", "STATE", "TIME", "THREAD", "AWAITER", "CREATOR",
-                   "FUNCTION", "SITE", "NAME"});
-  for (const CoroutineRow &R : Rows)
-    Cells.push_back({std::to_string(R.Id),
-                     R.State + (R.Hang       ? "!"
-                                : R.SlowStep ? "!"
-                                             : ""),
-                     formatDuration(R.StateMs), std::to_string(R.Tid),
-                     idText(R.awaiter()), idText(R.CreatorId), R.Body.Function,
-                     R.Site.where(), R.Name});
-  std::vector<size_t> Widths(Cells.front().size(), 0);
-  for (const auto &Row : Cells)
-    for (size_t I = 0; I < Row.size(); ++I)
-      Widths[I] = std::max(Widths[I], Row[I].size());
-  for (const auto &Row : Cells) {
-    std::string Line;
-    for (size_t I = 0; I < Row.size(); ++I) {
-      Line += Row[I];
-      if (I + 1 < Row.size())
-        Line += std::string(Widths[I] - Row[I].size() + 2, ' ');
+  // Two passes over the rows, the first for the columns' widths, so that
+  // 100,000 rows make no table of strings.
+  constexpr size_t Columns = 9;
+  static const char *const Header[Columns] = {"ID",       "STATE",   "TIME",
+                                              "THREAD",   "AWAITER", "CREATOR",
+                                              "FUNCTION", "SITE",    "NAME"};
+  auto Cells = [](const CoroutineRow &R, std::string(&Cell)[Columns]) {
+    Cell[0] = std::to_string(R.Id);
+    Cell[1] = R.State + (R.Hang || R.SlowStep ? "!" : "");
+    Cell[2] = formatDuration(R.StateMs);
+    Cell[3] = std::to_string(R.Tid);
+    Cell[4] = idText(R.awaiter());
+    Cell[5] = idText(R.CreatorId);
+    Cell[6] = R.Body->Function;
+    Cell[7] = R.Site->where();
+    Cell[8] = R.Name;
+  };
+  size_t Widths[Columns];
+  for (size_t I = 0; I < Columns; ++I)
+    Widths[I] = std::strlen(Header[I]);
+  std::string Cell[Columns];
+  for (const CoroutineRow &R : Rows) {
+    Cells(R, Cell);
+    for (size_t I = 0; I < Columns; ++I)
+      Widths[I] = std::max(Widths[I], Cell[I].size());
+  }
+  std::string Line;
+  auto Write = [&](auto &&Text) {
+    Line.clear();
+    for (size_t I = 0; I < Columns; ++I) {
+      StringRef Value = Text(I);
+      Line.append(Value.data(), Value.size());
+      if (I + 1 < Columns)
+        Line.append(Widths[I] - Value.size() + 2, ' ');
     }
     Out << StringRef(Line).rtrim() << "\n";
+  };
+  Write([&](size_t I) { return StringRef(Header[I]); });
+  for (const CoroutineRow &R : Rows) {
+    Cells(R, Cell);
+    Write([&](size_t I) { return StringRef(Cell[I]); });
   }
   return Text;
 }

@@ -25,8 +25,8 @@ std::string renderTop(const Snapshot &S, const std::string &Sort,
   };
   std::map<std::string, PerFunction> Functions;
   for (const CoroutineRow &R : Rows) {
-    PerFunction &F = Functions[R.Body.Function];
-    F.Function = R.Body.Function;
+    PerFunction &F = Functions[R.Body->Function];
+    F.Function = R.Body->Function;
     ++F.Count;
     if (R.State == "running")
       ++F.Running;
