@@ -731,6 +731,11 @@ void Collector::creation(const CallExpr &Call,
       Operands.contains(&Call))
     return;
   SourceLocation Begin = Call.getBeginLoc(), End = Call.getEndLoc();
+  // A call of a lambda or function object starts at the object (LLVM 22
+  // begins a call operator's call at its parenthesis).
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(&Call);
+      Op && Op->getOperator() == OO_Call && Op->getNumArgs() > 0)
+    Begin = Op->getArg(0)->getBeginLoc();
   // Written in the file: a call in a macro serves every expansion.
   if (Begin.isInvalid() || End.isInvalid() || Begin.isMacroID() ||
       End.isMacroID())
