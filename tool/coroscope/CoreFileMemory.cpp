@@ -21,18 +21,6 @@ using ELF64File = object::ELFFile<object::ELF64LE>;
 namespace coroscope::tool {
 namespace {
 
-Error fail(const Twine &Message) {
-  return createStringError(inconvertibleErrorCode(), Message);
-}
-
-struct Range {
-  std::uint64_t Begin, End;
-};
-
-} // namespace
-
-namespace {
-
 class CoreFile final : public TargetMemory {
 public:
   struct Segment {
@@ -84,12 +72,12 @@ Expected<std::unique_ptr<TargetMemory>>
 openCoreFile(const std::string &CorePath, const std::string &ExecutablePath) {
   auto CoreBuffer = MemoryBuffer::getFile(CorePath, false, false);
   if (!CoreBuffer)
-    return fail("cannot read core file '" + CorePath +
-                "': " + CoreBuffer.getError().message());
+    return targetError("cannot read core file '" + CorePath +
+                       "': " + CoreBuffer.getError().message());
   auto ExeBuffer = MemoryBuffer::getFile(ExecutablePath, false, false);
   if (!ExeBuffer)
-    return fail("cannot read executable '" + ExecutablePath +
-                "': " + ExeBuffer.getError().message());
+    return targetError("cannot read executable '" + ExecutablePath +
+                       "': " + ExeBuffer.getError().message());
   auto Target = std::make_unique<CoreFile>(CorePath, std::move(*CoreBuffer),
                                            std::move(*ExeBuffer));
 
@@ -97,20 +85,21 @@ openCoreFile(const std::string &CorePath, const std::string &ExecutablePath) {
   if (!CoreElf || CoreElf->getHeader().e_type != ELF::ET_CORE) {
     if (!CoreElf)
       consumeError(CoreElf.takeError());
-    return fail("'" + CorePath + "' is not a 64-bit ELF core file");
+    return targetError("'" + CorePath + "' is not a 64-bit ELF core file");
   }
   auto Section = findSection(Target->Exe->getBuffer(), debug_layout::kSection);
   if (!Section) {
     consumeError(Section.takeError());
-    return fail("'" + ExecutablePath + "' is not a 64-bit ELF executable");
+    return targetError("'" + ExecutablePath +
+                       "' is not a 64-bit ELF executable");
   }
   if (!*Section)
-    return fail(noRuntime("'" + ExecutablePath + "'"));
+    return targetError(noRuntime("'" + ExecutablePath + "'"));
 
   auto CoreHeaders = CoreElf->program_headers();
   if (!CoreHeaders) {
     consumeError(CoreHeaders.takeError());
-    return fail("'" + CorePath + "' has a damaged program header table");
+    return targetError("'" + CorePath + "' has a damaged program header table");
   }
   std::optional<std::uint64_t> EntryAtRun;
   for (const auto &Header : *CoreHeaders) {
@@ -142,15 +131,16 @@ openCoreFile(const std::string &CorePath, const std::string &ExecutablePath) {
     consumeError(std::move(NoteError));
   }
   if (!EntryAtRun)
-    return fail("'" + CorePath +
-                "' has no auxiliary vector (NT_AUXV): "
-                "cannot tell where the executable was loaded");
+    return targetError("'" + CorePath +
+                       "' has no auxiliary vector (NT_AUXV): "
+                       "cannot tell where the executable was loaded");
   std::uint64_t Bias =
       (*Section)->PositionIndependent ? *EntryAtRun - (*Section)->Entry : 0;
   if ((*Section)->PositionIndependent == false &&
       *EntryAtRun != (*Section)->Entry)
-    return fail("'" + ExecutablePath + "' is not the executable that dumped '" +
-                CorePath + "'");
+    return targetError("'" + ExecutablePath +
+                       "' is not the executable that dumped '" + CorePath +
+                       "'");
 
   auto ExeElf = ELF64File::create(Target->Exe->getBuffer());
   if (!ExeElf)

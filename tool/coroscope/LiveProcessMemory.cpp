@@ -33,14 +33,6 @@ using namespace llvm;
 namespace coroscope::tool {
 namespace {
 
-Error fail(const Twine &Message) {
-  return createStringError(inconvertibleErrorCode(), Message);
-}
-
-struct Range {
-  std::uint64_t Begin, End;
-};
-
 bool contains(const std::vector<Range> &Ranges, std::uint64_t Address,
               std::size_t Size) {
   if (Size == 0 || Address + Size < Address)
@@ -196,7 +188,7 @@ std::vector<Mapping> readMaps(std::istream &In) {
 Expected<std::unique_ptr<TargetMemory>> openLiveProcess(int Pid) {
   std::string Proc = "/proc/" + std::to_string(Pid);
   if (::access(Proc.c_str(), F_OK) != 0)
-    return fail("no process " + Twine(Pid));
+    return targetError("no process " + Twine(Pid));
   std::ifstream MapsFile(Proc + "/maps");
   std::vector<Mapping> Maps;
   if (MapsFile)
@@ -205,9 +197,9 @@ Expected<std::unique_ptr<TargetMemory>> openLiveProcess(int Pid) {
     // Reading maps needs the same access as reading memory.
     if (errno == EACCES || errno == EPERM ||
         ::access((Proc + "/maps").c_str(), R_OK) != 0)
-      return fail(permissionAdvice(Pid));
-    return fail("process " + Twine(Pid) +
-                " has no memory to read (a zombie or a kernel thread)");
+      return targetError(permissionAdvice(Pid));
+    return targetError("process " + Twine(Pid) +
+                       " has no memory to read (a zombie or a kernel thread)");
   }
   std::vector<Range> Readable = readableRanges(Maps);
 
@@ -218,7 +210,7 @@ Expected<std::unique_ptr<TargetMemory>> openLiveProcess(int Pid) {
   ssize_t ExeLength =
       ::readlink((Proc + "/exe").c_str(), ExePath, sizeof ExePath - 1);
   if (ExeLength < 0 && (errno == EACCES || errno == EPERM))
-    return fail(permissionAdvice(Pid));
+    return targetError(permissionAdvice(Pid));
   std::string Exe = ExeLength > 0 ? std::string(ExePath, ExeLength) : "";
   std::vector<std::string> Files;
   if (!Exe.empty())
@@ -257,16 +249,17 @@ Expected<std::unique_ptr<TargetMemory>> openLiveProcess(int Pid) {
     errno = 0;
     if (!Target->read(Table, &Probe, 1)) {
       if (errno == EPERM || errno == EACCES)
-        return fail(permissionAdvice(Pid));
+        return targetError(permissionAdvice(Pid));
       if (errno == ESRCH)
-        return fail("process " + Twine(Pid) + " has exited");
-      return fail("cannot read the coroscope table of process " + Twine(Pid) +
-                  (errno != 0 ? Twine(": ") + std::strerror(errno) : Twine()));
+        return targetError("process " + Twine(Pid) + " has exited");
+      return targetError(
+          "cannot read the coroscope table of process " + Twine(Pid) +
+          (errno != 0 ? Twine(": ") + std::strerror(errno) : Twine()));
     }
     return std::unique_ptr<TargetMemory>(std::move(Target));
   }
-  return fail(noRuntime("process " + std::to_string(Pid) +
-                        (Exe.empty() ? "" : " (" + Exe + ")")));
+  return targetError(noRuntime("process " + std::to_string(Pid) +
+                               (Exe.empty() ? "" : " (" + Exe + ")")));
 }
 
 } // namespace coroscope::tool

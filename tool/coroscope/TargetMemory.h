@@ -19,6 +19,16 @@
 
 namespace coroscope::tool {
 
+/// A one-line error of a target that cannot be read.
+inline llvm::Error targetError(const llvm::Twine &Message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), Message);
+}
+
+/// A range of the target's addresses, [Begin, End).
+struct Range {
+  std::uint64_t Begin, End;
+};
+
 class TargetMemory {
 public:
   virtual ~TargetMemory() = default;

@@ -2,6 +2,8 @@
 // threads (test/tool/ps-churn.test reads it from outside meanwhile). Each
 // coroutine names itself after its id, parks once, and ends when resumed.
 // It runs until the file argv[1] exists, then prints how many it made.
+#include "coro_test/tasks.h"
+
 #include <coroscope/coroscope.hpp>
 
 #include <atomic>
@@ -16,15 +18,8 @@
 
 namespace {
 
-struct fire_and_forget {
-  struct promise_type {
-    fire_and_forget get_return_object() { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() {}
-    void unhandled_exception() { std::terminate(); }
-  };
-};
+using eager::fire_and_forget;
+
 
 struct parked {
   std::vector<std::coroutine_handle<>> *queue;
