@@ -96,8 +96,9 @@ public:
 
   bool read(std::uint64_t Address, void *Buffer, std::size_t Size) override {
     // The target maps memory as it runs (its heap grows): an address past
-    // the ranges read last is checked against a fresh copy, at most every
-    // few milliseconds, so garbage pointers cost no more than that.
+    // the ranges read last is checked against a fresh copy, at most once a
+    // pass, so garbage pointers cost no more than that. A record linked
+    // before the pass began lies in memory that copy has.
     if (!contains(Ranges, Address, Size) &&
         (!refreshRanges() || !contains(Ranges, Address, Size)))
       return false;
@@ -118,6 +119,7 @@ public:
            ::pread(MemFd, Buffer, Size, static_cast<off_t>(Address)) ==
                static_cast<ssize_t>(Size);
   }
+  void beginPass() override { RangesAreCurrent = false; }
   std::uint64_t tableAddress() const override { return Table; }
   std::optional<std::int64_t> nowTicks(bool UseTsc) const override {
 #if defined(__x86_64__) || defined(__i386__)
@@ -141,10 +143,9 @@ public:
 
 private:
   bool refreshRanges() {
-    auto Now = std::chrono::steady_clock::now();
-    if (Now - LastRefresh < std::chrono::milliseconds(5))
+    if (RangesAreCurrent)
       return false;
-    LastRefresh = Now;
+    RangesAreCurrent = true;
     std::ifstream Maps("/proc/" + std::to_string(Pid) + "/maps");
     std::vector<Range> Fresh = readableRanges(readMaps(Maps));
     if (Fresh.empty())
@@ -154,7 +155,7 @@ private:
   }
 
   int Pid;
-  std::chrono::steady_clock::time_point LastRefresh;
+  bool RangesAreCurrent = true; // read since the pass began
   std::vector<Range> Ranges;
   std::uint64_t Table;
   bool UseProcMem = false;

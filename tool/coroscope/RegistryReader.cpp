@@ -348,6 +348,9 @@ ShardRead Reader::readShard(unsigned Index, bool Settle,
   std::uint64_t Shard =
       Table.shards + std::uint64_t(Index) * Table.shard_stride;
   std::uint64_t Before = 0, After = 0, Node = 0;
+  // Before the generation: every record of a list that holds still was
+  // mapped by then, so none of them can fail to read for want of a map.
+  Memory.beginPass();
   if (!readPointerAt(Shard + Table.shard_generation.offset, Before) ||
       !readPointerAt(Shard + Table.shard_head.offset, Node))
     return ShardRead::Unreadable;
@@ -395,6 +398,7 @@ ShardRead Reader::readShard(unsigned Index, bool Settle,
 }
 
 Expected<Snapshot> Reader::run() {
+  Memory.beginPass();
   if (Error E = readTable())
     return std::move(E);
   Snapshot S;

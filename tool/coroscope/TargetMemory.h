@@ -35,6 +35,9 @@ public:
   /// Reads \p Size bytes at \p Address; false when any of them is outside
   /// the target's readable ranges or cannot be read now.
   virtual bool read(std::uint64_t Address, void *Buffer, std::size_t Size) = 0;
+  /// A new pass over the target's lists begins: anything mapped before now
+  /// must be readable during it, however recently the target mapped it.
+  virtual void beginPass() {}
   /// Where the runtime's published table (coroscope/debug_layout.hpp) is.
   virtual std::uint64_t tableAddress() const = 0;
   /// The target's clock now, in its ticks, when it can be read from here

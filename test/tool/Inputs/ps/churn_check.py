@@ -58,8 +58,10 @@ for number, snapshot in enumerate(snapshots):
             problems.append("name %r" % row["name"])
         if problems:
             bad.append((number, row["id"], problems))
+    # Both threads may be between rounds, with nothing alive: the first and
+    # the last snapshots that showed coroutines are compared.
     if ids:
-        if number == 0:
+        if first_max is None:
             first_max = max(ids)
         last_min = min(ids)
 
