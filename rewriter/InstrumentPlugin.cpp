@@ -19,8 +19,10 @@
 #include "Instrumenter.h"
 #include "CreationPass.h"
 #include "NeverStartedPass.h"
+#include "SuspensionHooksPass.h"
 #include "llvm/Passes/PassBuilder.h"
 
+#include "clang/Basic/CodeGenOptions.h"
 #include "clang/Basic/Version.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendPluginRegistry.h"
@@ -160,6 +162,10 @@ protected:
         Off = true;
       else if (Arg == "verbose")
         Verbose = true;
+      else if (Arg == "engine=ir")
+        UseIREngine = true;
+      else if (Arg == "engine=source")
+        UseIREngine = false;
       else if (Arg.consume_front("header-filter="))
         Opts.HeaderFilter = Arg.str();
       else if (Arg.consume_front("library-namespaces="))
@@ -194,6 +200,8 @@ protected:
     // The first parse runs in this process, where this plugin is registered
     // too: it must not instrument that parse again.
     static thread_local bool Nested = false;
+    if (!Off && !Nested && UseIREngine)
+      return useIREngine(CI);
     if (!Off && !Nested) {
       Nested = true;
       instrument(CI, InFile);
@@ -206,13 +214,38 @@ protected:
 
 private:
   void instrument(CompilerInstance &CI, StringRef InFile);
+  std::unique_ptr<ASTConsumer> useIREngine(CompilerInstance &CI);
   bool findEdits(CompilerInstance &CI, StringRef InFile, EditSet &Edits);
 
   Options Opts;
   bool Off = false;
   bool Verbose = false;
+  bool UseIREngine = false;
   std::string RuntimeInclude;
 };
+
+/// One parse: the site table is filled before code generation, and the pass
+/// reads it. Clang gives each suspension the location of its keyword when
+/// it tracks locations, which -g or, without it, location tracking alone
+/// (what -Rpass uses: no debug information in the output) turns on.
+std::unique_ptr<ASTConsumer>
+InstrumentPluginAction::useIREngine(CompilerInstance &CI) {
+  auto Table = std::make_shared<CoroutineSiteTable>();
+  CodeGenOptions &CodeGen = CI.getCodeGenOpts();
+  if (CodeGen.getDebugInfo() == llvm::codegenoptions::NoDebugInfo)
+    CodeGen.setDebugInfo(llvm::codegenoptions::LocTrackingOnly);
+  bool Verbose = this->Verbose;
+  CodeGen.PassBuilderCallbacks.push_back([Table, Verbose](
+                                             llvm::PassBuilder &PB) {
+    PB.registerPipelineStartEPCallback(
+        [Table, Verbose](llvm::ModulePassManager &MPM, llvm::OptimizationLevel) {
+          llvm::FunctionPassManager FPM;
+          FPM.addPass(SuspensionHooksPass(Table, Verbose));
+          MPM.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(FPM)));
+        });
+  });
+  return makeCoroutineSiteConsumer(Opts, std::move(Table));
+}
 
 bool InstrumentPluginAction::findEdits(CompilerInstance &CI, StringRef InFile,
                                        EditSet &Edits) {

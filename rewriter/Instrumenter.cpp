@@ -4,6 +4,7 @@
 #include "AwaitKnowledge.h"
 #include "CoroutineKnowledge.h"
 #include "EmittedForms.h"
+#include "SuspensionSites.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/Basic/LangStandard.h"
@@ -55,155 +56,6 @@ std::string quoted(llvm::StringRef Text) {
 std::string identity(const Edit &E) {
   return std::to_string(E.OpenAt) + "|" + E.Open + "|" +
          std::to_string(E.CloseAt) + "|" + E.Close;
-}
-
-/// Which files are the project's: the main file, and headers that are not
-/// system headers and match the header filter.
-class ProjectFiles {
-public:
-  ProjectFiles(const SourceManager &SM, const Options &Opts)
-      : SM(SM), Filter(Opts.HeaderFilter) {}
-
-  bool contains(FileID FID) {
-    if (FID.isInvalid())
-      return false;
-    auto [It, New] = Cache.try_emplace(FID, false);
-    if (New)
-      It->second = decide(FID);
-    return It->second;
-  }
-
-  bool isSystem(FileID FID) const {
-    return SrcMgr::isSystem(
-        SM.getFileCharacteristic(SM.getLocForStartOfFile(FID)));
-  }
-
-private:
-  bool decide(FileID FID) const {
-    if (!SM.getFileEntryRefForID(FID))
-      return false; // the predefines buffer, scratch space
-    if (FID == SM.getMainFileID())
-      return true;
-    if (isSystem(FID))
-      return false;
-    return Filter.match(SM.getFileEntryRefForID(FID)->getName());
-  }
-
-  const SourceManager &SM;
-  llvm::Regex Filter;
-  llvm::DenseMap<FileID, bool> Cache;
-};
-
-struct SuspensionSite {
-  const Stmt *S;    // CoawaitExpr, DependentCoawaitExpr, CoyieldExpr
-                    // or CoreturnStmt
-  bool InRangeInit; // in a range-for initializer
-};
-
-/// Adds the co_yields in tail position of \p S to \p Out: nothing runs after
-/// them but the end of the body, as in the `co_yield co_await x` that
-/// sync_wait and when_all tasks end with. Destroyed there, a coroutine has
-/// run its whole body: it finished, it was not abandoned.
-void collectTailYields(const Stmt *S,
-                       llvm::SmallPtrSetImpl<const Stmt *> &Out) {
-  if (!S)
-    return;
-  if (const auto *Block = dyn_cast<CompoundStmt>(S)) {
-    for (auto It = Block->body_rbegin(); It != Block->body_rend(); ++It)
-      if (!isa<NullStmt>(*It))
-        return collectTailYields(*It, Out);
-    return;
-  }
-  if (const auto *If = dyn_cast<IfStmt>(S)) {
-    collectTailYields(If->getThen(), Out);
-    collectTailYields(If->getElse(), Out);
-    return;
-  }
-  if (const auto *E = dyn_cast<Expr>(S))
-    if (const auto *Yield =
-            dyn_cast<CoyieldExpr>(E->IgnoreImplicit()->IgnoreParens()))
-      Out.insert(Yield);
-}
-
-/// The suspension points and co_returns of one coroutine body, without
-/// those of nested lambdas and local classes (functions of their own).
-class SiteFinder : public EvaluatedCodeVisitor<SiteFinder> {
-  using Base = EvaluatedCodeVisitor<SiteFinder>;
-
-public:
-  SiteFinder(const ASTContext &Ctx) : Base(Ctx) {}
-  std::vector<SuspensionSite> Sites;
-
-  bool VisitCoawaitExpr(CoawaitExpr *E) {
-    if (!E->isImplicit())
-      Sites.push_back({E, RangeInitDepth > 0});
-    return true;
-  }
-  bool VisitDependentCoawaitExpr(DependentCoawaitExpr *E) {
-    Sites.push_back({E, RangeInitDepth > 0});
-    return true;
-  }
-  bool VisitCoyieldExpr(CoyieldExpr *E) {
-    Sites.push_back({E, RangeInitDepth > 0});
-    return true;
-  }
-  bool VisitCoreturnStmt(CoreturnStmt *S) {
-    if (!S->isImplicit())
-      Sites.push_back({S, false});
-    return true;
-  }
-  /// Every call; the collector keeps those that create a coroutine.
-  bool VisitCallExpr(CallExpr *E) {
-    Calls.push_back(E);
-    return true;
-  }
-  std::vector<const CallExpr *> Calls;
-  /// A co_await that initializes an object by value (`auto r = co_await
-  /// x;`, a class or an undeduced type): g++ 12 copies the bytes of a class
-  /// object initialized from `(hook, co_await x)`, so its hook must go on
-  /// the operand.
-  bool VisitVarDecl(VarDecl *D) {
-    if (!D->hasInit() || D->getType()->isReferenceType() ||
-        D->getType()->isScalarType())
-      return true;
-    const Expr *Init = D->getInit()->IgnoreImplicit();
-    if (const auto *Construct = dyn_cast<CXXConstructExpr>(Init))
-      if (Construct->getNumArgs() == 1)
-        Init = Construct->getArg(0)->IgnoreImplicit();
-    Init = Init->IgnoreParens();
-    if (isa<CoawaitExpr, DependentCoawaitExpr>(Init))
-      InitializesObject.insert(Init);
-    return true;
-  }
-  llvm::SmallPtrSet<const Stmt *, 4> InitializesObject;
-  bool TraverseCXXForRangeStmt(CXXForRangeStmt *S) {
-    if ((S->getInit() && !TraverseStmt(S->getInit())) ||
-        !TraverseStmt(S->getLoopVarStmt()))
-      return false;
-    ++RangeInitDepth;
-    bool Continue = TraverseStmt(S->getRangeInit());
-    --RangeInitDepth;
-    return Continue && TraverseStmt(S->getBody());
-  }
-
-private:
-  unsigned RangeInitDepth = 0;
-};
-
-const Expr *suspensionOperand(const Stmt *S) {
-  if (const auto *E = dyn_cast<CoroutineSuspendExpr>(S))
-    return E->getOperand();
-  if (const auto *E = dyn_cast<DependentCoawaitExpr>(S))
-    return E->getOperand();
-  return nullptr;
-}
-
-SourceLocation keywordLoc(const Stmt *S) {
-  if (const auto *E = dyn_cast<CoroutineSuspendExpr>(S))
-    return E->getKeywordLoc();
-  if (const auto *E = dyn_cast<DependentCoawaitExpr>(S))
-    return E->getKeywordLoc();
-  return cast<CoreturnStmt>(S)->getKeywordLoc();
 }
 
 /// An instrumentation of a project macro's definition. It is made once,
@@ -299,7 +151,6 @@ private:
     return offsetOf(TokenLoc) + Lexer::MeasureTokenLength(TokenLoc, SM, LO);
   }
   bool afterSlash(FileID File, unsigned Offset);
-  bool alreadyInstrumented(const CompoundStmt &Body) const;
   // Edits is the coroutine's file, or null outside the project.
   void site(const SuspensionSite &Site, bool Instrument, FileEdits *Edits);
   /// Marks a call that creates a coroutine (`co_spawn(ex, f(), detached)`)
@@ -384,21 +235,6 @@ bool Collector::afterSlash(FileID File, unsigned Offset) {
         It->second.insert(offsetOf(Tok.getLocation()) + Tok.getLength());
   }
   return It->second.contains(At);
-}
-
-bool Collector::alreadyInstrumented(const CompoundStmt &Body) const {
-  unsigned Looked = 0;
-  for (const Stmt *S : Body.body()) {
-    if (++Looked > 3)
-      break;
-    if (const auto *DS = dyn_cast<DeclStmt>(S))
-      for (const Decl *D : DS->decls())
-        if (const auto *VD = dyn_cast<VarDecl>(D))
-          if (VD->getName() == "coroscope_function_" ||
-              VD->getName() == "coroscope_frame_")
-            return true;
-  }
-  return false;
 }
 
 std::string Collector::hook(const Stmt *S, SourceLocation Keyword,
@@ -535,7 +371,7 @@ void Collector::coroutine(const FunctionDecl &FD) {
   else if (SM.getFileID(Close) != File)
     // Its prologue and epilogue would be in two files.
     Skip = "coroutine body that ends in another file";
-  else if (alreadyInstrumented(*Body))
+  else if (hasSourceHooks(*Body))
     Skip = "coroutine already instrumented";
   bool Instrument = Skip.empty();
 

@@ -21,4 +21,11 @@ extern "C" [[gnu::used]] const void *const coroscope_runtime_link[] = {
     reinterpret_cast<const void *>(&coroscope_never_started),
     reinterpret_cast<const void *>(&coroscope_coroutine_created),
     reinterpret_cast<const void *>(&coroscope_coroutine_starting),
+    reinterpret_cast<const void *>(&coroscope_ir_begin),
+    reinterpret_cast<const void *>(&coroscope_ir_suspend),
+    reinterpret_cast<const void *>(&coroscope_ir_resume),
+    reinterpret_cast<const void *>(&coroscope_ir_failed),
+    reinterpret_cast<const void *>(&coroscope_ir_end),
+    reinterpret_cast<const void *>(&coroscope_ir_destroyed),
+    reinterpret_cast<const void *>(&coroscope_ir_unwound),
 };

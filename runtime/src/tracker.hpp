@@ -327,3 +327,14 @@ inline bool inherited_from_parent(const frame &f) {
 }
 
 } // namespace coroscope::detail
+
+// The IR engine's hooks (coroscope/ir_abi.h, ir_hooks.cpp).
+extern "C" {
+void coroscope_ir_begin(void *storage, const coroscope::site *body) noexcept;
+void coroscope_ir_suspend(void *storage, const coroscope::site *at) noexcept;
+void coroscope_ir_resume(void *storage) noexcept;
+void coroscope_ir_failed(void *storage) noexcept;
+void coroscope_ir_end(void *storage) noexcept;
+void coroscope_ir_destroyed(void *storage) noexcept;
+void coroscope_ir_unwound(void *storage) noexcept;
+}

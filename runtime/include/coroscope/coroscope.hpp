@@ -483,6 +483,8 @@ public:
   bool returned_ = false;
   frame *resumer_ = nullptr;
   await_scope *active_scope_ = nullptr; // the hook whose wait is running
+  // The IR engine's open wait (coroscope_ir_suspend): its site's statistics.
+  detail::site_stats *ir_wait_stats_ = nullptr;
   // The co_yield of the full-expression that last suspended, if it has
   // one: in `co_yield co_await x` the await's hook takes over the yield's,
   // and the frame is still a generator parked at a yield.

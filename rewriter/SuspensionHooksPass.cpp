@@ -1,0 +1,406 @@
+//===--- SuspensionHooksPass.cpp - the IR engine --------------------------===//
+
+#include "SuspensionHooksPass.h"
+
+#include "coroscope/ir_abi.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/EHPersonalities.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include <optional>
+
+using namespace llvm;
+
+namespace coroscope::rewriter {
+namespace {
+
+enum class SuspendKind { Initial, Await, Yield, Final };
+
+/// One llvm.coro.suspend and the blocks clang built around it: the
+/// await_ready branch leads to Ready or to the block of Save; the switch on
+/// the suspension's result resumes at Ready (0) or destroys (1).
+struct Suspension {
+  IntrinsicInst *Suspend = nullptr;
+  Instruction *Save = nullptr;
+  BasicBlock *ReadyBranch = nullptr;
+  BasicBlock *Ready = nullptr;
+  SwitchInst *Switch = nullptr;
+  BasicBlock *Destroy = nullptr;
+  SuspendKind Kind = SuspendKind::Await;
+};
+
+bool isAwaitSuspend(Intrinsic::ID ID) {
+  return ID == Intrinsic::coro_await_suspend_void ||
+         ID == Intrinsic::coro_await_suspend_bool ||
+         ID == Intrinsic::coro_await_suspend_handle;
+}
+
+/// The kind clang gave the suspension, from the name of the await_suspend
+/// wrapper it passes llvm.coro.await.suspend.*: "f.__await_suspend_wrapper__
+/// await2". Searched back from the suspension, through an invoke's edge.
+std::optional<SuspendKind> kindOf(const IntrinsicInst &Suspend) {
+  const BasicBlock *Block = Suspend.getParent();
+  const Instruction *I = Suspend.getPrevNode();
+  for (unsigned Steps = 0; Steps < 256; ++Steps) {
+    if (!I) {
+      Block = Block->getSinglePredecessor();
+      if (!Block)
+        return std::nullopt;
+      I = Block->getTerminator();
+      continue;
+    }
+    // llvm.coro.await.suspend.* is invoked where await_suspend may throw.
+    const auto *Call = dyn_cast<CallBase>(I);
+    const Function *Callee = Call ? Call->getCalledFunction() : nullptr;
+    if (Callee) {
+      if (Callee->getIntrinsicID() == Intrinsic::coro_save)
+        return std::nullopt;
+      if (isAwaitSuspend(Callee->getIntrinsicID())) {
+        const auto *Wrapper =
+            dyn_cast<Function>(Call->getArgOperand(2)->stripPointerCasts());
+        if (!Wrapper)
+          return std::nullopt;
+        StringRef Name = Wrapper->getName();
+        constexpr StringLiteral Marker = "__await_suspend_wrapper__";
+        size_t At = Name.rfind(Marker);
+        if (At == StringRef::npos)
+          return std::nullopt;
+        StringRef Tag = Name.substr(At + Marker.size()).rtrim("0123456789");
+        if (Tag == "init")
+          return SuspendKind::Initial;
+        if (Tag == "final")
+          return SuspendKind::Final;
+        if (Tag == "yield")
+          return SuspendKind::Yield;
+        if (Tag == "await")
+          return SuspendKind::Await;
+        return std::nullopt;
+      }
+    }
+    I = I->getPrevNode();
+  }
+  return std::nullopt;
+}
+
+std::optional<Suspension> shapeOf(IntrinsicInst &Suspend) {
+  Suspension S;
+  S.Suspend = &Suspend;
+  auto *Save = dyn_cast<IntrinsicInst>(Suspend.getArgOperand(0));
+  if (!Save || Save->getIntrinsicID() != Intrinsic::coro_save)
+    return std::nullopt;
+  S.Save = Save;
+  S.ReadyBranch = Save->getParent()->getSinglePredecessor();
+  std::optional<SuspendKind> Kind = kindOf(Suspend);
+  if (!Kind || !S.ReadyBranch)
+    return std::nullopt;
+  S.Kind = *Kind;
+  for (User *U : Suspend.users())
+    if (auto *Switch = dyn_cast<SwitchInst>(U);
+        Switch && Switch->getCondition() == &Suspend)
+      S.Switch = Switch;
+  if (!S.Switch)
+    return std::nullopt;
+  for (const auto &Case : S.Switch->cases()) {
+    if (Case.getCaseValue()->isZero())
+      S.Ready = Case.getCaseSuccessor();
+    else if (Case.getCaseValue()->isOne())
+      S.Destroy = Case.getCaseSuccessor();
+  }
+  // The ready path and the resumed path meet at Ready.
+  if (!S.Ready || !S.Destroy || S.Ready == S.Destroy ||
+      !is_contained(successors(S.ReadyBranch), S.Ready))
+    return std::nullopt;
+  return S;
+}
+
+class Instrumenter {
+public:
+  Instrumenter(Function &F, const CoroutineInfo &Info)
+      : F(F), M(*F.getParent()), Ctx(M.getContext()), Info(Info),
+        Ptr(PointerType::getUnqual(Ctx)) {}
+
+  /// False, with nothing changed, when the IR is not the shape clang emits.
+  bool analyze();
+  void instrument();
+  unsigned suspensions() const { return Suspensions.size() - 2; }
+
+private:
+  FunctionCallee hook(StringRef Name, unsigned Pointers);
+  Constant *string(StringRef Text);
+  Constant *site(std::uint8_t Kind, std::uint8_t Waits, unsigned Line,
+                 unsigned Column);
+  Constant *siteOf(const Suspension &S);
+  /// A new block on the edge From -> To, for a hook.
+  Instruction *onEdge(BasicBlock *From, BasicBlock *To);
+  /// `if (storage's body) Hook(storage, Extra...)` before \p Before.
+  void ifTracked(Instruction *Before, StringRef Hook,
+                 std::optional<Constant *> Site = std::nullopt);
+  /// `if (&Hook) Hook(Argument...)` before \p Before.
+  void ifLinked(Instruction *Before, StringRef Hook,
+                ArrayRef<Value *> Arguments, unsigned Pointers);
+
+  Function &F;
+  Module &M;
+  LLVMContext &Ctx;
+  const CoroutineInfo &Info;
+  PointerType *Ptr;
+  IntrinsicInst *Begin = nullptr;
+  std::vector<Suspension> Suspensions;
+  std::vector<CallBase *> HandlerCalls; // promise.unhandled_exception()
+  std::vector<IntrinsicInst *> UnwindEnds;
+  AllocaInst *Storage = nullptr;
+  Constant *Body = nullptr;
+  DenseMap<std::pair<unsigned, unsigned>, Constant *> Sites;
+  StringMap<Constant *> Strings;
+};
+
+bool Instrumenter::analyze() {
+  unsigned Initial = 0, Final = 0;
+  for (Instruction &I : instructions(F)) {
+    auto *Call = dyn_cast<CallBase>(&I);
+    if (!Call)
+      continue;
+    if (auto *Intrinsic = dyn_cast<IntrinsicInst>(Call)) {
+      switch (Intrinsic->getIntrinsicID()) {
+      case Intrinsic::coro_begin:
+        if (Begin)
+          return false;
+        Begin = Intrinsic;
+        break;
+      case Intrinsic::coro_suspend: {
+        std::optional<Suspension> S = shapeOf(*Intrinsic);
+        if (!S)
+          return false;
+        Initial += S->Kind == SuspendKind::Initial;
+        Final += S->Kind == SuspendKind::Final;
+        Suspensions.push_back(*S);
+        break;
+      }
+      case Intrinsic::coro_end:
+        // llvm.coro.end(handle, i1 unwind, token)
+        if (auto *Unwind = dyn_cast<ConstantInt>(Intrinsic->getArgOperand(1));
+            Unwind && Unwind->isOne())
+          UnwindEnds.push_back(Intrinsic);
+        break;
+      default:
+        break;
+      }
+      continue;
+    }
+    if (const Function *Callee = Call->getCalledFunction())
+      if (Callee->getName().contains("19unhandled_exceptionEv"))
+        HandlerCalls.push_back(Call);
+  }
+  // Funclet-based exception handling (Windows) keeps hooks out of its pads.
+  bool Funclets =
+      F.hasPersonalityFn() &&
+      isScopedEHPersonality(classifyEHPersonality(F.getPersonalityFn()));
+  // A body that never ends (`for (;;) co_yield`) has no final suspension.
+  return Begin && Initial == 1 && Final <= 1 && !Funclets &&
+         M.getDataLayout().getPointerSize() == 8;
+}
+
+FunctionCallee Instrumenter::hook(StringRef Name, unsigned Pointers) {
+  SmallVector<Type *, 2> Parameters(Pointers, Ptr);
+  FunctionCallee Hook = M.getOrInsertFunction(
+      Name, FunctionType::get(Type::getVoidTy(Ctx), Parameters, false));
+  if (auto *Fn = dyn_cast<Function>(Hook.getCallee())) {
+    // Weak: an instrumented object links without the runtime.
+    if (Fn->isDeclaration())
+      Fn->setLinkage(GlobalValue::ExternalWeakLinkage);
+    Fn->setDoesNotThrow();
+  }
+  return Hook;
+}
+
+Constant *Instrumenter::string(StringRef Text) {
+  Constant *&Found = Strings[Text];
+  if (!Found) {
+    auto *Bytes = ConstantDataArray::getString(Ctx, Text);
+    auto *Global = new GlobalVariable(M, Bytes->getType(), /*isConstant=*/true,
+                                      GlobalValue::PrivateLinkage, Bytes,
+                                      ".coroscope.str");
+    Global->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    Global->setAlignment(Align(1));
+    Found = Global;
+  }
+  return Found;
+}
+
+Constant *Instrumenter::site(std::uint8_t Kind, std::uint8_t Waits,
+                             unsigned Line, unsigned Column) {
+  Type *I8 = Type::getInt8Ty(Ctx), *I32 = Type::getInt32Ty(Ctx);
+  // coroscope::site (coroscope/ir_abi.h): function, file, line, column,
+  // kind, waits_for, records_exceptions.
+  auto *Type = StructType::get(Ctx, {Ptr, Ptr, I32, I32, I8, I8, I8});
+  bool IsBody = Kind == COROSCOPE_IR_KIND_BODY;
+  auto *Value = ConstantStruct::get(
+      Type,
+      {string(Info.Function), string(Info.File), ConstantInt::get(I32, Line),
+       ConstantInt::get(I32, Column), ConstantInt::get(I8, Kind),
+       ConstantInt::get(I8, Waits), ConstantInt::get(I8, IsBody)});
+  auto *Global =
+      new GlobalVariable(M, Type, /*isConstant=*/true,
+                         GlobalValue::PrivateLinkage, Value, ".coroscope.site");
+  Global->setAlignment(Align(8));
+  return Global;
+}
+
+Constant *Instrumenter::siteOf(const Suspension &S) {
+  unsigned Line = 0, Column = 0;
+  if (const DebugLoc &Loc = S.Suspend->getDebugLoc()) {
+    Line = Loc.getLine();
+    Column = Loc.getCol();
+  }
+  Constant *&Found = Sites[{Line, Column}];
+  if (Found)
+    return Found;
+  // A suspension the AST did not see where the IR puts it keeps its kind;
+  // what it waits for is unknown, as in a template, so it may be a child.
+  std::uint8_t Kind = S.Kind == SuspendKind::Yield ? COROSCOPE_IR_KIND_YIELD
+                                                   : COROSCOPE_IR_KIND_AWAIT;
+  std::uint8_t Waits = S.Kind == SuspendKind::Yield ? COROSCOPE_IR_AWAITS_EVENT
+                                                    : COROSCOPE_IR_AWAITS_CHILD;
+  auto Known = Info.Suspensions.find({Line, Column});
+  if (Known != Info.Suspensions.end()) {
+    Kind = Known->second.Kind;
+    Waits = Known->second.Waits;
+    if (Known->second.InMacro)
+      Column = 0;
+  }
+  Found = site(Kind, Waits, Line, Column);
+  return Found;
+}
+
+Instruction *Instrumenter::onEdge(BasicBlock *From, BasicBlock *To) {
+  BasicBlock *Middle = SplitEdge(From, To);
+  return Middle->getTerminator();
+}
+
+void Instrumenter::ifTracked(Instruction *Before, StringRef Hook,
+                             std::optional<Constant *> Site) {
+  IRBuilder<> B(Before);
+  Value *BodySite = B.CreateLoad(Ptr, Storage, "coroscope.body");
+  Instruction *Then = SplitBlockAndInsertIfThen(B.CreateIsNotNull(BodySite),
+                                                Before, /*Unreachable=*/false);
+  IRBuilder<> Call(Then);
+  SmallVector<Value *, 2> Arguments{Storage};
+  if (Site)
+    Arguments.push_back(*Site);
+  Call.CreateCall(hook(Hook, Arguments.size()), Arguments)->setDoesNotThrow();
+}
+
+void Instrumenter::ifLinked(Instruction *Before, StringRef Hook,
+                            ArrayRef<Value *> Arguments, unsigned Pointers) {
+  FunctionCallee Callee = hook(Hook, Pointers);
+  IRBuilder<> B(Before);
+  Instruction *Then = SplitBlockAndInsertIfThen(
+      B.CreateIsNotNull(Callee.getCallee()), Before, /*Unreachable=*/false);
+  IRBuilder<> Call(Then);
+  Call.CreateCall(Callee, Arguments)->setDoesNotThrow();
+}
+
+void Instrumenter::instrument() {
+  IRBuilder<> Entry(&*F.getEntryBlock().getFirstInsertionPt());
+  Type *Bytes = ArrayType::get(Type::getInt8Ty(Ctx), COROSCOPE_IR_FRAME_SIZE);
+  Storage = Entry.CreateAlloca(Bytes, nullptr, "coroscope.frame");
+  Storage->setAlignment(Align(COROSCOPE_IR_FRAME_ALIGN));
+  // Untracked until the body starts: the hooks read this.
+  IRBuilder<> AfterBegin(Begin->getNextNode());
+  AfterBegin.CreateStore(ConstantPointerNull::get(Ptr), Storage);
+  Body = site(COROSCOPE_IR_KIND_BODY, COROSCOPE_IR_AWAITS_EVENT, Info.Line,
+              Info.Column);
+
+  // Edges first: the hooks inside blocks below split those blocks.
+  for (const Suspension &S : Suspensions) {
+    switch (S.Kind) {
+    case SuspendKind::Initial:
+      ifLinked(onEdge(S.Switch->getParent(), S.Destroy),
+               "coroscope_never_started", {Body}, 1);
+      break;
+    case SuspendKind::Await:
+    case SuspendKind::Yield: {
+      // Every way into Ready but the await_ready branch comes after the
+      // suspend hook: resumed, or await_suspend returned false.
+      SmallVector<BasicBlock *, 4> After;
+      for (BasicBlock *Pred : predecessors(S.Ready))
+        if (Pred != S.ReadyBranch && !is_contained(After, Pred))
+          After.push_back(Pred);
+      for (BasicBlock *Pred : After)
+        ifTracked(onEdge(Pred, S.Ready), COROSCOPE_IR_RESUME);
+      ifTracked(onEdge(S.Switch->getParent(), S.Destroy),
+                COROSCOPE_IR_DESTROYED);
+      break;
+    }
+    case SuspendKind::Final:
+      break;
+    }
+  }
+  for (const Suspension &S : Suspensions) {
+    switch (S.Kind) {
+    case SuspendKind::Initial: {
+      Value *Arguments[] = {Storage, Body};
+      ifLinked(&*S.Ready->getFirstInsertionPt(), COROSCOPE_IR_BEGIN, Arguments,
+               2);
+      break;
+    }
+    case SuspendKind::Await:
+    case SuspendKind::Yield:
+      ifTracked(S.Save, COROSCOPE_IR_SUSPEND, siteOf(S));
+      break;
+    case SuspendKind::Final:
+      // Suspending, or ready; end nulls the body, so one of them runs it.
+      ifTracked(S.Save, COROSCOPE_IR_END);
+      ifTracked(&*S.Ready->getFirstInsertionPt(), COROSCOPE_IR_END);
+      break;
+    }
+  }
+  for (CallBase *Handler : HandlerCalls)
+    ifTracked(Handler, COROSCOPE_IR_FAILED);
+  for (IntrinsicInst *End : UnwindEnds)
+    ifTracked(End, COROSCOPE_IR_UNWOUND);
+}
+
+} // namespace
+
+PreservedAnalyses SuspensionHooksPass::run(Function &F,
+                                           FunctionAnalysisManager &) {
+  if (!F.isPresplitCoroutine())
+    return PreservedAnalyses::all();
+  const DILocation *Declared = nullptr;
+  for (Instruction &I : instructions(F))
+    if (auto *Suspend = dyn_cast<IntrinsicInst>(&I);
+        Suspend && Suspend->getIntrinsicID() == Intrinsic::coro_suspend &&
+        kindOf(*Suspend) == SuspendKind::Initial) {
+      Declared = Suspend->getDebugLoc().get();
+      break;
+    }
+  const CoroutineInfo *Info =
+      Declared ? Table->find(F.getName(), Declared->getFilename(),
+                             Declared->getLine(), Declared->getColumn())
+               : nullptr;
+  if (!Info)
+    return PreservedAnalyses::all();
+  Instrumenter I(F, *Info);
+  if (!I.analyze()) {
+    errs() << Info->File << ": warning: coroscope: '" << Info->Function
+           << "' is not the shape the IR engine knows; left uninstrumented\n";
+    return PreservedAnalyses::all();
+  }
+  I.instrument();
+  if (Verbose)
+    errs() << "coroscope: ir: " << Info->Function << ": " << I.suspensions()
+           << " suspension points\n";
+  return PreservedAnalyses::none();
+}
+
+} // namespace coroscope::rewriter

@@ -1,0 +1,49 @@
+/* The IR engine's contract with the runtime (docs/runtime/ir-engine.md).
+ *
+ * The plugin's IR pass (rewriter/SuspensionHooksPass.cpp) reserves a frame's
+ * storage in each coroutine it instruments, writes the sites as constants
+ * laid out like coroscope::site, and calls the hooks named here. Plain C and
+ * C++17, so that the plugin, built with LLVM's flags, includes it too; the
+ * runtime (src/ir_hooks.cpp) checks every figure against its own types. */
+#ifndef COROSCOPE_IR_ABI_H
+#define COROSCOPE_IR_ABI_H
+
+/* Bytes and alignment of the storage the pass reserves for a
+ * coroscope::frame; the runtime asserts the frame fits. The first pointer of
+ * the storage is the frame's body site, null until the body starts and
+ * again once it ended: the pass writes the null when the frame is made. */
+#define COROSCOPE_IR_FRAME_SIZE 320
+#define COROSCOPE_IR_FRAME_ALIGN 8
+
+/* coroscope::site on an LP64 target: two pointers (function, file), two
+ * 32-bit numbers (line, column), then three bytes (kind, what it waits for,
+ * whether the body records its exceptions). */
+#define COROSCOPE_IR_SITE_SIZE 32
+/* coroscope::site_kind and coroscope::awaits values. */
+#define COROSCOPE_IR_KIND_BODY 0
+#define COROSCOPE_IR_KIND_AWAIT 1
+#define COROSCOPE_IR_KIND_YIELD 2
+#define COROSCOPE_IR_KIND_LAST_YIELD 3
+#define COROSCOPE_IR_AWAITS_EVENT 0
+#define COROSCOPE_IR_AWAITS_CHILD 1
+#define COROSCOPE_IR_AWAITS_SCHEDULE 2
+#define COROSCOPE_IR_AWAITS_TIMER 3
+#define COROSCOPE_IR_AWAITS_TIMER_TASK 4
+
+/* The hooks, all `void (void *storage, ...)`, noexcept.
+ *   begin(storage, body)   the body starts (after the initial suspend)
+ *   suspend(storage, at)   a real suspension at `at` begins
+ *   resume(storage)        it ended: the coroutine runs again
+ *   failed(storage)        in the body's handler: the exception left the body
+ *   end(storage)           the body is done: the final suspend begins
+ *   destroyed(storage)     destroyed while suspended at an await or a yield
+ *   unwound(storage)       an exception leaves the coroutine itself */
+#define COROSCOPE_IR_BEGIN "coroscope_ir_begin"
+#define COROSCOPE_IR_SUSPEND "coroscope_ir_suspend"
+#define COROSCOPE_IR_RESUME "coroscope_ir_resume"
+#define COROSCOPE_IR_FAILED "coroscope_ir_failed"
+#define COROSCOPE_IR_END "coroscope_ir_end"
+#define COROSCOPE_IR_DESTROYED "coroscope_ir_destroyed"
+#define COROSCOPE_IR_UNWOUND "coroscope_ir_unwound"
+
+#endif

@@ -1,0 +1,92 @@
+// The IR engine's hooks (coroscope/ir_abi.h): the same frame and the same
+// per-await logic as the source engine's inline hooks, reached by one call
+// per event, since an IR pass cannot inline the header's templates.
+#include "tracker.hpp"
+
+#include <coroscope/ir_abi.h>
+
+#include <cstddef>
+#include <new>
+
+using coroscope::frame;
+using coroscope::site;
+
+static_assert(sizeof(frame) == COROSCOPE_IR_FRAME_SIZE, "update ir_abi.h");
+static_assert(alignof(frame) == COROSCOPE_IR_FRAME_ALIGN, "update ir_abi.h");
+static_assert(sizeof(site) == COROSCOPE_IR_SITE_SIZE);
+static_assert(offsetof(site, function) == 0 && offsetof(site, file) == 8 &&
+              offsetof(site, line) == 16 && offsetof(site, column) == 20 &&
+              offsetof(site, kind) == 24 && offsetof(site, waits_for) == 25 &&
+              offsetof(site, records_exceptions) == 26);
+using coroscope::awaits;
+using coroscope::site_kind;
+static_assert(unsigned(site_kind::body) == COROSCOPE_IR_KIND_BODY &&
+              unsigned(site_kind::await) == COROSCOPE_IR_KIND_AWAIT &&
+              unsigned(site_kind::yield) == COROSCOPE_IR_KIND_YIELD &&
+              unsigned(site_kind::last_yield) == COROSCOPE_IR_KIND_LAST_YIELD);
+static_assert(unsigned(awaits::event) == COROSCOPE_IR_AWAITS_EVENT &&
+              unsigned(awaits::child) == COROSCOPE_IR_AWAITS_CHILD &&
+              unsigned(awaits::schedule) == COROSCOPE_IR_AWAITS_SCHEDULE &&
+              unsigned(awaits::timer) == COROSCOPE_IR_AWAITS_TIMER &&
+              unsigned(awaits::timer_task) == COROSCOPE_IR_AWAITS_TIMER_TASK);
+
+namespace {
+
+frame &frame_at(void *storage) noexcept { return *static_cast<frame *>(storage); }
+
+// The body site, the storage's first pointer: null before the body starts,
+// after it ended, and for a body that started with the runtime off.
+bool live(void *storage) noexcept { return *static_cast<const site *const *>(storage) != nullptr; }
+
+} // namespace
+
+extern "C" {
+
+void coroscope_ir_begin(void *storage, const site *body) noexcept {
+  // Off: the storage keeps its null body, and the other hooks return at once.
+  if (coroscope::detail::tracking())
+    new (storage) frame(body);
+}
+
+void coroscope_ir_suspend(void *storage, const site *at) noexcept {
+  if (!live(storage))
+    return;
+  frame &f = frame_at(storage);
+  bool yield =
+      at->kind == coroscope::site_kind::yield || at->kind == coroscope::site_kind::last_yield;
+  f.expression_yield_.store(yield ? at : nullptr, std::memory_order_relaxed);
+  f.ir_wait_stats_ = f.suspend(at);
+}
+
+void coroscope_ir_resume(void *storage) noexcept {
+  if (!live(storage))
+    return;
+  frame &f = frame_at(storage);
+  f.resume(f.site_.load(std::memory_order_relaxed), f.ir_wait_stats_);
+}
+
+void coroscope_ir_failed(void *storage) noexcept {
+  if (live(storage))
+    frame_at(storage).fail();
+}
+
+void coroscope_ir_end(void *storage) noexcept {
+  if (!live(storage))
+    return;
+  frame &f = frame_at(storage);
+  if (f.failure_ == nullptr)
+    f.returning();
+  coroscope::detail::end_coroutine(f); // nulls the body
+}
+
+void coroscope_ir_destroyed(void *storage) noexcept {
+  if (live(storage))
+    coroscope::detail::end_coroutine(frame_at(storage));
+}
+
+void coroscope_ir_unwound(void *storage) noexcept {
+  if (live(storage))
+    coroscope::detail::end_coroutine(frame_at(storage));
+}
+
+} // extern "C"
