@@ -14,7 +14,8 @@ coroutine TUs, the machine and the exact command lines.
 Run from anywhere; commands run in the repository root, paths relative to it.
 
 usage: bench/instrument_compile.py [--repeat R] [--clangxx CLANGXX]
-           [--plugin PLUGIN] [--coroscope CORO] [--rewrite-repeat N]
+           [--plugin PLUGIN] [--plugin-arg ARG]... [--coroscope CORO]
+           [--rewrite-repeat N]
 """
 import argparse
 import os
@@ -89,6 +90,9 @@ def main():
     parser.add_argument("--coroscope", default=os.path.join(
         ROOT, "build-llvm19", "bin", "coroscope"),
         help="the coroscope binary, for the source-to-source step")
+    parser.add_argument("--plugin-arg", action="append", default=[],
+                        help="an argument for the plugin, as "
+                             "-fplugin-arg-coroscope-ARG (engine=ir)")
     parser.add_argument("--repeat", type=int, default=5,
                         help="timed runs of each compile (default 5)")
     parser.add_argument("--rewrite-repeat", type=int, default=3,
@@ -109,7 +113,9 @@ def main():
     for kind, path, flags in units:
         for opt in OPTS:
             plain = [args.clangxx, opt, *flags, "-c", path, "-o", out]
-            plugin = [args.clangxx, f"-fplugin={args.plugin}", *plain[1:]]
+            plugin = [args.clangxx, f"-fplugin={args.plugin}",
+                      *(f"-fplugin-arg-coroscope-{a}" for a in args.plugin_arg),
+                      *plain[1:]]
             jobs.append((kind, path, opt, plain, plugin))
 
     # Check run: both variants compile; the plugin warns about nothing; what
@@ -130,7 +136,12 @@ def main():
         summary = [l[len("coroscope: " + path + ": "):]
                    for l in proc.stderr.splitlines()
                    if l.startswith("coroscope: " + path + ": ")]
-        did[path] = summary[0] if summary else "nothing (prescan: no keyword)"
+        ir = [l.rsplit(": ", 1)[1].split()[0] for l in proc.stderr.splitlines()
+              if l.startswith("coroscope: ir: ")]
+        if ir:
+            summary = [f"{len(ir)} coroutines, "
+                       f"{sum(int(n) for n in ir)} suspension points (IR engine)"]
+        did[path] = summary[0] if summary else "nothing"
 
     times = {(path, opt): {"plain": [], "plugin": []}
              for _, path, opt, _, _ in jobs}
