@@ -10,7 +10,9 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Mangle.h"
 #include "clang/AST/RecursiveASTVisitor.h"
+#include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace clang;
 
@@ -148,18 +150,31 @@ void TableBuilder::add(const FunctionDecl &FD) {
 
 class SiteTableConsumer : public ASTConsumer {
 public:
-  SiteTableConsumer(const Options &Opts,
+  SiteTableConsumer(StringRef InFile, const Options &Opts,
                     std::shared_ptr<CoroutineSiteTable> Table)
-      : Opts(Opts), Table(std::move(Table)) {}
+      : InFile(InFile), Opts(Opts), Table(std::move(Table)) {}
 
   void HandleTranslationUnit(ASTContext &Ctx) override {
     if (Ctx.getDiagnostics().hasErrorOccurred())
       return;
-    TableBuilder Builder(Ctx, Opts, *Table);
-    Builder.TraverseDecl(Ctx.getTranslationUnitDecl());
+    // The plugin never breaks a build: a crash here leaves the table empty,
+    // and the file compiles unchanged.
+    CoroutineSiteTable Built;
+    llvm::CrashRecoveryContext Recovery;
+    if (!Recovery.RunSafely([&] {
+          TableBuilder Builder(Ctx, Opts, Built);
+          Builder.TraverseDecl(Ctx.getTranslationUnitDecl());
+        })) {
+      llvm::errs() << InFile
+                   << ": warning: coroscope: the IR engine's site table "
+                      "crashed; compiling the file unchanged\n";
+      return;
+    }
+    *Table = std::move(Built);
   }
 
 private:
+  std::string InFile;
   Options Opts;
   std::shared_ptr<CoroutineSiteTable> Table;
 };
@@ -196,9 +211,9 @@ const CoroutineInfo *CoroutineSiteTable::find(StringRef Symbol,
 }
 
 std::unique_ptr<ASTConsumer>
-makeCoroutineSiteConsumer(const Options &Opts,
+makeCoroutineSiteConsumer(StringRef InFile, const Options &Opts,
                           std::shared_ptr<CoroutineSiteTable> Table) {
-  return std::make_unique<SiteTableConsumer>(Opts, std::move(Table));
+  return std::make_unique<SiteTableConsumer>(InFile, Opts, std::move(Table));
 }
 
 } // namespace coroscope::rewriter

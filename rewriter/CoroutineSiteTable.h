@@ -70,10 +70,10 @@ private:
   std::map<Place, unsigned> ByPlace;
 };
 
-/// Fills \p Table when the translation unit is complete, before code
-/// generation (the consumer must come before it).
+/// Fills \p Table when the translation unit \p InFile is complete, before
+/// code generation (the consumer must come before it).
 std::unique_ptr<clang::ASTConsumer>
-makeCoroutineSiteConsumer(const Options &Opts,
+makeCoroutineSiteConsumer(llvm::StringRef InFile, const Options &Opts,
                           std::shared_ptr<CoroutineSiteTable> Table);
 
 } // namespace coroscope::rewriter

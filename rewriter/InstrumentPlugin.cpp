@@ -201,7 +201,7 @@ protected:
     // too: it must not instrument that parse again.
     static thread_local bool Nested = false;
     if (!Off && !Nested && UseIREngine)
-      return useIREngine(CI);
+      return useIREngine(CI, InFile);
     if (!Off && !Nested) {
       Nested = true;
       instrument(CI, InFile);
@@ -214,7 +214,8 @@ protected:
 
 private:
   void instrument(CompilerInstance &CI, StringRef InFile);
-  std::unique_ptr<ASTConsumer> useIREngine(CompilerInstance &CI);
+  std::unique_ptr<ASTConsumer> useIREngine(CompilerInstance &CI,
+                                           StringRef InFile);
   bool findEdits(CompilerInstance &CI, StringRef InFile, EditSet &Edits);
 
   Options Opts;
@@ -229,22 +230,24 @@ private:
 /// it tracks locations, which -g or, without it, location tracking alone
 /// (what -Rpass uses: no debug information in the output) turns on.
 std::unique_ptr<ASTConsumer>
-InstrumentPluginAction::useIREngine(CompilerInstance &CI) {
+InstrumentPluginAction::useIREngine(CompilerInstance &CI, StringRef InFile) {
   auto Table = std::make_shared<CoroutineSiteTable>();
   CodeGenOptions &CodeGen = CI.getCodeGenOpts();
   if (CodeGen.getDebugInfo() == llvm::codegenoptions::NoDebugInfo)
     CodeGen.setDebugInfo(llvm::codegenoptions::LocTrackingOnly);
   bool Verbose = this->Verbose;
-  CodeGen.PassBuilderCallbacks.push_back([Table, Verbose](
-                                             llvm::PassBuilder &PB) {
-    PB.registerPipelineStartEPCallback(
-        [Table, Verbose](llvm::ModulePassManager &MPM, llvm::OptimizationLevel) {
-          llvm::FunctionPassManager FPM;
-          FPM.addPass(SuspensionHooksPass(Table, Verbose));
-          MPM.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(FPM)));
-        });
-  });
-  return makeCoroutineSiteConsumer(Opts, std::move(Table));
+  CodeGen.PassBuilderCallbacks.push_back(
+      [Table, Verbose](llvm::PassBuilder &PB) {
+        PB.registerPipelineStartEPCallback(
+            [Table, Verbose](llvm::ModulePassManager &MPM,
+                             llvm::OptimizationLevel) {
+              llvm::FunctionPassManager FPM;
+              FPM.addPass(SuspensionHooksPass(Table, Verbose));
+              MPM.addPass(
+                  llvm::createModuleToFunctionPassAdaptor(std::move(FPM)));
+            });
+      });
+  return makeCoroutineSiteConsumer(InFile, Opts, std::move(Table));
 }
 
 bool InstrumentPluginAction::findEdits(CompilerInstance &CI, StringRef InFile,
