@@ -153,6 +153,16 @@ bool mayHaveCoroutines(CompilerInstance &CI, StringRef MainText,
   return false;
 }
 
+/// mayHaveCoroutines for the translation unit's main file.
+bool mainMayHaveCoroutines(CompilerInstance &CI) {
+  SourceManager &SM = CI.getSourceManager();
+  OptionalFileEntryRef Main = SM.getFileEntryRefForID(SM.getMainFileID());
+  std::optional<llvm::MemoryBufferRef> MainBuffer =
+      SM.getBufferOrNone(SM.getMainFileID());
+  return Main && MainBuffer &&
+         mayHaveCoroutines(CI, MainBuffer->getBuffer(), Main->getName());
+}
+
 class InstrumentPluginAction : public PluginASTAction {
 protected:
   bool ParseArgs(const CompilerInstance &,
@@ -200,8 +210,13 @@ protected:
     // The first parse runs in this process, where this plugin is registered
     // too: it must not instrument that parse again.
     static thread_local bool Nested = false;
-    if (!Off && !Nested && UseIREngine)
+    if (!Off && !Nested && UseIREngine) {
+      // As cheap as the source engine's for a file with no coroutine: no
+      // location tracking, no walk of the AST.
+      if (!mainMayHaveCoroutines(CI))
+        return std::make_unique<ASTConsumer>();
       return useIREngine(CI, InFile);
+    }
     if (!Off && !Nested) {
       Nested = true;
       instrument(CI, InFile);
@@ -287,12 +302,7 @@ void InstrumentPluginAction::instrument(CompilerInstance &CI,
   SourceManager &SM = CI.getSourceManager();
   FileManager &FM = CI.getFileManager();
   OptionalFileEntryRef Main = SM.getFileEntryRefForID(SM.getMainFileID());
-  if (!Main)
-    return;
-  std::optional<llvm::MemoryBufferRef> MainBuffer =
-      SM.getBufferOrNone(SM.getMainFileID());
-  if (!MainBuffer ||
-      !mayHaveCoroutines(CI, MainBuffer->getBuffer(), Main->getName()))
+  if (!Main || !mainMayHaveCoroutines(CI))
     return;
 
   std::string Include =
