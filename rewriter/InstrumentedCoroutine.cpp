@@ -2,6 +2,7 @@
 
 #include "InstrumentedCoroutine.h"
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
@@ -30,11 +31,11 @@ BodyStart findBodyStart(Function &F) {
   return {};
 }
 
-FunctionCallee weakHook(Module &M, StringRef Name) {
+FunctionCallee weakHook(Module &M, StringRef Name, unsigned Pointers) {
   LLVMContext &Ctx = M.getContext();
+  SmallVector<Type *, 2> Parameters(Pointers, PointerType::getUnqual(Ctx));
   FunctionCallee Hook = M.getOrInsertFunction(
-      Name, FunctionType::get(Type::getVoidTy(Ctx),
-                              {PointerType::getUnqual(Ctx)}, false));
+      Name, FunctionType::get(Type::getVoidTy(Ctx), Parameters, false));
   if (auto *Fn = dyn_cast<Function>(Hook.getCallee())) {
     if (Fn->isDeclaration())
       Fn->setLinkage(GlobalValue::ExternalWeakLinkage);

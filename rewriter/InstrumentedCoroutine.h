@@ -31,9 +31,10 @@ struct BodyStart {
 /// coroutine lambda is a function of its own.
 BodyStart findBodyStart(llvm::Function &F);
 
-/// `void Name(ptr)`, declared extern_weak in \p M unless it is defined
-/// there: the runtime's entry points are optional.
-llvm::FunctionCallee weakHook(llvm::Module &M, llvm::StringRef Name);
+/// `void Name(ptr...)` with \p Pointers parameters, declared extern_weak in
+/// \p M unless it is defined there: the runtime's entry points are optional.
+llvm::FunctionCallee weakHook(llvm::Module &M, llvm::StringRef Name,
+                              unsigned Pointers = 1);
 
 } // namespace coroscope::rewriter
 

@@ -1,6 +1,7 @@
 //===--- SuspensionHooksPass.cpp - the IR engine --------------------------===//
 
 #include "SuspensionHooksPass.h"
+#include "InstrumentedCoroutine.h"
 
 #include "coroscope/ir_abi.h"
 
@@ -134,7 +135,6 @@ public:
   unsigned suspensions() const { return Suspensions.size() - 2; }
 
 private:
-  FunctionCallee hook(StringRef Name, unsigned Pointers);
   Constant *string(StringRef Text);
   Constant *site(std::uint8_t Kind, std::uint8_t Waits, unsigned Line,
                  unsigned Column);
@@ -207,19 +207,6 @@ bool Instrumenter::analyze() {
   // A body that never ends (`for (;;) co_yield`) has no final suspension.
   return Begin && Initial == 1 && Final <= 1 && !Funclets &&
          M.getDataLayout().getPointerSize() == 8;
-}
-
-FunctionCallee Instrumenter::hook(StringRef Name, unsigned Pointers) {
-  SmallVector<Type *, 2> Parameters(Pointers, Ptr);
-  FunctionCallee Hook = M.getOrInsertFunction(
-      Name, FunctionType::get(Type::getVoidTy(Ctx), Parameters, false));
-  if (auto *Fn = dyn_cast<Function>(Hook.getCallee())) {
-    // Weak: an instrumented object links without the runtime.
-    if (Fn->isDeclaration())
-      Fn->setLinkage(GlobalValue::ExternalWeakLinkage);
-    Fn->setDoesNotThrow();
-  }
-  return Hook;
 }
 
 Constant *Instrumenter::string(StringRef Text) {
@@ -296,12 +283,13 @@ void Instrumenter::ifTracked(Instruction *Before, StringRef Hook,
   SmallVector<Value *, 2> Arguments{Storage};
   if (Site)
     Arguments.push_back(*Site);
-  Call.CreateCall(hook(Hook, Arguments.size()), Arguments)->setDoesNotThrow();
+  Call.CreateCall(weakHook(M, Hook, Arguments.size()), Arguments)
+      ->setDoesNotThrow();
 }
 
 void Instrumenter::ifLinked(Instruction *Before, StringRef Hook,
                             ArrayRef<Value *> Arguments, unsigned Pointers) {
-  FunctionCallee Callee = hook(Hook, Pointers);
+  FunctionCallee Callee = weakHook(M, Hook, Pointers);
   IRBuilder<> B(Before);
   Instruction *Then = SplitBlockAndInsertIfThen(
       B.CreateIsNotNull(Callee.getCallee()), Before, /*Unreachable=*/false);
