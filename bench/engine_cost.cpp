@@ -1,14 +1,19 @@
 // The workloads bench/engine_cost.py times: this one file compiled plain,
 // with the plugin's source engine and with its IR engine. Prints one line
 // per workload: its name and nanoseconds per operation (the fastest of five
-// timings of at least 0.1 s each).
+// timings of at least 0.1 s each). usage: engine_cost [N] [WORKLOAD]; with a
+// workload's name it runs that one alone (for a profiler).
 #include "coro_test/tasks.h"
 
 #include <chrono>
 #include <coroutine>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 namespace {
 
@@ -58,7 +63,11 @@ manual parked_forever() {
     co_await std::suspend_always{};
 }
 
+const char *only = nullptr; // a workload's name: run that one alone
+
 template <typename Work> void measure(const char *name, long ops, Work work) {
+  if (only != nullptr && std::strcmp(only, name) != 0)
+    return;
   using clock = std::chrono::steady_clock;
   double best = 1e300;
   for (int timing = 0; timing < 5; ++timing) {
@@ -82,6 +91,18 @@ volatile long sink;
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 1000;
+  if (argc > 2)
+    only = argv[2];
+#if defined(__x86_64__)
+  // The floor under any timed suspension: the runtime reads this clock once
+  // at the suspension and once at the resumption.
+  measure("clock_read", n, [&] {
+    unsigned long long sum = 0;
+    for (int i = 0; i < n; ++i)
+      sum += __rdtsc();
+    sink = static_cast<long>(sum);
+  });
+#endif
   measure("ready_await", n, [&] {
     auto t = ready_loop(n);
     cppcoro::sync_wait(t);
