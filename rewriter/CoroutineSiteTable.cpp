@@ -139,6 +139,26 @@ void TableBuilder::add(const FunctionDecl &FD) {
     Info.Suspensions.try_emplace({Keyword.getLine(), Keyword.getColumn()},
                                  Suspension);
   }
+  auto Operands = operandsOf(Finder.Sites);
+  for (const CallExpr *Call : Finder.Calls) {
+    SourceLocation Begin = creationCallBegin(*Call);
+    // Written in a macro: the source engine leaves it too.
+    if (!createsCoroutine(*Call, Tasks) || Begin.isMacroID() ||
+        Call->getExprLoc().isMacroID())
+      continue;
+    CreationInfo Creation;
+    const Stmt *AwaitedBy = Operands.lookup(Call);
+    PresumedLoc At = SM.getPresumedLoc(
+        AwaitedBy ? SM.getExpansionLoc(keywordLoc(AwaitedBy)) : Begin);
+    if (At.isInvalid())
+      continue;
+    Creation = {At.getLine(), At.getColumn(), AwaitedBy != nullptr};
+    for (SourceLocation Loc :
+         {Begin, Call->getBeginLoc(), Call->getExprLoc()})
+      if (PresumedLoc Given = SM.getPresumedLoc(Loc); Given.isValid())
+        Info.Creations.try_emplace({Given.getLine(), Given.getColumn()},
+                                   Creation);
+  }
   // Clang puts the initial suspension where the function is declared.
   PresumedLoc Declared =
       SM.getPresumedLoc(SM.getExpansionLoc(FD.getLocation()));

@@ -39,12 +39,23 @@ struct SuspensionInfo {
   bool InMacro;
 };
 
+/// A call in the body that creates a coroutine, reported at Line:Column.
+/// One awaited or yielded at once is created where it is awaited: Line and
+/// Column are then that suspension's, and its site is the suspension's.
+struct CreationInfo {
+  unsigned Line, Column;
+  bool AtSuspension;
+};
+
 struct CoroutineInfo {
   std::string Function; // as reports name it
   std::string File;     // as the source engine's sites name it
   unsigned Line = 0, Column = 0;
   /// By the presumed line and column of the keyword's expansion.
   std::map<std::pair<unsigned, unsigned>, SuspensionInfo> Suspensions;
+  /// By each line and column code generation may give the call: where it
+  /// begins, or where its callee is named (`object.member(...)`).
+  std::map<std::pair<unsigned, unsigned>, CreationInfo> Creations;
 };
 
 /// Found by where the coroutine is declared, which is where clang puts its

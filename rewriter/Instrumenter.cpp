@@ -156,7 +156,7 @@ private:
   /// Marks a call that creates a coroutine (`co_spawn(ex, f(), detached)`)
   /// with a creation site, unless a suspension's hook starts there.
   void creation(const CallExpr &Call,
-                const llvm::SmallPtrSetImpl<const Expr *> &Operands);
+                const llvm::DenseMap<const Expr *, const Stmt *> &Operands);
   /// \p Keyword is where the expansion uses the definition's keyword.
   void macroSite(const SuspensionSite &Site, SourceLocation Keyword,
                  bool Instrument, FileEdits *Edits);
@@ -390,10 +390,7 @@ void Collector::coroutine(const FunctionDecl &FD) {
     site(Site, Instrument, Edits);
   if (Instrument && Edits) {
     // A call awaited or yielded right away is created where it is awaited.
-    llvm::SmallPtrSet<const Expr *, 8> Operands;
-    for (const SuspensionSite &Site : Finder.Sites)
-      if (const Expr *Operand = suspensionOperand(Site.S))
-        Operands.insert(Operand->IgnoreImplicit()->IgnoreParens());
+    auto Operands = operandsOf(Finder.Sites);
     for (const CallExpr *Call : Finder.Calls)
       creation(*Call, Operands);
   }
@@ -560,18 +557,12 @@ void Collector::site(const SuspensionSite &Site, bool Instrument,
   Pending.push_back(std::move(P));
 }
 
-void Collector::creation(const CallExpr &Call,
-                         const llvm::SmallPtrSetImpl<const Expr *> &Operands) {
-  QualType Type = Call.getType();
-  if (Type.isNull() || Type->isDependentType() || !Tasks.promiseOf(Type) ||
-      Operands.contains(&Call))
+void Collector::creation(
+    const CallExpr &Call,
+    const llvm::DenseMap<const Expr *, const Stmt *> &Operands) {
+  if (!createsCoroutine(Call, Tasks) || Operands.count(&Call))
     return;
-  SourceLocation Begin = Call.getBeginLoc(), End = Call.getEndLoc();
-  // A call of a lambda or function object starts at the object (LLVM 22
-  // begins a call operator's call at its parenthesis).
-  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(&Call);
-      Op && Op->getOperator() == OO_Call && Op->getNumArgs() > 0)
-    Begin = Op->getArg(0)->getBeginLoc();
+  SourceLocation Begin = creationCallBegin(Call), End = Call.getEndLoc();
   // Written in the file: a call in a macro serves every expansion.
   if (Begin.isInvalid() || End.isInvalid() || Begin.isMacroID() ||
       End.isMacroID())

@@ -6,6 +6,7 @@
 #include "coroscope/ir_abi.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
@@ -139,6 +140,12 @@ private:
   Constant *site(std::uint8_t Kind, std::uint8_t Waits, unsigned Line,
                  unsigned Column);
   Constant *siteOf(const Suspension &S);
+  /// The site of the suspension at \p Line:\p Column (its keyword's).
+  Constant *suspensionSite(unsigned Line, unsigned Column, SuspendKind Kind);
+  Constant *creationSite(const CreationInfo &Creation);
+  /// The calls of the body that create a coroutine (the table's), found
+  /// from the body's start so that no ramp code is taken for one.
+  void findCreationCalls();
   /// A new block on the edge From -> To, for a hook.
   Instruction *onEdge(BasicBlock *From, BasicBlock *To);
   /// `if (storage's body) Hook(storage, Extra...)` before \p Before.
@@ -157,9 +164,11 @@ private:
   std::vector<Suspension> Suspensions;
   std::vector<CallBase *> HandlerCalls; // promise.unhandled_exception()
   std::vector<IntrinsicInst *> UnwindEnds;
+  std::vector<std::pair<CallBase *, CreationInfo>> CreationCalls;
   AllocaInst *Storage = nullptr;
   Constant *Body = nullptr;
   DenseMap<std::pair<unsigned, unsigned>, Constant *> Sites;
+  DenseMap<std::pair<unsigned, unsigned>, Constant *> CreationSites;
   StringMap<Constant *> Strings;
 };
 
@@ -205,8 +214,37 @@ bool Instrumenter::analyze() {
       F.hasPersonalityFn() &&
       isScopedEHPersonality(classifyEHPersonality(F.getPersonalityFn()));
   // A body that never ends (`for (;;) co_yield`) has no final suspension.
-  return Begin && Initial == 1 && Final <= 1 && !Funclets &&
-         M.getDataLayout().getPointerSize() == 8;
+  if (!Begin || Initial != 1 || Final > 1 || Funclets ||
+      M.getDataLayout().getPointerSize() != 8)
+    return false;
+  findCreationCalls();
+  return true;
+}
+
+void Instrumenter::findCreationCalls() {
+  if (Info.Creations.empty())
+    return;
+  BasicBlock *Start = nullptr;
+  for (const Suspension &S : Suspensions)
+    if (S.Kind == SuspendKind::Initial)
+      Start = S.Ready;
+  SmallPtrSet<BasicBlock *, 32> Seen{Start};
+  SmallVector<BasicBlock *, 32> Work{Start};
+  while (!Work.empty()) {
+    BasicBlock *Block = Work.pop_back_val();
+    for (Instruction &I : *Block) {
+      auto *Call = dyn_cast<CallBase>(&I);
+      if (!Call || isa<IntrinsicInst>(Call) || !Call->getDebugLoc())
+        continue;
+      const DebugLoc &Loc = Call->getDebugLoc();
+      auto Found = Info.Creations.find({Loc.getLine(), Loc.getCol()});
+      if (Found != Info.Creations.end())
+        CreationCalls.emplace_back(Call, Found->second);
+    }
+    for (BasicBlock *Next : successors(Block))
+      if (Seen.insert(Next).second)
+        Work.push_back(Next);
+  }
 }
 
 Constant *Instrumenter::string(StringRef Text) {
@@ -248,15 +286,20 @@ Constant *Instrumenter::siteOf(const Suspension &S) {
     Line = Loc.getLine();
     Column = Loc.getCol();
   }
+  return suspensionSite(Line, Column, S.Kind);
+}
+
+Constant *Instrumenter::suspensionSite(unsigned Line, unsigned Column,
+                                       SuspendKind SKind) {
   Constant *&Found = Sites[{Line, Column}];
   if (Found)
     return Found;
   // A suspension the AST did not see where the IR puts it keeps its kind;
   // what it waits for is unknown, as in a template, so it may be a child.
-  std::uint8_t Kind = S.Kind == SuspendKind::Yield ? COROSCOPE_IR_KIND_YIELD
-                                                   : COROSCOPE_IR_KIND_AWAIT;
-  std::uint8_t Waits = S.Kind == SuspendKind::Yield ? COROSCOPE_IR_AWAITS_EVENT
-                                                    : COROSCOPE_IR_AWAITS_CHILD;
+  std::uint8_t Kind = SKind == SuspendKind::Yield ? COROSCOPE_IR_KIND_YIELD
+                                                  : COROSCOPE_IR_KIND_AWAIT;
+  std::uint8_t Waits = SKind == SuspendKind::Yield ? COROSCOPE_IR_AWAITS_EVENT
+                                                   : COROSCOPE_IR_AWAITS_CHILD;
   auto Known = Info.Suspensions.find({Line, Column});
   if (Known != Info.Suspensions.end()) {
     Kind = Known->second.Kind;
@@ -265,6 +308,16 @@ Constant *Instrumenter::siteOf(const Suspension &S) {
       Column = 0;
   }
   Found = site(Kind, Waits, Line, Column);
+  return Found;
+}
+
+Constant *Instrumenter::creationSite(const CreationInfo &Creation) {
+  if (Creation.AtSuspension)
+    return suspensionSite(Creation.Line, Creation.Column, SuspendKind::Await);
+  Constant *&Found = CreationSites[{Creation.Line, Creation.Column}];
+  if (!Found)
+    Found = site(COROSCOPE_IR_KIND_CREATION, COROSCOPE_IR_AWAITS_EVENT,
+                 Creation.Line, Creation.Column);
   return Found;
 }
 
@@ -304,7 +357,12 @@ void Instrumenter::instrument() {
   Storage->setAlignment(Align(COROSCOPE_IR_FRAME_ALIGN));
   // Untracked until the body starts: the hooks read this.
   IRBuilder<> AfterBegin(Begin->getNextNode());
-  AfterBegin.CreateStore(ConstantPointerNull::get(Ptr), Storage);
+  StoreInst *Untracked =
+      AfterBegin.CreateStore(ConstantPointerNull::get(Ptr), Storage);
+  // The ramp runs where the coroutine is created; its body may start much
+  // later, on another thread.
+  Value *Created[] = {Storage};
+  ifLinked(Untracked->getNextNode(), COROSCOPE_IR_CREATED, Created, 1);
   Body = site(COROSCOPE_IR_KIND_BODY, COROSCOPE_IR_AWAITS_EVENT, Info.Line,
               Info.Column);
 
@@ -356,6 +414,9 @@ void Instrumenter::instrument() {
     ifTracked(Handler, COROSCOPE_IR_FAILED);
   for (IntrinsicInst *End : UnwindEnds)
     ifTracked(End, COROSCOPE_IR_UNWOUND);
+  // Last: these split blocks the suspensions above were found by.
+  for (auto &[Call, Creation] : CreationCalls)
+    ifTracked(Call, COROSCOPE_IR_CREATING, creationSite(Creation));
 }
 
 } // namespace

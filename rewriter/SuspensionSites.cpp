@@ -66,6 +66,27 @@ bool hasSourceHooks(const CompoundStmt &Body) {
   return false;
 }
 
+bool createsCoroutine(const CallExpr &Call, TaskClassifier &Tasks) {
+  QualType Type = Call.getType();
+  return !Type.isNull() && !Type->isDependentType() && Tasks.promiseOf(Type);
+}
+
+SourceLocation creationCallBegin(const CallExpr &Call) {
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(&Call);
+      Op && Op->getOperator() == OO_Call && Op->getNumArgs() > 0)
+    return Op->getArg(0)->getBeginLoc();
+  return Call.getBeginLoc();
+}
+
+llvm::DenseMap<const Expr *, const Stmt *>
+operandsOf(const std::vector<SuspensionSite> &Sites) {
+  llvm::DenseMap<const Expr *, const Stmt *> Operands;
+  for (const SuspensionSite &Site : Sites)
+    if (const Expr *Operand = suspensionOperand(Site.S))
+      Operands.try_emplace(Operand->IgnoreImplicit()->IgnoreParens(), Site.S);
+  return Operands;
+}
+
 const Expr *suspensionOperand(const Stmt *S) {
   if (const auto *E = dyn_cast<CoroutineSuspendExpr>(S))
     return E->getOperand();

@@ -57,6 +57,17 @@ void collectTailYields(const clang::Stmt *S,
 /// True when \p Body already has the source engine's tracking object.
 bool hasSourceHooks(const clang::CompoundStmt &Body);
 
+/// True when \p Call returns a coroutine's task: it creates a coroutine.
+bool createsCoroutine(const clang::CallExpr &Call, TaskClassifier &Tasks);
+/// Where a creation call begins, as reports give it: a call of a lambda or
+/// function object starts at the object (LLVM 22 begins a call operator's
+/// call at its parenthesis).
+clang::SourceLocation creationCallBegin(const clang::CallExpr &Call);
+/// The suspensions' operands, as the creation calls among them are matched:
+/// a call awaited or yielded at once is created where it is awaited.
+llvm::DenseMap<const clang::Expr *, const clang::Stmt *>
+operandsOf(const std::vector<SuspensionSite> &Sites);
+
 /// The operand of a suspension as written; null for a co_return.
 const clang::Expr *suspensionOperand(const clang::Stmt *S);
 /// The co_await, co_yield or co_return keyword of \p S.

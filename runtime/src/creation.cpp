@@ -46,7 +46,21 @@ creation_info creation_now(thread_state &thread) {
 
 } // namespace
 
+void record_ramp_creation(ramp_creation &into) {
+  creation_info info = creation_now(*this_thread());
+  into = {1, info.creator, info.creator_body, info.at};
+}
+
 void record_creator(frame &f, thread_state &thread) {
+  if (const auto *ramp = static_cast<const ramp_creation *>(thread.starting_ramp)) {
+    thread.starting_ramp = nullptr;
+    if (ramp->recorded == 1) {
+      f.creator_id_ = ramp->creator;
+      f.creator_body_ = ramp->creator_body;
+      f.creation_site_ = ramp->at;
+      return;
+    }
+  }
   runtime &r = rt();
   const void *coroutine_frame = thread.starting_frame;
   thread.starting_frame = nullptr;

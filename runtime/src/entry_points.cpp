@@ -21,6 +21,8 @@ extern "C" [[gnu::used]] const void *const coroscope_runtime_link[] = {
     reinterpret_cast<const void *>(&coroscope_never_started),
     reinterpret_cast<const void *>(&coroscope_coroutine_created),
     reinterpret_cast<const void *>(&coroscope_coroutine_starting),
+    reinterpret_cast<const void *>(&coroscope_ir_created),
+    reinterpret_cast<const void *>(&coroscope_ir_creating),
     reinterpret_cast<const void *>(&coroscope_ir_begin),
     reinterpret_cast<const void *>(&coroscope_ir_suspend),
     reinterpret_cast<const void *>(&coroscope_ir_resume),

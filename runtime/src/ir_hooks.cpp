@@ -6,6 +6,7 @@
 #include <coroscope/ir_abi.h>
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 
 using coroscope::frame;
@@ -23,7 +24,9 @@ using coroscope::site_kind;
 static_assert(unsigned(site_kind::body) == COROSCOPE_IR_KIND_BODY &&
               unsigned(site_kind::await) == COROSCOPE_IR_KIND_AWAIT &&
               unsigned(site_kind::yield) == COROSCOPE_IR_KIND_YIELD &&
-              unsigned(site_kind::last_yield) == COROSCOPE_IR_KIND_LAST_YIELD);
+              unsigned(site_kind::last_yield) == COROSCOPE_IR_KIND_LAST_YIELD &&
+              unsigned(site_kind::creation) == COROSCOPE_IR_KIND_CREATION);
+static_assert(sizeof(void *) + sizeof(coroscope::detail::ramp_creation) <= COROSCOPE_IR_FRAME_SIZE);
 static_assert(unsigned(awaits::event) == COROSCOPE_IR_AWAITS_EVENT &&
               unsigned(awaits::child) == COROSCOPE_IR_AWAITS_CHILD &&
               unsigned(awaits::schedule) == COROSCOPE_IR_AWAITS_SCHEDULE &&
@@ -38,17 +41,41 @@ frame &frame_at(void *storage) noexcept { return *static_cast<frame *>(storage);
 // after it ended, and for a body that started with the runtime off.
 bool live(void *storage) noexcept { return *static_cast<const site *const *>(storage) != nullptr; }
 
+// The ramp's record, after the null body site; raw bytes until the body
+// starts and the frame is made over them.
+void *ramp_record(void *storage) noexcept { return static_cast<char *>(storage) + sizeof(void *); }
+
 } // namespace
 
 extern "C" {
 
-void coroscope_ir_begin(void *storage, const site *body) noexcept {
-  // Off: the storage keeps its null body, and the other hooks return at once.
-  if (coroscope::detail::tracking())
-    new (storage) frame(body);
+void coroscope_ir_created(void *storage) noexcept {
+  // Off now is off at the body's start, which then reads nothing.
+  if (!coroscope::detail::tracking())
+    return;
+  coroscope::detail::ramp_creation ramp;
+  coroscope::detail::record_ramp_creation(ramp);
+  std::memcpy(ramp_record(storage), &ramp, sizeof ramp);
 }
 
-void coroscope_ir_suspend(void *storage, const site *at) noexcept {
+void coroscope_ir_creating(void *storage, const site *at) noexcept {
+  if (live(storage))
+    coroscope::creating(frame_at(storage), at);
+}
+
+void coroscope_ir_begin(void *storage, const site *body) noexcept {
+  // Off: the storage keeps its null body, and the other hooks return at once.
+  if (!coroscope::detail::tracking())
+    return;
+  coroscope::detail::ramp_creation ramp;
+  std::memcpy(&ramp, ramp_record(storage), sizeof ramp);
+  coroscope::detail::this_thread()->starting_ramp = &ramp;
+  new (storage) frame(body);
+  coroscope::detail::this_thread()->starting_ramp = nullptr;
+}
+
+// Flattened: the per-suspension path is one call, not three.
+[[gnu::flatten]] void coroscope_ir_suspend(void *storage, const site *at) noexcept {
   if (!live(storage))
     return;
   frame &f = frame_at(storage);
@@ -58,7 +85,7 @@ void coroscope_ir_suspend(void *storage, const site *at) noexcept {
   f.ir_wait_stats_ = f.suspend(at);
 }
 
-void coroscope_ir_resume(void *storage) noexcept {
+[[gnu::flatten]] void coroscope_ir_resume(void *storage) noexcept {
   if (!live(storage))
     return;
   frame &f = frame_at(storage);

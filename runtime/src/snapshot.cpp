@@ -219,10 +219,7 @@ report::report make_report(bool at_exit) {
   out.live = live_coroutines(r.cfg.max_records, &live_dropped, &out.live_running,
                              &out.live_suspended);
 
-  auto now_second =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                       r.start_time)
-          .count();
+  auto now_second = seconds_since_start(now_ticks());
   for (shard &s : r.shards) {
     std::lock_guard guard(s.lock);
     for (int slot = 0; slot < 60; ++slot)

@@ -1,13 +1,19 @@
 // The tracker's internal state, shared by the runtime's source files: the
 // registry of live coroutines (sharded lists), per-thread records with their
-// site statistics and trace chunks, and the bounded record lists. Layers:
-//   runtime.cpp   configuration, clock, per-thread state, coroutine lifecycle
-//   creation.cpp  who created each coroutine, and where
-//   debug_layout.cpp  the registry layout published for readers outside
-//   detectors.cpp slow steps, hangs and the watchdog
-//   snapshot.cpp  the registry read into the report model; async stacks
-//   trace*.cpp    the trace buffer, its writers (JSON, Perfetto), the flight recorder
-//   process_events.cpp  exit, signals and fork: when and where outputs go
+// site statistics and trace chunks, and the bounded record lists. Layers,
+// from the instrumented code down:
+//   hooks         coroscope.hpp (inline, per suspension), ir_hooks.cpp (the
+//                 IR engine's), lifecycle.cpp (a body's start, end, failure),
+//                 creation.cpp (who created each coroutine, and where)
+//   per thread    threads.cpp: thread records, site statistics and their cache
+//   registry      registry.cpp: the live lists and record lists;
+//                 debug_layout.cpp: their layout, for readers outside
+//   detectors     detectors.cpp: slow steps, hangs and the watchdog
+//   writers       snapshot.cpp (the registry read into the report model;
+//                 async stacks), report_*.cpp, trace*.cpp, output.cpp
+//   the process   config.cpp, clock.cpp, log.cpp, describe.cpp (names in
+//                 records and lines), process_events.cpp (exit, signals and
+//                 fork: when and where outputs go)
 #pragma once
 
 #include "coroscope/coroscope.hpp"
@@ -255,23 +261,47 @@ void publish_registry(runtime &r);
 // creation.cpp: sets f's creator and creation site as its body starts,
 // before the thread's pending awaiter is cleared.
 void record_creator(frame &f, thread_state &thread);
+// The IR engine's record of a coroutine's creation, made by its ramp and
+// kept in its frame's storage, after the null body site, until the body
+// starts (coroscope/ir_abi.h).
+struct ramp_creation {
+  std::uint64_t recorded; // 1: made while tracking was on
+  std::uint64_t creator;
+  const site *creator_body, *at;
+};
+void record_ramp_creation(ramp_creation &into);
 
-// runtime.cpp
+// config.cpp
 void apply_config(const config &cfg);
+
+// clock.cpp
+void choose_clock(const std::string &clock);
+std::int64_t ms_to_ticks(double ms);
 void refine_clock();
 double ticks_to_ms_since_start(std::int64_t ticks);
+std::int64_t seconds_since_start(std::int64_t ticks);
+
+// log.cpp
 void log_line(const std::string &line);
 std::string format_ms(double ms);
+
+// describe.cpp
 report::location location_of(const site *where, const site *body);
 const char *state_name(std::uint8_t s);
 // The explicit name, or the function and where it was started from.
 std::string display_name(const frame &f);
 std::string frame_name(const frame &f);
 std::string demangle(const char *name);
+
+// threads.cpp
 thread_record *record_of(thread_state &state);
 void zero(site_stats &s);
 // Zeroes a thread's statistics; its blocks stay, the thread may use them.
 void zero_thread(thread_record &t);
+
+// registry.cpp; the caller holds the frame's shard lock.
+void link_live(frame &f);
+void unlink_live(frame &f);
 // Forgets every record and counter (tests, a forked child). The caller
 // holds the locks, or is the only thread.
 void forget_records_unlocked();
@@ -330,6 +360,8 @@ inline bool inherited_from_parent(const frame &f) {
 
 // The IR engine's hooks (coroscope/ir_abi.h, ir_hooks.cpp).
 extern "C" {
+void coroscope_ir_created(void *storage) noexcept;
+void coroscope_ir_creating(void *storage, const coroscope::site *at) noexcept;
 void coroscope_ir_begin(void *storage, const coroscope::site *body) noexcept;
 void coroscope_ir_suspend(void *storage, const coroscope::site *at) noexcept;
 void coroscope_ir_resume(void *storage) noexcept;

@@ -185,8 +185,10 @@ inline std::int64_t now_ticks() noexcept {
 inline std::uint64_t ticks_to_ns(std::int64_t ticks) noexcept {
   if (ticks <= 0)
     return 0;
-  return static_cast<std::uint64_t>(
-      static_cast<double>(ticks) * g_ns_per_tick.load(std::memory_order_relaxed));
+  // Through int64: one instruction, where a double-to-uint64 conversion
+  // takes several. 2^63 ns is centuries.
+  return static_cast<std::uint64_t>(static_cast<std::int64_t>(
+      static_cast<double>(ticks) * g_ns_per_tick.load(std::memory_order_relaxed)));
 }
 
 // A counter with one writer (its thread) and any number of readers.
@@ -251,6 +253,8 @@ struct histogram {
   }
 };
 
+struct edge_stats; // runtime-private: a parent -> child count
+
 // Statistics of one site as seen by one thread; only that thread writes them.
 // An await/yield site uses `wait` (its count is the site's count) and `step`
 // (the step that ended by suspending there). A body site uses the lifecycle
@@ -263,6 +267,7 @@ struct site_stats {
   histogram wait;
   histogram step;
   site_stats *next_in_thread = nullptr;
+  edge_stats *last_edge = nullptr; // body sites: the last parent edge counted
 };
 
 struct step_event; // trace record
@@ -299,6 +304,9 @@ struct thread_state {
   bool creation_in_await = false; // made in an operand of co_await
   // The frame of the coroutine whose body starts next (the IR pass).
   const void *starting_frame = nullptr;
+  // The IR engine's record of who created the coroutine whose body starts
+  // now (a detail::ramp_creation), or null.
+  const void *starting_ramp = nullptr;
 };
 
 inline constinit thread_local thread_state *t_state = nullptr;

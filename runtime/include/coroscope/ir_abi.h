@@ -11,7 +11,9 @@
 /* Bytes and alignment of the storage the pass reserves for a
  * coroscope::frame; the runtime asserts the frame fits. The first pointer of
  * the storage is the frame's body site, null until the body starts and
- * again once it ended: the pass writes the null when the frame is made. */
+ * again once it ended: the pass writes the null when the frame is made.
+ * Until the body starts, the bytes after it hold the ramp's record of who
+ * created the coroutine (coroscope_ir_created). */
 #define COROSCOPE_IR_FRAME_SIZE 320
 #define COROSCOPE_IR_FRAME_ALIGN 8
 
@@ -24,6 +26,7 @@
 #define COROSCOPE_IR_KIND_AWAIT 1
 #define COROSCOPE_IR_KIND_YIELD 2
 #define COROSCOPE_IR_KIND_LAST_YIELD 3
+#define COROSCOPE_IR_KIND_CREATION 4
 #define COROSCOPE_IR_AWAITS_EVENT 0
 #define COROSCOPE_IR_AWAITS_CHILD 1
 #define COROSCOPE_IR_AWAITS_SCHEDULE 2
@@ -31,6 +34,11 @@
 #define COROSCOPE_IR_AWAITS_TIMER_TASK 4
 
 /* The hooks, all `void (void *storage, ...)`, noexcept.
+ *   created(storage)       in the ramp, after llvm.coro.begin: who creates
+ *                          the coroutine, and where
+ *   creating(storage, at)  the body calls, at `at`, a function that creates
+ *                          a coroutine (a creation site, or the site of the
+ *                          suspension that awaits the call at once)
  *   begin(storage, body)   the body starts (after the initial suspend)
  *   suspend(storage, at)   a real suspension at `at` begins
  *   resume(storage)        it ended: the coroutine runs again
@@ -38,6 +46,8 @@
  *   end(storage)           the body is done: the final suspend begins
  *   destroyed(storage)     destroyed while suspended at an await or a yield
  *   unwound(storage)       an exception leaves the coroutine itself */
+#define COROSCOPE_IR_CREATED "coroscope_ir_created"
+#define COROSCOPE_IR_CREATING "coroscope_ir_creating"
 #define COROSCOPE_IR_BEGIN "coroscope_ir_begin"
 #define COROSCOPE_IR_SUSPEND "coroscope_ir_suspend"
 #define COROSCOPE_IR_RESUME "coroscope_ir_resume"
