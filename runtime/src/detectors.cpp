@@ -228,13 +228,12 @@ void watchdog_scan() {
     step.duration_ns = c.in_state_ns;
     step.at_ms = double(c.age_ns) / 1e6;
     step.in_progress = true;
-    r.slow_total.fetch_add(1, std::memory_order_relaxed);
-    {
-      std::lock_guard guard(r.records_lock);
-      push_bounded(r.slow_steps, step, r.drop_slow);
-    }
+    // The line before the record: whoever sees the record has the line.
     log_line("coroscope: stall: " + who + " has run " + format_ms(double(c.in_state_ns) / 1e6) +
              " without suspending, since " + c.site.where());
+    r.slow_total.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard guard(r.records_lock);
+    push_bounded(r.slow_steps, step, r.drop_slow);
   }
 }
 

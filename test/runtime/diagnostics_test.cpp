@@ -1,6 +1,8 @@
 // Slow steps, stalls seen by the watchdog, hangs, long waits and the
-// environment. Durations only ever exceed a threshold by construction (a
-// sleep longer than it); no test asserts how long anything took.
+// environment. Slow steps are timed on the manual clock, so a loaded
+// machine cannot make a fast step slow; elsewhere durations only ever
+// exceed a threshold by construction (a sleep longer than it). No test
+// asserts how long anything took.
 #include "support.hpp"
 #include "test_util.hpp"
 
@@ -15,16 +17,20 @@ namespace {
 
 unsigned slow_from_line, slow_to_line;
 
+// Moves the manual clock: a step that takes \p ms, and no other.
+void take_ms(std::int64_t ms) { coroscope::detail::advance_manual_clock(ms * 1'000'000); }
+
 task<> has_a_slow_region() {
   COROSCOPE_CORO();
   slow_from_line = __LINE__; COROSCOPE_AWAIT(std::suspend_never{});
-  std::this_thread::sleep_for(milliseconds(40));
+  take_ms(40);
   slow_to_line = __LINE__; COROSCOPE_AWAIT(std::suspend_never{});
   COROSCOPE_RETURN();
 }
 
 TEST_F(RuntimeTest, SlowStepIsLoggedOnceWithItsRegion) {
   auto cfg = config();
+  cfg.clock = "manual";
   cfg.slow_ms = 20;
   reset(cfg);
   testing::internal::CaptureStderr();
@@ -52,7 +58,7 @@ TEST_F(RuntimeTest, SlowStepIsLoggedOnceWithItsRegion) {
 task<> many_slow_steps(int n) {
   COROSCOPE_CORO();
   for (int i = 0; i < n; ++i) {
-    std::this_thread::sleep_for(milliseconds(2));
+    take_ms(2);
     COROSCOPE_AWAIT(std::suspend_never{});
   }
   COROSCOPE_RETURN();
@@ -60,6 +66,7 @@ task<> many_slow_steps(int n) {
 
 TEST_F(RuntimeTest, SlowStepLogsAreRateLimitedAndCounted) {
   auto cfg = config();
+  cfg.clock = "manual";
   cfg.slow_ms = 1;
   reset(cfg);
   testing::internal::CaptureStderr();
@@ -136,7 +143,11 @@ TEST_F(RuntimeTest, WatchdogReportsHangsWithTheirAwaitChain) {
   event e;
   auto t = hang_parent(e);
   t.start();
-  ASSERT_TRUE(eventually([] { return coroscope::detail::make_report().hang_total >= 1; }));
+  // The worst wait is recorded after its line is written.
+  ASSERT_TRUE(eventually([] {
+    report::report r = coroscope::detail::make_report();
+    return !r.hangs.empty() && !r.hangs[0].worst.body.function.empty();
+  }));
   // Time for the watchdog to look at the parent too: its wait is the child's.
   std::this_thread::sleep_for(milliseconds(50));
   std::string err = testing::internal::GetCapturedStderr();
