@@ -146,13 +146,12 @@ void TableBuilder::add(const FunctionDecl &FD) {
     if (!createsCoroutine(*Call, Tasks) || Begin.isMacroID() ||
         Call->getExprLoc().isMacroID())
       continue;
-    CreationInfo Creation;
     const Stmt *AwaitedBy = Operands.lookup(Call);
     PresumedLoc At = SM.getPresumedLoc(
         AwaitedBy ? SM.getExpansionLoc(keywordLoc(AwaitedBy)) : Begin);
     if (At.isInvalid())
       continue;
-    Creation = {At.getLine(), At.getColumn(), AwaitedBy != nullptr};
+    CreationInfo Creation{At.getLine(), At.getColumn(), AwaitedBy != nullptr};
     for (SourceLocation Loc :
          {Begin, Call->getBeginLoc(), Call->getExprLoc()})
       if (PresumedLoc Given = SM.getPresumedLoc(Loc); Given.isValid())

@@ -69,9 +69,10 @@ void coroscope_ir_begin(void *storage, const site *body) noexcept {
     return;
   coroscope::detail::ramp_creation ramp;
   std::memcpy(&ramp, ramp_record(storage), sizeof ramp);
-  coroscope::detail::this_thread()->starting_ramp = &ramp;
+  coroscope::detail::thread_state &thread = *coroscope::detail::this_thread();
+  thread.starting_ramp = &ramp;
   new (storage) frame(body);
-  coroscope::detail::this_thread()->starting_ramp = nullptr;
+  thread.starting_ramp = nullptr;
 }
 
 // Flattened: the per-suspension path is one call, not three.

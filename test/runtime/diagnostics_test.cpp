@@ -17,13 +17,10 @@ namespace {
 
 unsigned slow_from_line, slow_to_line;
 
-// Moves the manual clock: a step that takes \p ms, and no other.
-void take_ms(std::int64_t ms) { coroscope::detail::advance_manual_clock(ms * 1'000'000); }
-
 task<> has_a_slow_region() {
   COROSCOPE_CORO();
   slow_from_line = __LINE__; COROSCOPE_AWAIT(std::suspend_never{});
-  take_ms(40);
+  advance_ms(40);
   slow_to_line = __LINE__; COROSCOPE_AWAIT(std::suspend_never{});
   COROSCOPE_RETURN();
 }
@@ -58,7 +55,7 @@ TEST_F(RuntimeTest, SlowStepIsLoggedOnceWithItsRegion) {
 task<> many_slow_steps(int n) {
   COROSCOPE_CORO();
   for (int i = 0; i < n; ++i) {
-    take_ms(2);
+    advance_ms(2);
     COROSCOPE_AWAIT(std::suspend_never{});
   }
   COROSCOPE_RETURN();

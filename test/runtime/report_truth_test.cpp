@@ -16,8 +16,6 @@ namespace report = coroscope::report;
 
 namespace {
 
-void advance_ms(std::int64_t ms) { coroscope::detail::advance_manual_clock(ms * 1'000'000); }
-
 // A test clock that moves only when a coroutine moves it.
 class ManualClockTest : public RuntimeTest {
 protected:

@@ -18,6 +18,11 @@
 
 namespace coroscope_test {
 
+// With the manual clock: \p ms pass, and only when a test says so.
+inline void advance_ms(std::int64_t ms) {
+  coroscope::detail::advance_manual_clock(ms * 1'000'000);
+}
+
 inline const coroscope::report::function_stats *
 function_named(const coroscope::report::report &r, std::string_view name) {
   for (const auto &f : r.functions)
