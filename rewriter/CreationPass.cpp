@@ -3,34 +3,14 @@
 #include "CreationPass.h"
 #include "InstrumentedCoroutine.h"
 
-#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
-#include "llvm/Transforms/Utils/BasicBlockUtils.h"
 
 using namespace llvm;
 
 namespace coroscope::rewriter {
-
-namespace {
-
-/// Calls \p Hook(\p Argument) before \p Before when the hook is linked.
-void callIfLinked(Module &M, StringRef Hook, Value *Argument,
-                  Instruction *Before) {
-  FunctionCallee Callee = weakHook(M, Hook);
-  auto *Fn = dyn_cast<Function>(Callee.getCallee());
-  if (!Fn)
-    return;
-  IRBuilder<> B(Before);
-  Instruction *Then = SplitBlockAndInsertIfThen(B.CreateIsNotNull(Fn), Before,
-                                                /*Unreachable=*/false);
-  B.SetInsertPoint(Then);
-  B.CreateCall(Callee, {Argument})->setDoesNotThrow();
-}
-
-} // namespace
 
 PreservedAnalyses CreationPass::run(Function &F, FunctionAnalysisManager &) {
   if (!F.isPresplitCoroutine())
@@ -52,8 +32,8 @@ PreservedAnalyses CreationPass::run(Function &F, FunctionAnalysisManager &) {
   // tracking object may live in the frame or, in a body that never
   // suspends, on the stack of each function CoroSplit makes.
   Module &M = *F.getParent();
-  callIfLinked(M, "coroscope_coroutine_created", Begin, Begin->getNextNode());
-  callIfLinked(M, "coroscope_coroutine_starting", Begin, Start.Constructor);
+  callIfLinked(M, "coroscope_coroutine_created", {Begin}, Begin->getNextNode());
+  callIfLinked(M, "coroscope_coroutine_starting", {Begin}, Start.Constructor);
   return PreservedAnalyses::none();
 }
 

@@ -19,6 +19,7 @@
 #include "Instrumenter.h"
 #include "CreationPass.h"
 #include "NeverStartedPass.h"
+#include "ReadySitesRegistration.h"
 #include "SuspensionHooksPass.h"
 #include "llvm/Passes/PassBuilder.h"
 
@@ -260,6 +261,7 @@ InstrumentPluginAction::useIREngine(CompilerInstance &CI, StringRef InFile) {
               FPM.addPass(SuspensionHooksPass(Table, Verbose));
               MPM.addPass(
                   llvm::createModuleToFunctionPassAdaptor(std::move(FPM)));
+              MPM.addPass(ReadySitesRegistration());
             });
       });
   return makeCoroutineSiteConsumer(InFile, Opts, std::move(Table));

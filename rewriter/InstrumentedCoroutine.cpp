@@ -3,9 +3,11 @@
 #include "InstrumentedCoroutine.h"
 
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
 
 using namespace llvm;
 
@@ -42,6 +44,16 @@ FunctionCallee weakHook(Module &M, StringRef Name, unsigned Pointers) {
     Fn->setDoesNotThrow();
   }
   return Hook;
+}
+
+void callIfLinked(Module &M, StringRef Hook, ArrayRef<Value *> Arguments,
+                  Instruction *Before) {
+  FunctionCallee Callee = weakHook(M, Hook, Arguments.size());
+  IRBuilder<> B(Before);
+  Instruction *Then = SplitBlockAndInsertIfThen(
+      B.CreateIsNotNull(Callee.getCallee()), Before, /*Unreachable=*/false);
+  B.SetInsertPoint(Then);
+  B.CreateCall(Callee, Arguments)->setDoesNotThrow();
 }
 
 } // namespace coroscope::rewriter

@@ -3,12 +3,15 @@
 //
 // What the IR passes recognize of the source engine's work: the call to
 // coroscope::frame's constructor that starts an instrumented coroutine's
-// body, with the tracking object's address and the body's site.
+// body, with the tracking object's address and the body's site; and how
+// every IR pass calls the runtime, which may not be linked.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef COROSCOPE_REWRITER_INSTRUMENTEDCOROUTINE_H
 #define COROSCOPE_REWRITER_INSTRUMENTEDCOROUTINE_H
+
+#include "llvm/ADT/ArrayRef.h"
 
 namespace llvm {
 class CallBase;
@@ -16,7 +19,9 @@ class Constant;
 class Function;
 class Module;
 class FunctionCallee;
+class Instruction;
 class StringRef;
+class Value;
 } // namespace llvm
 
 namespace coroscope::rewriter {
@@ -35,6 +40,12 @@ BodyStart findBodyStart(llvm::Function &F);
 /// \p M unless it is defined there: the runtime's entry points are optional.
 llvm::FunctionCallee weakHook(llvm::Module &M, llvm::StringRef Name,
                               unsigned Pointers = 1);
+
+/// `if (&Hook) Hook(Arguments...)` before \p Before: every argument a
+/// pointer, and the hook weak (weakHook).
+void callIfLinked(llvm::Module &M, llvm::StringRef Hook,
+                  llvm::ArrayRef<llvm::Value *> Arguments,
+                  llvm::Instruction *Before);
 
 } // namespace coroscope::rewriter
 

@@ -2,6 +2,7 @@
 
 #include "SuspensionHooksPass.h"
 #include "InstrumentedCoroutine.h"
+#include "ReadySitesRegistration.h"
 
 #include "coroscope/ir_abi.h"
 
@@ -93,6 +94,17 @@ std::optional<SuspendKind> kindOf(const IntrinsicInst &Suspend) {
   return std::nullopt;
 }
 
+/// await_ready, await_suspend or await_resume: clang gives them the
+/// location of the call awaited at once, which they do not create.
+bool isAwaiterCall(const CallBase &Call) {
+  const Function *Callee = Call.getCalledFunction();
+  if (!Callee)
+    return false;
+  StringRef Name = Callee->getName();
+  return Name.contains("11await_ready") || Name.contains("12await_resume") ||
+         Name.contains("13await_suspend");
+}
+
 std::optional<Suspension> shapeOf(IntrinsicInst &Suspend) {
   Suspension S;
   S.Suspend = &Suspend;
@@ -151,9 +163,12 @@ private:
   /// `if (storage's body) Hook(storage, Extra...)` before \p Before.
   void ifTracked(Instruction *Before, StringRef Hook,
                  std::optional<Constant *> Site = std::nullopt);
-  /// `if (&Hook) Hook(Argument...)` before \p Before.
-  void ifLinked(Instruction *Before, StringRef Hook,
-                ArrayRef<Value *> Arguments, unsigned Pointers);
+  /// The table of the counters of awaits that did not suspend, one per
+  /// await and yield site (coroscope/ir_abi.h); registered by the module's
+  /// constructor (ReadySitesRegistration.h).
+  void makeReadyCounters();
+  /// Counts, on the await_ready branch's edge, an await that did not suspend.
+  void countReady(const Suspension &S);
 
   Function &F;
   Module &M;
@@ -169,6 +184,9 @@ private:
   Constant *Body = nullptr;
   DenseMap<std::pair<unsigned, unsigned>, Constant *> Sites;
   DenseMap<std::pair<unsigned, unsigned>, Constant *> CreationSites;
+  DenseMap<Constant *, unsigned> ReadyIndex; // site -> entry
+  StructType *ReadyType = nullptr;
+  GlobalVariable *ReadyTable = nullptr;
   StringMap<Constant *> Strings;
 };
 
@@ -234,7 +252,8 @@ void Instrumenter::findCreationCalls() {
     BasicBlock *Block = Work.pop_back_val();
     for (Instruction &I : *Block) {
       auto *Call = dyn_cast<CallBase>(&I);
-      if (!Call || isa<IntrinsicInst>(Call) || !Call->getDebugLoc())
+      if (!Call || isa<IntrinsicInst>(Call) || !Call->getDebugLoc() ||
+          isAwaiterCall(*Call))
         continue;
       const DebugLoc &Loc = Call->getDebugLoc();
       auto Found = Info.Creations.find({Loc.getLine(), Loc.getCol()});
@@ -340,14 +359,46 @@ void Instrumenter::ifTracked(Instruction *Before, StringRef Hook,
       ->setDoesNotThrow();
 }
 
-void Instrumenter::ifLinked(Instruction *Before, StringRef Hook,
-                            ArrayRef<Value *> Arguments, unsigned Pointers) {
-  FunctionCallee Callee = weakHook(M, Hook, Pointers);
-  IRBuilder<> B(Before);
-  Instruction *Then = SplitBlockAndInsertIfThen(
-      B.CreateIsNotNull(Callee.getCallee()), Before, /*Unreachable=*/false);
-  IRBuilder<> Call(Then);
-  Call.CreateCall(Callee, Arguments)->setDoesNotThrow();
+void Instrumenter::makeReadyCounters() {
+  Type *I64 = Type::getInt64Ty(Ctx);
+  SmallVector<Constant *, 8> Entries;
+  auto *EntryType = StructType::get(Ctx, {Ptr, I64});
+  for (const Suspension &S : Suspensions) {
+    if (S.Kind != SuspendKind::Await && S.Kind != SuspendKind::Yield)
+      continue;
+    Constant *At = siteOf(S);
+    if (ReadyIndex.try_emplace(At, Entries.size()).second)
+      Entries.push_back(
+          ConstantStruct::get(EntryType, {At, ConstantInt::get(I64, 0)}));
+  }
+  if (Entries.empty())
+    return;
+  auto *EntriesType = ArrayType::get(EntryType, Entries.size());
+  ReadyType = StructType::get(Ctx, {Ptr, I64, EntriesType});
+  ReadyTable = new GlobalVariable(
+      M, ReadyType, /*isConstant=*/false, GlobalValue::PrivateLinkage,
+      ConstantStruct::get(ReadyType,
+                          {ConstantPointerNull::get(Ptr),
+                           ConstantInt::get(I64, Entries.size()),
+                           ConstantArray::get(EntriesType, Entries)}),
+      ReadySitesTableName);
+  ReadyTable->setAlignment(Align(8));
+}
+
+void Instrumenter::countReady(const Suspension &S) {
+  Type *I32 = Type::getInt32Ty(Ctx), *I64 = Type::getInt64Ty(Ctx);
+  Constant *Indices[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, 2),
+                         ConstantInt::get(I32, ReadyIndex.lookup(siteOf(S))),
+                         ConstantInt::get(I32, 1)};
+  Constant *Counter =
+      ConstantExpr::getInBoundsGetElementPtr(ReadyType, ReadyTable, Indices);
+  // A relaxed load and store, not a locked add: a few cycles, no call.
+  IRBuilder<> B(onEdge(S.ReadyBranch, S.Ready));
+  LoadInst *Count = B.CreateAlignedLoad(I64, Counter, Align(8));
+  Count->setAtomic(AtomicOrdering::Monotonic);
+  B.CreateAlignedStore(B.CreateAdd(Count, ConstantInt::get(I64, 1)), Counter,
+                       Align(8))
+      ->setAtomic(AtomicOrdering::Monotonic);
 }
 
 void Instrumenter::instrument() {
@@ -362,16 +413,17 @@ void Instrumenter::instrument() {
   // The ramp runs where the coroutine is created; its body may start much
   // later, on another thread.
   Value *Created[] = {Storage};
-  ifLinked(Untracked->getNextNode(), COROSCOPE_IR_CREATED, Created, 1);
+  callIfLinked(M, COROSCOPE_IR_CREATED, Created, Untracked->getNextNode());
   Body = site(COROSCOPE_IR_KIND_BODY, COROSCOPE_IR_AWAITS_EVENT, Info.Line,
               Info.Column);
+  makeReadyCounters();
 
   // Edges first: the hooks inside blocks below split those blocks.
   for (const Suspension &S : Suspensions) {
     switch (S.Kind) {
     case SuspendKind::Initial:
-      ifLinked(onEdge(S.Switch->getParent(), S.Destroy),
-               "coroscope_never_started", {Body}, 1);
+      callIfLinked(M, "coroscope_never_started", {Body},
+                   onEdge(S.Switch->getParent(), S.Destroy));
       break;
     case SuspendKind::Await:
     case SuspendKind::Yield: {
@@ -385,6 +437,8 @@ void Instrumenter::instrument() {
         ifTracked(onEdge(Pred, S.Ready), COROSCOPE_IR_RESUME);
       ifTracked(onEdge(S.Switch->getParent(), S.Destroy),
                 COROSCOPE_IR_DESTROYED);
+      // Last: the new block is one more way into Ready.
+      countReady(S);
       break;
     }
     case SuspendKind::Final:
@@ -395,8 +449,8 @@ void Instrumenter::instrument() {
     switch (S.Kind) {
     case SuspendKind::Initial: {
       Value *Arguments[] = {Storage, Body};
-      ifLinked(&*S.Ready->getFirstInsertionPt(), COROSCOPE_IR_BEGIN, Arguments,
-               2);
+      callIfLinked(M, COROSCOPE_IR_BEGIN, Arguments,
+                   &*S.Ready->getFirstInsertionPt());
       break;
     }
     case SuspendKind::Await:

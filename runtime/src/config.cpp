@@ -147,6 +147,7 @@ void reset_for_testing(const config &cfg) {
     for (thread_record *t : r.threads)
       zero_thread(*t);
   }
+  zero_ready_counts();
   std::scoped_lock guard(r.records_lock, r.log_lock);
   forget_records_unlocked();
 }

@@ -6,7 +6,9 @@
 #include <coroscope/ir_abi.h>
 
 #include <cstddef>
+#include <atomic>
 #include <cstring>
+#include <functional>
 #include <new>
 
 using coroscope::frame;
@@ -45,7 +47,53 @@ bool live(void *storage) noexcept { return *static_cast<const site *const *>(sto
 // starts and the frame is made over them.
 void *ramp_record(void *storage) noexcept { return static_cast<char *>(storage) + sizeof(void *); }
 
+// A coroutine's counts of awaits that did not suspend, laid out as the pass
+// lays them out (ir_abi.h). The pass writes the counts with relaxed atomic
+// stores; the runtime reads them as atomics.
+struct ready_entry {
+  const site *at;
+  std::atomic<std::uint64_t> count;
+};
+struct ready_table {
+  std::atomic<ready_table *> next;
+  std::uint64_t size;
+  ready_entry *entries() noexcept {
+    return reinterpret_cast<ready_entry *>(reinterpret_cast<char *>(this) +
+                                           COROSCOPE_IR_READY_HEADER_SIZE);
+  }
+};
+static_assert(sizeof(ready_table) == COROSCOPE_IR_READY_HEADER_SIZE &&
+              sizeof(ready_entry) == COROSCOPE_IR_READY_ENTRY_SIZE &&
+              std::atomic<std::uint64_t>::is_always_lock_free);
+
+// Registered from module constructors, possibly before main and before the
+// runtime is configured: a list with a constant-initialised head, only
+// prepended to.
+constinit std::atomic<ready_table *> g_ready_tables{nullptr};
+
+template <typename Visit> void each_ready_entry(Visit visit) {
+  for (ready_table *t = g_ready_tables.load(std::memory_order_acquire); t != nullptr;
+       t = t->next.load(std::memory_order_relaxed))
+    for (std::uint64_t i = 0; i < t->size; ++i)
+      visit(t->entries()[i]);
+}
+
 } // namespace
+
+namespace coroscope::detail {
+
+void for_each_ready_count(const std::function<void(const site *, std::uint64_t)> &visit) {
+  each_ready_entry([&](ready_entry &e) {
+    if (std::uint64_t n = e.count.load(std::memory_order_relaxed); n != 0 && e.at != nullptr)
+      visit(e.at, n);
+  });
+}
+
+void zero_ready_counts() {
+  each_ready_entry([](ready_entry &e) { e.count.store(0, std::memory_order_relaxed); });
+}
+
+} // namespace coroscope::detail
 
 extern "C" {
 
@@ -115,6 +163,15 @@ void coroscope_ir_destroyed(void *storage) noexcept {
 void coroscope_ir_unwound(void *storage) noexcept {
   if (live(storage))
     coroscope::detail::end_coroutine(frame_at(storage));
+}
+
+void coroscope_ir_ready_sites(void *table) noexcept {
+  auto *t = static_cast<ready_table *>(table);
+  ready_table *head = g_ready_tables.load(std::memory_order_relaxed);
+  do
+    t->next.store(head, std::memory_order_relaxed);
+  while (!g_ready_tables.compare_exchange_weak(head, t, std::memory_order_release,
+                                               std::memory_order_relaxed));
 }
 
 } // extern "C"

@@ -338,6 +338,7 @@ void after_fork_in_child() {
     self->trace_first = self->trace_tail = nullptr;
     t_state->next_id = t_state->id_limit; // a fresh id block
   }
+  zero_ready_counts();
   r.inherited_below.store(r.next_id_block.load() + 1);
   forget_records_unlocked();
   r.trace_budget.store(static_cast<std::int64_t>(r.cfg.max_trace_events));

@@ -200,6 +200,7 @@ std::string to_json(const report &r) {
     w.key("kind").value(site.kind);
     w.key("waits_for").value(site.waits_for);
     w.key("count").value(site.count);
+    w.key("ready").value(site.ready);
     w.key("wait");
     write_histogram(w, site.wait);
     w.key("step");

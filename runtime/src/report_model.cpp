@@ -180,6 +180,7 @@ report merge(const std::vector<report> &reports) {
       into.kind = s.kind;
       into.waits_for = s.waits_for;
       into.count += s.count;
+      into.ready += s.ready;
       into.wait.merge(s.wait);
       into.step.merge(s.step);
     }

@@ -203,15 +203,25 @@ void render_summary(const report &r, std::ostream &out) {
       widest = std::max(widest, rows[i]->at.where().size());
     std::size_t width = column_width(widest, 36, 56);
     out << "coroscope: " << plural(rows.size(), "await site") << " by p99 wait:\n";
+    // The IR engine's awaits that did not suspend, when there are any.
+    bool ready = std::any_of(rows.begin(), rows.end(),
+                             [](const site_stats *site) { return site->ready != 0; });
     out << "  " << std::left << std::setw(int(width)) << "site" << std::right << std::setw(10)
-        << "count" << std::setw(16) << "p50 wait" << std::setw(16) << "p99 wait"
-        << std::setw(12) << "max wait" << "\n";
-    for (std::size_t i = 0; i < rows.size() && i < kRows; ++i)
+        << "count";
+    if (ready)
+      out << std::setw(10) << "ready";
+    out << std::setw(16) << "p50 wait" << std::setw(16) << "p99 wait" << std::setw(12)
+        << "max wait" << "\n";
+    for (std::size_t i = 0; i < rows.size() && i < kRows; ++i) {
       out << "  " << std::left << std::setw(int(width))
           << clip_left(rows[i]->at.where(), width - 1) << std::right << std::setw(10)
-          << rows[i]->count << std::setw(16) << percentile_text(rows[i]->wait, 0.5)
-          << std::setw(16) << percentile_text(rows[i]->wait, 0.99) << std::setw(12)
+          << rows[i]->count;
+      if (ready)
+        out << std::setw(10) << rows[i]->ready;
+      out << std::setw(16) << percentile_text(rows[i]->wait, 0.5) << std::setw(16)
+          << percentile_text(rows[i]->wait, 0.99) << std::setw(12)
           << duration_text(double(rows[i]->wait.max_ns)) << "\n";
+    }
     more(out, rows.size(), "sites");
   }
 

@@ -184,6 +184,15 @@ report::report make_report(bool at_exit) {
       (awaited ? f.awaited_by : f.spawned_by).push_back({location_of(parent, parent), n});
     }
   }
+  // The IR engine's awaits that did not suspend: sites that may never have
+  // suspended.
+  for_each_ready_count([&](const site *where, std::uint64_t n) {
+    report::site_stats &site = sites[where];
+    site.at = location_of(where, nullptr);
+    site.kind = is_yield(where) ? "yield" : "await";
+    site.waits_for = waits_for_name(where->waits_for);
+    site.ready += n;
+  });
   // Blocks zeroed by a fork or a test reset stay allocated; they are not
   // functions or sites of this run.
   for (auto &[where, f] : functions)
@@ -191,7 +200,7 @@ report::report make_report(bool at_exit) {
         !f.awaited_by.empty() || !f.spawned_by.empty())
       out.functions.push_back(std::move(f));
   for (auto &[where, s] : sites)
-    if (s.wait.count + s.step.count != 0)
+    if (s.wait.count + s.step.count + s.ready != 0)
       out.sites.push_back(std::move(s));
 
   {

@@ -345,6 +345,12 @@ bool write_flight_recording(int signal_number);
 // at once. Does nothing without a window.
 void trace_trigger(const char *why) noexcept;
 
+// ir_hooks.cpp: the IR engine's counts of awaits that did not suspend, per
+// site (coroscope/ir_abi.h), registered by the instrumented modules.
+void for_each_ready_count(const std::function<void(const site *, std::uint64_t)> &visit);
+// Zeroes them (tests, a forked child).
+void zero_ready_counts();
+
 // process_events.cpp
 void install_process_hooks();
 void restart_after_fork();
@@ -369,4 +375,5 @@ void coroscope_ir_failed(void *storage) noexcept;
 void coroscope_ir_end(void *storage) noexcept;
 void coroscope_ir_destroyed(void *storage) noexcept;
 void coroscope_ir_unwound(void *storage) noexcept;
+void coroscope_ir_ready_sites(void *table) noexcept;
 }

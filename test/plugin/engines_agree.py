@@ -1,6 +1,8 @@
 """Compares the reports of the source engine and the IR engine for one
-program: the await/yield sites (function, file, line, column, kind) and
-each function's lifecycle outcomes (started, finished, failed, cancelled,
+program: the await/yield sites (function, file, line, column, kind), the
+awaits at each (the source engine counts every await; the IR engine counts
+real suspensions and, apart, awaits that did not suspend), and each
+function's lifecycle outcomes (started, finished, failed, cancelled,
 abandoned). Exits 1 on a difference not named on the command line.
 
 engines_agree.py SOURCE.json IR.json [--source-only FUNCTION:LINE]...
@@ -22,8 +24,11 @@ args = parser.parse_args()
 
 def load(path):
     report = json.load(open(path))
-    sites = {(s["at"].get("function", ""), s["at"]["file"], s["at"]["line"],
-              s["at"].get("column", 0), s["kind"]) for s in report["sites"]}
+    sites = {}
+    for s in report["sites"]:
+        key = (s["at"].get("function", ""), s["at"]["file"], s["at"]["line"],
+               s["at"].get("column", 0), s["kind"])
+        sites[key] = sites.get(key, 0) + s["count"] + s.get("ready", 0)
     outcomes = {}
     for f in report["functions"]:
         key = (f["body"]["function"], f["body"]["line"])
@@ -35,10 +40,14 @@ def load(path):
 source_sites, source_outcomes = load(args.source)
 ir_sites, ir_outcomes = load(args.ir)
 problems = []
-for site in sorted(source_sites - ir_sites):
+for site in sorted(source_sites.keys() & ir_sites.keys()):
+    if source_sites[site] != ir_sites[site]:
+        problems.append(f"{site}: source engine {source_sites[site]} awaits, "
+                        f"IR engine {ir_sites[site]}")
+for site in sorted(source_sites.keys() - ir_sites.keys()):
     if f"{site[0]}:{site[2]}" not in args.source_only:
         problems.append(f"only the source engine reports {site}")
-for site in sorted(ir_sites - source_sites):
+for site in sorted(ir_sites.keys() - source_sites.keys()):
     if f"{site[0]}:{site[2]}" not in args.ir_only:
         problems.append(f"only the IR engine reports {site}")
 for key in sorted(set(source_outcomes) | set(ir_outcomes)):
@@ -49,5 +58,5 @@ for problem in problems:
     print(problem)
 if problems:
     sys.exit(1)
-print(f"engines agree on {len(source_sites & ir_sites)} sites and "
+print(f"engines agree on {len(source_sites.keys() & ir_sites.keys())} sites, their awaits, and "
       f"{len(set(source_outcomes) & set(ir_outcomes))} functions")

@@ -4,6 +4,7 @@
 #include "support.hpp"
 #include "test_util.hpp"
 
+#include <coroscope/ir_abi.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <unistd.h>
+
+extern "C" void coroscope_ir_ready_sites(void *table) noexcept; // ir_hooks.cpp
 
 using namespace coroscope_test;
 namespace report = coroscope::report;
@@ -157,6 +160,61 @@ TEST_F(ReportTest, ReportsMerge) {
     site_count += s.count;
   EXPECT_EQ(site_count, 9u);
   EXPECT_EQ(report::summarize(merged).started, 18u);
+}
+
+// The IR engine's counts of awaits that did not suspend, laid out as the
+// pass lays them out (coroscope/ir_abi.h) and registered as its module
+// constructor registers them.
+struct ready_table_for_test {
+  void *next = nullptr;
+  std::uint64_t size = 2;
+  struct {
+    const coroscope::site *at;
+    std::uint64_t count;
+  } entries[2];
+};
+static_assert(sizeof(ready_table_for_test) ==
+              COROSCOPE_IR_READY_HEADER_SIZE + 2 * COROSCOPE_IR_READY_ENTRY_SIZE);
+
+TEST_F(ReportTest, AwaitsThatDidNotSuspendAreCountedPerSite) {
+  static constexpr coroscope::site never_suspends{"ready_only", "ir.cpp", 7, 5,
+                                                  coroscope::site_kind::await};
+  static constexpr coroscope::site untouched{"ready_only", "ir.cpp", 8, 5,
+                                             coroscope::site_kind::yield};
+  static ready_table_for_test table{nullptr, 2, {{&never_suspends, 0}, {&untouched, 0}}};
+  static bool registered = (coroscope_ir_ready_sites(&table), true);
+  ASSERT_TRUE(registered);
+  table.entries[0].count = 41;
+
+  report::report r = coroscope::detail::make_report();
+  std::vector<const report::site_stats *> ready_only;
+  for (const auto &s : r.sites)
+    if (s.at.function == "ready_only")
+      ready_only.push_back(&s);
+  // A site with no count is not in the report; one that never suspended is,
+  // with its awaits and empty histograms.
+  ASSERT_EQ(ready_only.size(), 1u);
+  EXPECT_EQ(ready_only[0]->at.line, 7u);
+  EXPECT_EQ(ready_only[0]->kind, "await");
+  EXPECT_EQ(ready_only[0]->ready, 41u);
+  EXPECT_EQ(ready_only[0]->count, 0u);
+  EXPECT_EQ(ready_only[0]->wait.count, 0u);
+
+  report::report merged = report::merge({r, r});
+  for (const auto &s : merged.sites)
+    if (s.at.function == "ready_only")
+      EXPECT_EQ(s.ready, 82u);
+  std::string json = report::to_json(r);
+  EXPECT_NE(json.find("\"ready\":41"), std::string::npos);
+  std::ostringstream summary;
+  report::render_summary(r, summary);
+  EXPECT_NE(summary.str().find("ready"), std::string::npos) << summary.str();
+
+  // A reset (and a forked child) starts the counts again.
+  reset(config());
+  EXPECT_EQ(table.entries[0].count, 0u);
+  for (const auto &s : coroscope::detail::make_report().sites)
+    EXPECT_NE(s.at.function, "ready_only");
 }
 
 TEST_F(ReportTest, SummaryPutsTheWorstFunctionsFirst) {

@@ -164,11 +164,12 @@ std::string renderHtml(const report::report &R) {
               ms(double(F.running_ns)), ms(double(F.suspended_ns)),
               Callers(F.awaited_by), Callers(F.spawned_by)});
   Out << "</table>\n<h2>Await sites</h2>\n";
-  header(Out, {"site", "function", "kind", "waits for", "count", "p50 wait",
-               "p90 wait", "p99 wait", "max wait", "p99 step before"});
+  header(Out, {"site", "function", "kind", "waits for", "count",
+               "did not suspend", "p50 wait", "p90 wait", "p99 wait",
+               "max wait", "p99 step before"});
   for (const auto &Site : R.sites)
     row(Out, {Site.at.where(), Site.at.function, Site.kind, Site.waits_for,
-              std::to_string(Site.count),
+              std::to_string(Site.count), std::to_string(Site.ready),
               report::percentile_text(Site.wait, 0.5),
               report::percentile_text(Site.wait, 0.9),
               report::percentile_text(Site.wait, 0.99),

@@ -307,6 +307,7 @@ void readReportFields(Fields &F, report::report &R) {
     E.oneOf("kind", Site.kind, {"await", "yield"});
     E.oneOf("waits_for", Site.waits_for, {"event", "child", "schedule", "timer"});
     E.count("count", Site.count);
+    E.optionalCount("ready", Site.ready);
     E.nested("wait", [&](Fields &H) { readHistogram(H, Site.wait); });
     E.nested("step", [&](Fields &H) { readHistogram(H, Site.step); });
   });

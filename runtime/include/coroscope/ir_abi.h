@@ -56,4 +56,17 @@
 #define COROSCOPE_IR_DESTROYED "coroscope_ir_destroyed"
 #define COROSCOPE_IR_UNWOUND "coroscope_ir_unwound"
 
+/* Awaits that did not suspend (await_ready was true) run no hook: each
+ * await and yield site of a coroutine has a counter, which the ready path
+ * increments inline with a relaxed atomic load and store. Concurrent ready
+ * awaits at one site may lose an increment, so the count is a lower bound.
+ * The counters of one coroutine form a table, which a module constructor
+ * hands the runtime: ready_sites(table), `void (void *)`, weak. On LP64:
+ *   next       pointer, the runtime's list; null until registered
+ *   size       64-bit, the number of entries
+ *   entries    size x { const coroscope::site *at; 64-bit count } */
+#define COROSCOPE_IR_READY_SITES "coroscope_ir_ready_sites"
+#define COROSCOPE_IR_READY_HEADER_SIZE 16
+#define COROSCOPE_IR_READY_ENTRY_SIZE 16
+
 #endif

@@ -62,7 +62,10 @@ struct site_stats {
   location at;
   std::string kind;      // "await" or "yield"
   std::string waits_for; // "event", "child" or "schedule"
-  std::uint64_t count = 0;
+  std::uint64_t count = 0; // suspensions (the source engine: every await)
+  // The IR engine: awaits that did not suspend (await_ready was true), not
+  // in `count`; a lower bound when several threads await at the site.
+  std::uint64_t ready = 0;
   histogram wait; // suspended at this site
   histogram step; // the step that ended by suspending here
 };
