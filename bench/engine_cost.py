@@ -2,8 +2,8 @@
 """The instrumentation's cost per operation, by engine, in one run.
 
 Builds bench/engine_cost.cpp three ways with the same compiler and flags:
-plain, with the plugin's source engine (-fplugin=...), and with its IR
-engine (-fplugin-arg-coroscope-engine=ir); then runs five variants (plain;
+plain, with the plugin's source engine (-fplugin-arg-coroscope-engine=source),
+and with its IR engine (-fplugin=..., the default); then runs five variants (plain;
 each engine with tracking on; each with COROSCOPE=off) in interleaved
 rounds, each pinned to one processor, and prints the median over the rounds
 of each workload's nanoseconds per operation as a markdown table, with the
@@ -51,8 +51,8 @@ def main():
     base = [CXX, *FLAGS, "-I" + os.path.join(ROOT, "test", "include"), source]
     builds = {
         "plain": base,
-        "source": base + [f"-fplugin={plugin}", *runtime],
-        "ir": base + [f"-fplugin={plugin}", "-fplugin-arg-coroscope-engine=ir", *runtime],
+        "source": base + [f"-fplugin={plugin}", "-fplugin-arg-coroscope-engine=source", *runtime],
+        "ir": base + [f"-fplugin={plugin}", *runtime],
     }
     commands = []
     for name, cmd in builds.items():

@@ -92,7 +92,7 @@ def main():
         help="the coroscope binary, for the source-to-source step")
     parser.add_argument("--plugin-arg", action="append", default=[],
                         help="an argument for the plugin, as "
-                             "-fplugin-arg-coroscope-ARG (engine=ir)")
+                             "-fplugin-arg-coroscope-ARG (engine=source)")
     parser.add_argument("--repeat", type=int, default=5,
                         help="timed runs of each compile (default 5)")
     parser.add_argument("--rewrite-repeat", type=int, default=3,

@@ -1,5 +1,6 @@
 # coroscope_instrument(<target> [HEADER_FILTER <regex>]
-#                      [LIBRARY_NAMESPACES <ns;ns...>] [LIBRARY_PATHS <regex>])
+#                      [LIBRARY_NAMESPACES <ns;ns...>] [LIBRARY_PATHS <regex>]
+#                      [ENGINE ir|source])
 #
 # Instruments every coroutine of <target>'s C++ sources with the compiler
 # plugin (no source change) and links the runtime tracker. Coroutines of
@@ -9,7 +10,7 @@
 # compilers, use the source-to-source step, `coroscope instrument`.
 function(coroscope_instrument target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG ""
-    "HEADER_FILTER;LIBRARY_NAMESPACES;LIBRARY_PATHS" "")
+    "HEADER_FILTER;LIBRARY_NAMESPACES;LIBRARY_PATHS;ENGINE" "")
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang" OR
      NOT CMAKE_CXX_COMPILER_VERSION MATCHES "^${COROSCOPE_LLVM_VERSION}\\.")
     message(FATAL_ERROR "coroscope_instrument(${target}): the plugin needs "
@@ -18,7 +19,7 @@ function(coroscope_instrument target)
       "CMAKE_CXX_COMPILER, or use `coroscope instrument` for other compilers")
   endif()
   set(flags "-fplugin=$<TARGET_FILE:coroscope::instrument-plugin>")
-  foreach(option HEADER_FILTER LIBRARY_NAMESPACES LIBRARY_PATHS)
+  foreach(option HEADER_FILTER LIBRARY_NAMESPACES LIBRARY_PATHS ENGINE)
     if(DEFINED ARG_${option})
       string(TOLOWER "${option}" argument)
       string(REPLACE "_" "-" argument "${argument}")

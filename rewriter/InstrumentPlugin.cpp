@@ -1,14 +1,20 @@
 //===--- InstrumentPlugin.cpp - clang -fplugin=libcoroscope-instrument.so -===//
 //
-// Instruments a translation unit while it compiles, with no source change:
-// a first, cheap parse finds the edits (the same engine as `coroscope
-// instrument`), which then replace the files' contents in the compiler's own
-// source manager before the real parse starts. An IR pass then reports the
-// coroutines destroyed before they started (NeverStartedPass.h). The plugin
-// never breaks a build: whatever goes wrong, the file compiles unchanged,
-// with one warning.
+// Instruments a translation unit while it compiles, with no source change.
+// Two engines:
+//   - ir (the default): one parse; an AST consumer fills the site table
+//     (CoroutineSiteTable.h) and an IR pass adds the hooks around the real
+//     suspensions before CoroSplit (SuspensionHooksPass.h);
+//   - source (-fplugin-arg-coroscope-engine=source): a first, cheap parse
+//     finds the edits (the same engine as `coroscope instrument`), which then
+//     replace the files' contents in the compiler's own source manager before
+//     the real parse starts; IR passes then report where coroutines are
+//     created and those destroyed before they started.
+// The plugin never breaks a build: whatever goes wrong, the file compiles
+// unchanged, with one warning.
 //
 // Arguments: -fplugin-arg-coroscope-off, -fplugin-arg-coroscope-verbose,
+// -fplugin-arg-coroscope-engine=ir|source,
 // -fplugin-arg-coroscope-header-filter=REGEX,
 // -fplugin-arg-coroscope-library-namespaces=NS;NS...,
 // -fplugin-arg-coroscope-library-paths=REGEX,
@@ -237,7 +243,7 @@ private:
   Options Opts;
   bool Off = false;
   bool Verbose = false;
-  bool UseIREngine = false;
+  bool UseIREngine = true;
   std::string RuntimeInclude;
 };
 

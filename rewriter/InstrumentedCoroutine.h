@@ -42,10 +42,12 @@ llvm::FunctionCallee weakHook(llvm::Module &M, llvm::StringRef Name,
                               unsigned Pointers = 1);
 
 /// `if (&Hook) Hook(Arguments...)` before \p Before: every argument a
-/// pointer, and the hook weak (weakHook).
+/// pointer, and the hook weak (weakHook). With \p WarnIfMissing, `else`
+/// says once per program that the runtime is not linked, as the source
+/// engine's header does (unless COROSCOPE is 0 or off).
 void callIfLinked(llvm::Module &M, llvm::StringRef Hook,
                   llvm::ArrayRef<llvm::Value *> Arguments,
-                  llvm::Instruction *Before);
+                  llvm::Instruction *Before, bool WarnIfMissing = false);
 
 } // namespace coroscope::rewriter
 

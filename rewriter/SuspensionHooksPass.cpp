@@ -413,7 +413,8 @@ void Instrumenter::instrument() {
   // The ramp runs where the coroutine is created; its body may start much
   // later, on another thread.
   Value *Created[] = {Storage};
-  callIfLinked(M, COROSCOPE_IR_CREATED, Created, Untracked->getNextNode());
+  callIfLinked(M, COROSCOPE_IR_CREATED, Created, Untracked->getNextNode(),
+               /*WarnIfMissing=*/true);
   Body = site(COROSCOPE_IR_KIND_BODY, COROSCOPE_IR_AWAITS_EVENT, Info.Line,
               Info.Column);
   makeReadyCounters();

@@ -129,7 +129,7 @@ def check_environment(cfg: Config, modes: list[str], runtime_lib: str, gxx_runti
     missing = sorted(t for t in tools if shutil.which(t) is None)
     if missing:
         raise UsageError(f"not found on PATH: {' '.join(missing)}")
-    if "plugin" in modes or "plugin-ir" in modes:
+    if "plugin" in modes or "plugin-source" in modes:
         if not cfg.plugin.is_file():
             raise UsageError(f"{cfg.plugin} does not exist (--coroscope)")
         check_link_args("--runtime-lib", runtime_lib)

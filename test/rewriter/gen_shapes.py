@@ -375,6 +375,7 @@ def main():
             "plain-gxx": [args.gxx] + flags + [os.path.join(src, name)],
             "plugin": [args.clangxx] + flags +
                       ["-fplugin=" + args.plugin,
+                       "-fplugin-arg-coroscope-engine=source",
                        "-fplugin-arg-coroscope-verbose",
                        os.path.join(src, name)] + runtime,
             "clang": [args.clangxx] + flags + rewritten + runtime,

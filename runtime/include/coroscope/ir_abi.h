@@ -1,4 +1,4 @@
-/* The IR engine's contract with the runtime (docs/runtime/ir-engine.md).
+/* The IR engine's contract with the runtime (docs/tools/instrument.md, "The IR engine").
  *
  * The plugin's IR pass (rewriter/SuspensionHooksPass.cpp) reserves a frame's
  * storage in each coroutine it instruments, writes the sites as constants

@@ -149,10 +149,10 @@ def configure_and_build(cfg: Config, work: Work, res: Result, logs: Path) -> Pat
     """Configure and build one library in one mode; the build directory, or None when configure fails."""
     tree = work.path("src", res.lib)
     defs = dict(COMPILERS[res.mode])
-    if res.mode in ("plugin", "plugin-ir"):
+    if res.mode in ("plugin", "plugin-source"):
         flags = f"-fplugin={cfg.plugin}"
-        if res.mode == "plugin-ir":
-            flags += " -fplugin-arg-coroscope-engine=ir"
+        if res.mode == "plugin-source":
+            flags += " -fplugin-arg-coroscope-engine=source"
         defs.update(CMAKE_CXX_FLAGS=flags, CMAKE_CXX_STANDARD_LIBRARIES=cfg.clang_runtime_link)
     elif res.mode == "rewriter":
         tree = rewrite(cfg, work, res, logs)

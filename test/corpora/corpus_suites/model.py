@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LIBS = ("libcoro", "cppcoro", "concurrencpp", "asio")
-MODES = ("plain", "plugin", "plugin-ir", "gxx", "rewriter")  # each baseline before the mode compared with it
-BASELINE = {"plugin": "plain", "plugin-ir": "plain", "rewriter": "gxx"}  # instrumented mode -> the mode it is compared with
+MODES = ("plain", "plugin", "plugin-source", "gxx", "rewriter")  # each baseline before the mode compared with it
+BASELINE = {"plugin": "plain", "plugin-source": "plain", "rewriter": "gxx"}  # instrumented mode -> the mode it is compared with
 CLANG = {"CMAKE_C_COMPILER": "clang-19", "CMAKE_CXX_COMPILER": "clang++-19"}
 GCC = {"CMAKE_C_COMPILER": "gcc", "CMAKE_CXX_COMPILER": "g++"}
-COMPILERS = {"plain": CLANG, "plugin": CLANG, "plugin-ir": CLANG, "gxx": GCC, "rewriter": GCC}
+COMPILERS = {"plain": CLANG, "plugin": CLANG, "plugin-source": CLANG, "gxx": GCC, "rewriter": GCC}
 
 # What the link of an instrumented program needs, one template per compiler: "<runtime library
 # argument(s)> -pthread". {runtime_lib} and {gxx_runtime_lib} are --runtime-lib and --gxx-runtime-lib
