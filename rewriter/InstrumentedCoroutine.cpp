@@ -68,10 +68,9 @@ Function *runtimeMissingWarning(Module &M) {
       M.getDataLayout().getProgramAddressSpace(), Name, &M);
   Warn->setVisibility(GlobalValue::HiddenVisibility);
   Warn->setDoesNotThrow();
-  auto *Said = new GlobalVariable(M, I8, /*isConstant=*/false,
-                                  GlobalValue::LinkOnceODRLinkage,
-                                  ConstantInt::get(I8, 0),
-                                  "coroscope.runtime_missing_said");
+  auto *Said = new GlobalVariable(
+      M, I8, /*isConstant=*/false, GlobalValue::LinkOnceODRLinkage,
+      ConstantInt::get(I8, 0), "coroscope.runtime_missing_said");
   Said->setVisibility(GlobalValue::HiddenVisibility);
 
   auto *Entry = BasicBlock::Create(Ctx, "", Warn);
@@ -80,33 +79,32 @@ Function *runtimeMissingWarning(Module &M) {
   auto *Say = BasicBlock::Create(Ctx, "say", Warn);
   auto *Done = BasicBlock::Create(Ctx, "done", Warn);
   IRBuilder<> B(Entry);
-  Value *Before = B.CreateAtomicRMW(AtomicRMWInst::Xchg, Said,
-                                    ConstantInt::get(I8, 1), MaybeAlign(1),
-                                    AtomicOrdering::Monotonic);
+  Value *Before =
+      B.CreateAtomicRMW(AtomicRMWInst::Xchg, Said, ConstantInt::get(I8, 1),
+                        MaybeAlign(1), AtomicOrdering::Monotonic);
   B.CreateCondBr(B.CreateIsNull(Before), Check, Done);
 
   B.SetInsertPoint(Check);
   FunctionCallee GetEnv =
       M.getOrInsertFunction("getenv", FunctionType::get(Ptr, {Ptr}, false));
-  Value *Setting =
-      B.CreateCall(GetEnv, {B.CreateGlobalString("COROSCOPE")});
+  Value *Setting = B.CreateCall(GetEnv, {B.CreateGlobalString("COROSCOPE")});
   B.CreateCondBr(B.CreateIsNull(Setting), Say, Compare);
 
   B.SetInsertPoint(Compare);
   FunctionCallee StrCmp = M.getOrInsertFunction(
       "strcmp", FunctionType::get(I32, {Ptr, Ptr}, false));
-  Value *Off = B.CreateOr(
-      B.CreateIsNull(B.CreateCall(StrCmp, {Setting, B.CreateGlobalString("0")})),
-      B.CreateIsNull(
-          B.CreateCall(StrCmp, {Setting, B.CreateGlobalString("off")})));
+  Value *Off = B.CreateOr(B.CreateIsNull(B.CreateCall(
+                              StrCmp, {Setting, B.CreateGlobalString("0")})),
+                          B.CreateIsNull(B.CreateCall(
+                              StrCmp, {Setting, B.CreateGlobalString("off")})));
   B.CreateCondBr(Off, Done, Say);
 
   B.SetInsertPoint(Say);
   FunctionCallee Write = M.getOrInsertFunction(
       "write", FunctionType::get(Size, {I32, Ptr, Size}, false));
-  B.CreateCall(Write, {ConstantInt::get(I32, 2),
-                       B.CreateGlobalString(RuntimeMissing),
-                       ConstantInt::get(Size, RuntimeMissing.size())});
+  B.CreateCall(Write,
+               {ConstantInt::get(I32, 2), B.CreateGlobalString(RuntimeMissing),
+                ConstantInt::get(Size, RuntimeMissing.size())});
   B.CreateBr(Done);
 
   B.SetInsertPoint(Done);
