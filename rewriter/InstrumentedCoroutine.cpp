@@ -2,6 +2,8 @@
 
 #include "InstrumentedCoroutine.h"
 
+#include "coroscope/ir_abi.h"
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
@@ -48,9 +50,7 @@ FunctionCallee weakHook(Module &M, StringRef Name, unsigned Pointers) {
 
 namespace {
 
-constexpr StringLiteral RuntimeMissing =
-    "coroscope: warning: this program is instrumented but the coroscope "
-    "runtime is not linked (-lcoroscope-runtime); tracking is off\n";
+constexpr StringLiteral RuntimeMissing = COROSCOPE_RUNTIME_MISSING_LINE;
 
 /// `void coroscope.warn_runtime_missing()`: one definition per program
 /// (linkonce_odr), so the line is printed once however many objects call it.

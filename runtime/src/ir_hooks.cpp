@@ -5,8 +5,8 @@
 
 #include <coroscope/ir_abi.h>
 
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <new>

@@ -127,6 +127,13 @@ report::report make_report(bool at_exit) {
 
   std::map<const site *, report::function_stats> functions;
   std::map<const site *, report::site_stats> sites;
+  auto site_entry = [&sites](const site *where) -> report::site_stats & {
+    report::site_stats &site = sites[where];
+    site.at = location_of(where, nullptr);
+    site.kind = is_yield(where) ? "yield" : "await";
+    site.waits_for = waits_for_name(where->waits_for);
+    return site;
+  };
   auto read = [](const histogram &h) {
     report::histogram out;
     out.count = h.count.get();
@@ -161,10 +168,7 @@ report::report make_report(bool at_exit) {
           f.duration.merge(read(s->wait));
           f.final_step.merge(read(s->step));
         } else {
-          report::site_stats &site = sites[s->where];
-          site.at = location_of(s->where, nullptr);
-          site.kind = is_yield(s->where) ? "yield" : "await";
-          site.waits_for = waits_for_name(s->where->waits_for);
+          report::site_stats &site = site_entry(s->where);
           site.wait.merge(read(s->wait));
           site.step.merge(read(s->step));
           site.count = site.wait.count;
@@ -186,13 +190,8 @@ report::report make_report(bool at_exit) {
   }
   // The IR engine's awaits that did not suspend: sites that may never have
   // suspended.
-  for_each_ready_count([&](const site *where, std::uint64_t n) {
-    report::site_stats &site = sites[where];
-    site.at = location_of(where, nullptr);
-    site.kind = is_yield(where) ? "yield" : "await";
-    site.waits_for = waits_for_name(where->waits_for);
-    site.ready += n;
-  });
+  for_each_ready_count(
+      [&](const site *where, std::uint64_t n) { site_entry(where).ready += n; });
   // Blocks zeroed by a fork or a test reset stay allocated; they are not
   // functions or sites of this run.
   for (auto &[where, f] : functions)

@@ -213,8 +213,15 @@ TEST_F(ReportTest, AwaitsThatDidNotSuspendAreCountedPerSite) {
   // A reset (and a forked child) starts the counts again.
   reset(config());
   EXPECT_EQ(table.entries[0].count, 0u);
-  for (const auto &s : coroscope::detail::make_report().sites)
+  report::report after = coroscope::detail::make_report();
+  for (const auto &s : after.sites)
     EXPECT_NE(s.at.function, "ready_only");
+  // With no await that did not suspend, the summary has no such column.
+  run_workload(3);
+  std::ostringstream plain_summary;
+  report::render_summary(coroscope::detail::make_report(), plain_summary);
+  EXPECT_NE(plain_summary.str().find("await site"), std::string::npos) << plain_summary.str();
+  EXPECT_EQ(plain_summary.str().find("ready"), std::string::npos) << plain_summary.str();
 }
 
 TEST_F(ReportTest, SummaryPutsTheWorstFunctionsFirst) {

@@ -5,6 +5,8 @@
 // Everything on the per-await path is inline, lock-free and allocation-free.
 #pragma once
 
+#include "ir_abi.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -148,9 +150,7 @@ inline bool runtime_missing() noexcept {
     bool quiet = setting != nullptr && (std::strcmp(setting, "0") == 0 ||
                                         std::strcmp(setting, "off") == 0);
     if (!quiet)
-      std::fputs("coroscope: warning: this program is instrumented but the coroscope runtime is "
-                 "not linked (-lcoroscope-runtime); tracking is off\n",
-                 stderr);
+      std::fputs(COROSCOPE_RUNTIME_MISSING_LINE, stderr);
   }
   return false;
 }

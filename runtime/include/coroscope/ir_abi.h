@@ -56,6 +56,12 @@
 #define COROSCOPE_IR_DESTROYED "coroscope_ir_destroyed"
 #define COROSCOPE_IR_UNWOUND "coroscope_ir_unwound"
 
+/* The line instrumented code prints once, in either engine, when it runs
+ * without the runtime (unless COROSCOPE is 0 or off). */
+#define COROSCOPE_RUNTIME_MISSING_LINE                                         \
+  "coroscope: warning: this program is instrumented but the coroscope "      \
+  "runtime is not linked (-lcoroscope-runtime); tracking is off\n"
+
 /* Awaits that did not suspend (await_ready was true) run no hook: each
  * await and yield site of a coroutine has a counter, which the ready path
  * increments inline with a relaxed atomic load and store. Concurrent ready
