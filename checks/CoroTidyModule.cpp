@@ -1,6 +1,7 @@
 //===--- CoroTidyModule.cpp - the coro clang-tidy module ------------------===//
 
 #include "BlockingCallCheck.h"
+#include "DanglingReferenceCheck.h"
 #include "LockAcrossSuspendCheck.h"
 #include "LockOrderCheck.h"
 #include "UnawaitedTaskCheck.h"
@@ -18,6 +19,8 @@ public:
   void addCheckFactories(
       clang::tidy::ClangTidyCheckFactories &CheckFactories) override {
     CheckFactories.registerCheck<BlockingCallCheck>("coro-blocking-call");
+    CheckFactories.registerCheck<DanglingReferenceCheck>(
+        "coro-dangling-reference");
     CheckFactories.registerCheck<LockAcrossSuspendCheck>(
         "coro-lock-across-suspend");
     CheckFactories.registerCheck<LockOrderCheck>("coro-lock-order-inversion");

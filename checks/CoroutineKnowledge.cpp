@@ -229,6 +229,38 @@ bool referencesAny(const Stmt *S, llvm::ArrayRef<const ValueDecl *> Decls) {
   return F.Found;
 }
 
+const Expr *skipTransparent(const Expr *E) {
+  while (E) {
+    if (const auto *Default = dyn_cast<CXXDefaultArgExpr>(E))
+      E = Default->getExpr();
+    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+      E = Cleanups->getSubExpr();
+    else if (const auto *Paren = dyn_cast<ParenExpr>(E))
+      E = Paren->getSubExpr();
+    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+      E = Bind->getSubExpr();
+    else if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E);
+             Cast && (Cast->getCastKind() == CK_NoOp ||
+                      Cast->getCastKind() == CK_DerivedToBase ||
+                      Cast->getCastKind() == CK_UncheckedDerivedToBase ||
+                      Cast->getCastKind() == CK_ConstructorConversion ||
+                      Cast->getCastKind() == CK_UserDefinedConversion))
+      E = Cast->getSubExpr();
+    else
+      return E;
+  }
+  return E;
+}
+
+bool isStdMoveOrForward(const CallExpr &Call) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee || Call.getNumArgs() != 1 || !Callee->isInStdNamespace() ||
+      !Callee->getIdentifier())
+    return false;
+  StringRef Name = Callee->getName();
+  return Name == "move" || Name == "forward" || Name == "as_const";
+}
+
 std::string shortSourceText(const Expr &E, const ASTContext &Ctx,
                             unsigned MaxLength) {
   const SourceManager &SM = Ctx.getSourceManager();

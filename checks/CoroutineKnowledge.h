@@ -83,6 +83,14 @@ const clang::CXXRecordDecl *objectClass(const clang::Expr &Object);
 bool referencesAny(const clang::Stmt *S,
                    llvm::ArrayRef<const clang::ValueDecl *> Decls);
 
+/// \p E without what only converts or wraps a value on its way: parentheses,
+/// default arguments, cleanups, temporaries' bindings, no-op, derived-to-base
+/// and user-defined conversions.
+const clang::Expr *skipTransparent(const clang::Expr *E);
+
+/// True for a call of std::move, std::forward or std::as_const.
+bool isStdMoveOrForward(const clang::CallExpr &Call);
+
 /// Source text of \p E when it is short and spelled in one file, else "".
 std::string shortSourceText(const clang::Expr &E, const clang::ASTContext &Ctx,
                             unsigned MaxLength = 40);

@@ -45,6 +45,14 @@ public:
   };
   explicit task(std::coroutine_handle<promise_type> h) : handle(h) {}
   task(task &&o) noexcept : handle(std::exchange(o.handle, {})) {}
+  task &operator=(task &&o) noexcept {
+    if (this != &o) {
+      if (handle)
+        handle.destroy();
+      handle = std::exchange(o.handle, {});
+    }
+    return *this;
+  }
   ~task() {
     if (handle)
       handle.destroy();
@@ -73,6 +81,14 @@ public:
   };
   explicit task(std::coroutine_handle<promise_type> h) : handle(h) {}
   task(task &&o) noexcept : handle(std::exchange(o.handle, {})) {}
+  task &operator=(task &&o) noexcept {
+    if (this != &o) {
+      if (handle)
+        handle.destroy();
+      handle = std::exchange(o.handle, {});
+    }
+    return *this;
+  }
   ~task() {
     if (handle)
       handle.destroy();
