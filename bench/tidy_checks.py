@@ -26,7 +26,8 @@ build = os.path.abspath(sys.argv[1])
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 checks = sys.argv[3:] or ["coro-blocking-call", "coro-unawaited-task",
                          "coro-lock-across-suspend",
-                         "coro-lock-order-inversion"]
+                         "coro-lock-order-inversion",
+                         "coro-dangling-reference"]
 version = open(os.path.join(build, "CMakeCache.txt")).read().split(
     "COROSCOPE_LLVM_VERSION:STRING=")[1].split()[0]
 llvm_bin = "/usr/lib/llvm-%s/bin" % version

@@ -1,6 +1,7 @@
 //===--- BorrowedObjects.cpp - what a coroutine call borrows --------------===//
 
 #include "BorrowedObjects.h"
+#include "AwaitKnowledge.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
@@ -43,10 +44,13 @@ std::optional<Bound> referencedObject(const Expr *E) {
                                        : ObjectKind::Local,
                  Var, QualType()};
   }
-  // A member or an element of an object lives as long as the object.
+  // A member or an element of an object lives as long as the object,
+  // unless the member is itself a reference to something else.
   if (const auto *Member = dyn_cast<MemberExpr>(E))
-    return Member->isArrow() ? std::nullopt
-                             : referencedObject(Member->getBase());
+    return Member->isArrow() ||
+                   Member->getMemberDecl()->getType()->isReferenceType()
+               ? std::nullopt
+               : referencedObject(Member->getBase());
   if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(E))
     if (Subscript->getBase()->getType()->isArrayType() ||
         isa<ImplicitCastExpr>(Subscript->getBase()))
@@ -113,9 +117,15 @@ std::optional<Bound> boundObject(const Expr *E, Binding How) {
 
 /// Where a coroutine body reads declarations and `this`, and where it
 /// suspends, to tell a read before the first suspension from one after.
+/// Only a suspension that returns control to the caller counts: a co_yield,
+/// or a co_await of an executor turn, a timer or an event. Awaiting a child
+/// coroutine may complete within the call (symmetric transfer back), as
+/// does awaiting a result that is already there.
 class UseScanner : public EvaluatedCodeVisitor<UseScanner> {
 public:
-  UseScanner(const ASTContext &Ctx) : EvaluatedCodeVisitor(Ctx) {}
+  UseScanner(const ASTContext &Ctx, TaskClassifier &Tasks,
+             const LibraryBoundary &Library)
+      : EvaluatedCodeVisitor(Ctx), Tasks(Tasks), Library(Library) {}
 
   bool VisitDeclRefExpr(DeclRefExpr *E) {
     record(E->getDecl(), E->getLocation());
@@ -126,7 +136,9 @@ public:
     return true;
   }
   bool VisitCoawaitExpr(CoawaitExpr *E) {
-    if (!E->isImplicit())
+    if (!E->isImplicit() &&
+        classifyAwaitOperand(E->getOperand(), Tasks, Library) !=
+            AwaitedOperation::Child)
       suspension(E->getBeginLoc());
     return true;
   }
@@ -189,6 +201,8 @@ private:
       FirstSuspension = Loc;
   }
 
+  TaskClassifier &Tasks;
+  const LibraryBoundary &Library;
   llvm::DenseMap<const ValueDecl *, std::vector<Use>> Uses;
   std::vector<const Stmt *> Loops;
   llvm::DenseSet<const Stmt *> SuspendingLoops;
@@ -234,7 +248,7 @@ std::optional<TaskCreation> findBorrows(const CallExpr &Call,
         return std::nullopt;
 
   TaskCreation Creation{&Call, Definition, Task, {}};
-  UseScanner Scanner(Ctx);
+  UseScanner Scanner(Ctx, Options.Tasks, Options.Library);
   if (const Stmt *Body = userBody(*Definition))
     Scanner.TraverseStmt(const_cast<Stmt *>(Body));
   const bool Eager = Task.Start == TaskStart::Eager;

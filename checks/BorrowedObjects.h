@@ -14,6 +14,7 @@
 
 #include "BlockingCatalogue.h"
 #include "CoroutineKnowledge.h"
+#include "LibraryKnowledge.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
 #include <optional>
@@ -64,6 +65,8 @@ struct TaskCreation {
 };
 
 struct BorrowOptions {
+  TaskClassifier &Tasks;
+  const LibraryBoundary &Library;
   /// Class types that refer to memory they do not own, passed by value.
   const NameList &ViewTypes;
   /// Functions and classes that copy a lambda into the frame they make.

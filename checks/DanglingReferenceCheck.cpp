@@ -379,7 +379,8 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
 
   if (Scanner.Creations.empty())
     return;
-  const BorrowOptions Borrowing{ViewTypes, LambdaWrappers};
+  const BorrowOptions Borrowing{*State->Classifier, Library.Boundary,
+                                ViewTypes, LambdaWrappers};
   const FateOptions Fates{SpawnFunctions, RunnerFunctions};
   const llvm::DenseSet<const CallExpr *> InPlace = callsAwaitedInPlace(FD);
   struct Created {

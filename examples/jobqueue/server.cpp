@@ -32,6 +32,7 @@ namespace jobqueue {
 
 std::mutex watchers_mutex;
 int watchers = 0;
+int unknown_commands = 0;
 
 /// Counts a client, and the metrics export that announces it.
 void count_client() {
@@ -47,6 +48,15 @@ awaitable<void> notify_watchers(std::uint64_t id) {
   co_await debounce.async_wait(use_awaitable);
   std::lock_guard lock(watchers_mutex);
   watchers += static_cast<int>(id % 2);
+}
+
+/// Records an unknown command a moment later, off the request path.
+awaitable<void> log_unknown(const std::string &command) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer delay(executor, 1ms);
+  co_await delay.async_wait(use_awaitable);
+  std::lock_guard lock(watchers_mutex);
+  unknown_commands += command.empty() ? 0 : 1;
 }
 
 awaitable<void> handle_client(tcp::socket socket, JobStore &store) {
@@ -85,6 +95,11 @@ awaitable<void> handle_client(tcp::socket socket, JobStore &store) {
     } else if (line == "QUIT") {
       co_return;
     } else {
+      // BUG (dangling reference): co_spawn posts log_unknown, which reads its
+      // reference parameter after the temporary string it is bound to was
+      // destroyed at the end of this statement.
+      asio::co_spawn(socket.get_executor(), log_unknown(line.substr(0, 32)),
+                     asio::detached);
       reply = "ERR unknown command\n";
     }
     co_await asio::async_write(socket, asio::buffer(reply), use_awaitable);

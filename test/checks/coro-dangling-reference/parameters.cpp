@@ -169,6 +169,13 @@ cppcoro::task<> unknown_fate() {
   co_return;
 }
 
+// A reference member of a by-value parameter refers to something else
+// (cppcoro's `operator|` passes `transform.scheduler` on).
+struct Named {
+  const std::string &text;
+};
+cppcoro::task<int> forward_member(Named named) { return lookup(named.text); }
+
 // A value parameter copies: nothing to report.
 cppcoro::task<int> by_value(std::string key) { co_return key.size(); }
 cppcoro::task<> values() {
