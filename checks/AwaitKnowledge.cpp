@@ -2,6 +2,7 @@
 
 #include "AwaitKnowledge.h"
 
+#include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -142,5 +143,53 @@ AwaitedOperation classifyAwaitOperand(const Expr *Operand,
     return AwaitedOperation::Event;
   return AwaitedOperation::Child;
 }
+
+std::string awaitResultOwner(const CoawaitExpr &Await, TaskClassifier &Tasks,
+                             const ASTContext &Ctx) {
+  const Expr *Operand = Await.getOperand();
+  const Expr *Resume = Await.getResumeExpr();
+  if (!Operand || !Resume || !Resume->isGLValue())
+    return "";
+  const Expr *Awaited = skipTransparent(Operand);
+  if (!Awaited || (!Awaited->isPRValue() && !isa<MaterializeTemporaryExpr>(Awaited)))
+    return "";
+  PrintingPolicy Policy(Ctx.getLangOpts());
+  Policy.SuppressTagKeyword = true;
+  QualType Type = Operand->getType().getNonReferenceType();
+  const std::string Name =
+      "'" + Type.getCanonicalType().getUnqualifiedType().getAsString(Policy) +
+      "'";
+  if (std::optional<TaskInfo> Task = Tasks.classify(Type)) {
+    // `task<T &>` returns a reference it does not own.
+    if (const auto *Spec =
+            dyn_cast_or_null<ClassTemplateSpecializationDecl>(Task->Class))
+      for (const TemplateArgument &Arg : Spec->getTemplateArgs().asArray())
+        if (Arg.getKind() == TemplateArgument::Type &&
+            (Arg.getAsType()->isReferenceType() ||
+             Arg.getAsType()->isPointerType()))
+          return "";
+    return "task " + Name;
+  }
+  const auto *Call = dyn_cast<CXXMemberCallExpr>(Resume->IgnoreImplicit());
+  const CXXMethodDecl *Method = Call ? Call->getMethodDecl() : nullptr;
+  const FunctionDecl *Definition = Method ? Method->getDefinition() : nullptr;
+  const auto *Body =
+      Definition ? dyn_cast_or_null<CompoundStmt>(Definition->getBody())
+                 : nullptr;
+  if (!Body || Body->size() != 1)
+    return "";
+  const auto *Return = dyn_cast<ReturnStmt>(Body->body_front());
+  const auto *Member =
+      Return && Return->getRetValue()
+          ? dyn_cast<MemberExpr>(skipTransparent(Return->getRetValue()))
+          : nullptr;
+  const auto *Field =
+      Member ? dyn_cast<FieldDecl>(Member->getMemberDecl()) : nullptr;
+  if (!Field || !isa<CXXThisExpr>(Member->getBase()->IgnoreImplicit()) ||
+      Field->getType()->isReferenceType() || Field->getType()->isPointerType())
+    return "";
+  return "awaitable " + Name;
+}
+
 
 } // namespace coroscope

@@ -25,6 +25,8 @@
 #include "LibraryKnowledge.h"
 
 #include "clang/AST/Expr.h"
+#include "clang/AST/ExprCXX.h"
+#include <string>
 
 namespace coroscope {
 
@@ -37,6 +39,17 @@ enum class AwaitedOperation { Event, Child, Schedule, Timer, TimerTask };
 AwaitedOperation classifyAwaitOperand(const clang::Expr *Operand,
                                       TaskClassifier &Tasks,
                                       const LibraryBoundary &Library);
+
+/// The temporary that the result of \p Await refers into, for a reference
+/// bound to it: "task 'cppcoro::task<std::string>'", "awaitable 'boxed'";
+/// "" when there is none. The result is a reference, the operand is a
+/// temporary, and the reference points into it: the operand is a task (its
+/// result lives in the task's frame, unless the task's result type is a
+/// reference or a pointer), or the awaiter returns one of its own data
+/// members.
+std::string awaitResultOwner(const clang::CoawaitExpr &Await,
+                             TaskClassifier &Tasks,
+                             const clang::ASTContext &Ctx);
 
 } // namespace coroscope
 

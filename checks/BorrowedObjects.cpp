@@ -57,7 +57,8 @@ std::optional<Bound> referencedObject(const Expr *E) {
       if (const auto *Decay = dyn_cast<ImplicitCastExpr>(Subscript->getBase());
           Decay && Decay->getCastKind() == CK_ArrayToPointerDecay)
         return referencedObject(Decay->getSubExpr());
-  if (const auto *Call = dyn_cast<CallExpr>(E); Call && isStdMoveOrForward(*Call))
+  if (const auto *Call = dyn_cast<CallExpr>(E);
+      Call && isStdMoveOrForward(*Call))
     return referencedObject(Call->getArg(0));
   return std::nullopt;
 }
@@ -146,14 +147,19 @@ public:
     suspension(E->getBeginLoc());
     return true;
   }
-  bool TraverseForStmt(ForStmt *S) { return loop(S, [&] {
-      return EvaluatedCodeVisitor::TraverseForStmt(S); }); }
-  bool TraverseWhileStmt(WhileStmt *S) { return loop(S, [&] {
-      return EvaluatedCodeVisitor::TraverseWhileStmt(S); }); }
-  bool TraverseDoStmt(DoStmt *S) { return loop(S, [&] {
-      return EvaluatedCodeVisitor::TraverseDoStmt(S); }); }
-  bool TraverseCXXForRangeStmt(CXXForRangeStmt *S) { return loop(S, [&] {
-      return EvaluatedCodeVisitor::TraverseCXXForRangeStmt(S); }); }
+  bool TraverseForStmt(ForStmt *S) {
+    return loop(S, [&] { return EvaluatedCodeVisitor::TraverseForStmt(S); });
+  }
+  bool TraverseWhileStmt(WhileStmt *S) {
+    return loop(S, [&] { return EvaluatedCodeVisitor::TraverseWhileStmt(S); });
+  }
+  bool TraverseDoStmt(DoStmt *S) {
+    return loop(S, [&] { return EvaluatedCodeVisitor::TraverseDoStmt(S); });
+  }
+  bool TraverseCXXForRangeStmt(CXXForRangeStmt *S) {
+    return loop(
+        S, [&] { return EvaluatedCodeVisitor::TraverseCXXForRangeStmt(S); });
+  }
 
   /// Where the body first reads \p D (null: `this`); with \p AfterSuspension,
   /// the first read that may follow a suspension. Invalid when none.
@@ -259,8 +265,8 @@ std::optional<TaskCreation> findBorrows(const CallExpr &Call,
   const bool ObjectIsFirstArgument =
       isa<CXXOperatorCallExpr>(Call) && Method && Method->isInstance();
   const unsigned FirstArg = ObjectIsFirstArgument ? 1 : 0;
-  for (unsigned I = 0; I < Definition->getNumParams() &&
-                       I + FirstArg < Call.getNumArgs();
+  for (unsigned I = 0;
+       I < Definition->getNumParams() && I + FirstArg < Call.getNumArgs();
        ++I) {
     const ParmVarDecl *Param = Definition->getParamDecl(I);
     if (Param->isParameterPack())
@@ -276,8 +282,8 @@ std::optional<TaskCreation> findBorrows(const CallExpr &Call,
       How = Binding::Pointer;
       Subject = "pointer parameter";
     } else if (const CXXRecordDecl *Class = Type->getAsCXXRecordDecl();
-               Class && Options.ViewTypes.findMatch(
-                            {plainQualifiedName(*Class)})) {
+               Class &&
+               Options.ViewTypes.findMatch({plainQualifiedName(*Class)})) {
       How = Binding::View;
       Subject = "'" + typeForUser(Type, Ctx) + "' parameter";
     } else {
@@ -309,7 +315,8 @@ std::optional<TaskCreation> findBorrows(const CallExpr &Call,
   if (Method && Method->isInstance()) {
     const Expr *Object = nullptr;
     if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call)) {
-      const auto *Callee = dyn_cast<MemberExpr>(Member->getCallee()->IgnoreParens());
+      const auto *Callee =
+          dyn_cast<MemberExpr>(Member->getCallee()->IgnoreParens());
       if (Callee && !Callee->isArrow())
         Object = Member->getImplicitObjectArgument();
     } else if (ObjectIsFirstArgument) {

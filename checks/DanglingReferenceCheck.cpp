@@ -1,6 +1,7 @@
 //===--- DanglingReferenceCheck.cpp - coro-dangling-reference -------------===//
 
 #include "DanglingReferenceCheck.h"
+#include "AwaitKnowledge.h"
 #include "BorrowedObjects.h"
 #include "CoroutineKnowledge.h"
 #include "CoroutineMatchers.h"
@@ -182,7 +183,8 @@ byValueFix(const ParmVarDecl &Param, const ASTContext &Ctx) {
   // Qualifiers have no location in a TypeLoc: the declaration starts at
   // `const`.
   SourceRange Whole(Param.getBeginLoc(), Reference.getSigilLoc());
-  SourceRange Value = Reference.getPointeeLoc().getUnqualifiedLoc().getSourceRange();
+  SourceRange Value =
+      Reference.getPointeeLoc().getUnqualifiedLoc().getSourceRange();
   if (Whole.getBegin().isMacroID() || Whole.getEnd().isMacroID() ||
       Value.getBegin().isMacroID() || Value.getEnd().isMacroID())
     return std::nullopt;
@@ -199,57 +201,6 @@ byValueFix(const ParmVarDecl &Param, const ASTContext &Ctx) {
   if (!Invalid && (isAlphanumeric(*Next) || *Next == '_'))
     Replacement += " ";
   return std::make_pair(CharSourceRange::getTokenRange(Whole), Replacement);
-}
-
-/// The temporary a reference bound to `co_await X` points into, or "": the
-/// result is a reference, X is a temporary, and the reference points into
-/// it: X is a task (its result lives in the task's frame), or the awaiter
-/// returns one of its own data members.
-std::string resultOwner(const CoawaitExpr &Await, TaskClassifier &Tasks,
-                        const ASTContext &Ctx) {
-  const Expr *Operand = Await.getOperand();
-  const Expr *Resume = Await.getResumeExpr();
-  if (!Operand || !Resume || !Resume->isGLValue())
-    return "";
-  const Expr *Awaited = skipTransparent(Operand);
-  if (!Awaited || (!Awaited->isPRValue() && !isa<MaterializeTemporaryExpr>(Awaited)))
-    return "";
-  PrintingPolicy Policy(Ctx.getLangOpts());
-  Policy.SuppressTagKeyword = true;
-  QualType Type = Operand->getType().getNonReferenceType();
-  const std::string Name =
-      "'" + Type.getCanonicalType().getUnqualifiedType().getAsString(Policy) +
-      "'";
-  if (std::optional<TaskInfo> Task = Tasks.classify(Type)) {
-    // `task<T &>` returns a reference it does not own.
-    if (const auto *Spec =
-            dyn_cast_or_null<ClassTemplateSpecializationDecl>(Task->Class))
-      for (const TemplateArgument &Arg : Spec->getTemplateArgs().asArray())
-        if (Arg.getKind() == TemplateArgument::Type &&
-            (Arg.getAsType()->isReferenceType() ||
-             Arg.getAsType()->isPointerType()))
-          return "";
-    return "task " + Name;
-  }
-  const auto *Call = dyn_cast<CXXMemberCallExpr>(Resume->IgnoreImplicit());
-  const CXXMethodDecl *Method = Call ? Call->getMethodDecl() : nullptr;
-  const FunctionDecl *Definition = Method ? Method->getDefinition() : nullptr;
-  const auto *Body =
-      Definition ? dyn_cast_or_null<CompoundStmt>(Definition->getBody())
-                 : nullptr;
-  if (!Body || Body->size() != 1)
-    return "";
-  const auto *Return = dyn_cast<ReturnStmt>(Body->body_front());
-  const auto *Member =
-      Return && Return->getRetValue()
-          ? dyn_cast<MemberExpr>(skipTransparent(Return->getRetValue()))
-          : nullptr;
-  const auto *Field =
-      Member ? dyn_cast<FieldDecl>(Member->getMemberDecl()) : nullptr;
-  if (!Field || !isa<CXXThisExpr>(Member->getBase()->IgnoreImplicit()) ||
-      Field->getType()->isReferenceType() || Field->getType()->isPointerType())
-    return "";
-  return "awaitable " + Name;
 }
 
 } // namespace
@@ -327,13 +278,11 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
     if (Inserted) {
       if (std::optional<TaskInfo> Task = State->Classifier->classify(T))
         It->second = {*Task, false};
-      else if (const CXXRecordDecl *Promise =
-                   State->Classifier->promiseOf(T);
+      else if (const CXXRecordDecl *Promise = State->Classifier->promiseOf(T);
                Promise &&
                State->Classifier->startOf(*Promise) == TaskStart::Eager)
-        It->second = {TaskInfo{T->getAsCXXRecordDecl(), Promise,
-                               TaskStart::Eager},
-                      true};
+        It->second = {
+            TaskInfo{T->getAsCXXRecordDecl(), Promise, TaskStart::Eager}, true};
     }
     return It->second;
   };
@@ -354,7 +303,7 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
     const auto *Await = dyn_cast<CoawaitExpr>(Init);
     if (!Await || Await->isImplicit())
       continue;
-    std::string Owner = resultOwner(*Await, *State->Classifier, Ctx);
+    std::string Owner = awaitResultOwner(*Await, *State->Classifier, Ctx);
     auto Use = Scanner.FirstUse.find(V);
     if (Owner.empty() || Use == Scanner.FirstUse.end())
       continue;
@@ -363,8 +312,7 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
     F.Message = "reference " + quoted(*V) +
                 " is bound to the result of a co_await that refers into the "
                 "temporary " +
-                Owner +
-                ", which is destroyed at the end of this statement; " +
+                Owner + ", which is destroyed at the end of this statement; " +
                 quoted(*V) + " is used at line " +
                 std::to_string(lineOf(Use->second, SM));
     F.Notes.push_back({Await->getBeginLoc(), "the temporary is awaited here"});
@@ -379,8 +327,8 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
 
   if (Scanner.Creations.empty())
     return;
-  const BorrowOptions Borrowing{*State->Classifier, Library.Boundary,
-                                ViewTypes, LambdaWrappers};
+  const BorrowOptions Borrowing{*State->Classifier, Library.Boundary, ViewTypes,
+                                LambdaWrappers};
   const FateOptions Fates{SpawnFunctions, RunnerFunctions};
   const llvm::DenseSet<const CallExpr *> InPlace = callsAwaitedInPlace(FD);
   struct Created {
@@ -410,7 +358,7 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
     Finding F;
     F.Loc = B.BoundAt;
     F.Message = B.Subject + " of " +
-                (C.FireAndForget                     ? "fire-and-forget coroutine"
+                (C.FireAndForget                   ? "fire-and-forget coroutine"
                  : T.Task.Start == TaskStart::Lazy ? "lazy task"
                                                    : "eager task") +
                 " '" + taskName(*T.Coroutine) + "' " +
@@ -420,15 +368,15 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
           {DiedAt, "'" + B.Variable->getName().str() + "' is destroyed here"});
     for (Note &N : FateNotes)
       F.Notes.push_back(std::move(N));
-    const std::string Read =
-        B.Kind == BorrowKind::This      ? "reads its object"
-        : B.Kind == BorrowKind::Capture ? "reads the " + B.Subject
-                                        : "reads '" + B.Param->getName().str() + "'";
+    const std::string Read = B.Kind == BorrowKind::This ? "reads its object"
+                             : B.Kind == BorrowKind::Capture
+                                 ? "reads the " + B.Subject
+                                 : "reads '" + B.Param->getName().str() + "'";
     F.Notes.push_back(
-        {B.UsedAt, "'" + taskName(*T.Coroutine) + "' " + Read + " here" +
-                       (T.Task.Start == TaskStart::Eager
-                            ? ", after it first suspends"
-                            : ", when the task runs")});
+        {B.UsedAt,
+         "'" + taskName(*T.Coroutine) + "' " + Read + " here" +
+             (T.Task.Start == TaskStart::Eager ? ", after it first suspends"
+                                               : ", when the task runs")});
     if (B.Kind == BorrowKind::Parameter)
       F.ByValue = B.Param;
     Record(std::move(F));

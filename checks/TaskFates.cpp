@@ -36,8 +36,7 @@ private:
 
 bool isTransparentWrapper(const Expr &E) {
   if (isa<ImplicitCastExpr, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-          ExprWithCleanups, ParenExpr, ConstantExpr, CXXFunctionalCastExpr>(
-          E))
+          ExprWithCleanups, ParenExpr, ConstantExpr, CXXFunctionalCastExpr>(E))
     return true;
   if (const auto *Construct = dyn_cast<CXXConstructExpr>(&E))
     return Construct->getNumArgs() == 1 &&
@@ -69,7 +68,8 @@ bool isCoroutineFunction(const FunctionDecl &FD) {
 /// The local variable \p E names, through std::move and wrappers.
 const VarDecl *localNamedBy(const Expr *E) {
   for (E = skipTransparent(E); E;) {
-    if (const auto *Call = dyn_cast<CallExpr>(E); Call && isStdMoveOrForward(*Call)) {
+    if (const auto *Call = dyn_cast<CallExpr>(E);
+        Call && isStdMoveOrForward(*Call)) {
       E = skipTransparent(Call->getArg(0));
       continue;
     }
@@ -206,7 +206,8 @@ using DeathFacts = std::map<std::pair<size_t, bool>, SourceLocation>;
 
 } // namespace
 
-llvm::DenseSet<const CallExpr *> callsAwaitedInPlace(const FunctionDecl &Caller) {
+llvm::DenseSet<const CallExpr *>
+callsAwaitedInPlace(const FunctionDecl &Caller) {
   llvm::DenseSet<const CallExpr *> Calls;
   struct Awaits : EvaluatedCodeVisitor<Awaits> {
     using EvaluatedCodeVisitor::EvaluatedCodeVisitor;
@@ -234,7 +235,8 @@ TaskFate fateOf(const CallExpr &Creation, const FunctionDecl &Caller,
   if (const auto *Var = Parent.get<VarDecl>()) {
     if (Var->hasLocalStorage())
       return makeFate(FateKind::Stored, Var);
-    return makeFate(FateKind::Kept, nullptr, false, "'" + Var->getName().str() + "'");
+    return makeFate(FateKind::Kept, nullptr, false,
+                    "'" + Var->getName().str() + "'");
   }
   if (const auto *S = Parent.get<Stmt>()) {
     if (isa<ReturnStmt>(S))
@@ -245,7 +247,7 @@ TaskFate fateOf(const CallExpr &Creation, const FunctionDecl &Caller,
         return makeFate(FateKind::Stored, Var);
       if (const auto *Member = dyn_cast<MemberExpr>(skipTransparent(LHS)))
         return makeFate(FateKind::Kept, nullptr, false,
-                "'" + Member->getMemberDecl()->getName().str() + "'");
+                        "'" + Member->getMemberDecl()->getName().str() + "'");
       return makeFate(FateKind::Unknown);
     }
     if (const auto *Call = dyn_cast<CallExpr>(S)) {
@@ -265,7 +267,7 @@ TaskFate fateOf(const CallExpr &Creation, const FunctionDecl &Caller,
         if (const auto *Field = dyn_cast<MemberExpr>(
                 skipTransparent(Member->getImplicitObjectArgument())))
           return makeFate(FateKind::Kept, nullptr, true,
-                  "'" + Field->getMemberDecl()->getName().str() + "'");
+                          "'" + Field->getMemberDecl()->getName().str() + "'");
       }
       return makeFate(FateKind::Unknown);
     }
@@ -337,8 +339,7 @@ pendingAfterDeath(const FunctionDecl &Caller,
                       bool Report) {
     auto Died = [&](const VarDecl *Var, SourceLocation At) {
       for (size_t I = 0; I < Borrows.size(); ++I) {
-        if (Borrows[I].Borrowed->Variable == Var &&
-            Facts.count({I, false})) {
+        if (Borrows[I].Borrowed->Variable == Var && Facts.count({I, false})) {
           Facts.erase({I, false});
           Facts.emplace(std::make_pair(I, true), At);
         }
@@ -380,17 +381,21 @@ pendingAfterDeath(const FunctionDecl &Caller,
         if (const VarDecl *Holder = HolderIn(I, Operand(*S))) {
           auto Dead = Facts.find({I, true});
           const bool Returned = isa<ReturnStmt>(S);
-          const bool Pending = Dead != Facts.end() ||
-                               (Returned && Facts.count({I, false}));
+          const bool Pending =
+              Dead != Facts.end() || (Returned && Facts.count({I, false}));
           if (Report && Pending) {
-            PendingAfterDeath P{I, Dead != Facts.end() ? Dead->second
-                                                      : SourceLocation(),
-                                S->getBeginLoc(), *Event, Holder};
+            PendingAfterDeath P{
+                I, Dead != Facts.end() ? Dead->second : SourceLocation(),
+                S->getBeginLoc(), *Event, Holder};
             auto [It, Inserted] = First.try_emplace(I, P);
-            if (!Inserted && SM.isBeforeInTranslationUnit(P.PendingAt,
-                                                          It->second.PendingAt))
+            if (!Inserted &&
+                SM.isBeforeInTranslationUnit(P.PendingAt, It->second.PendingAt))
               It->second = P;
           }
+          // The task has run: a later await of the holder is of another
+          // task, or of nothing.
+          Facts.erase({I, false});
+          Facts.erase({I, true});
           continue;
         }
       }
@@ -406,8 +411,9 @@ pendingAfterDeath(const FunctionDecl &Caller,
         continue;
       }
       // Handed to a function we cannot follow: its fate is unknown.
-      if (Call && !AwaitedInPlace.contains(Call) && !isStdMoveOrForward(*Call) &&
-          !pushedInto(*Call) && !isAwaitMachinery(*Call))
+      if (Call && !AwaitedInPlace.contains(Call) &&
+          !isStdMoveOrForward(*Call) && !pushedInto(*Call) &&
+          !isAwaitMachinery(*Call))
         for (const Expr *Arg : Call->arguments())
           if (const VarDecl *Named = localNamedBy(Arg);
               Named && llvm::is_contained(Holders[I], Named)) {
@@ -416,9 +422,8 @@ pendingAfterDeath(const FunctionDecl &Caller,
           }
     }
   };
-  std::vector<std::optional<DeathFacts>> In =
-      solveMayAnalysis<DeathFacts>(*Graph, [&](const CFGElement &E,
-                                               DeathFacts &Facts) {
+  std::vector<std::optional<DeathFacts>> In = solveMayAnalysis<DeathFacts>(
+      *Graph, [&](const CFGElement &E, DeathFacts &Facts) {
         Transfer(E, Facts, /*Report=*/false);
       });
   replayMayAnalysis(*Graph, In, [&](const CFGElement &E, DeathFacts &Facts) {

@@ -125,6 +125,22 @@ cppcoro::task<> outlives(std::string name) {
   co_await by_parameter;
 }
 
+// Each iteration awaits its own task before its local dies.
+cppcoro::task<> awaited_each_iteration(std::vector<std::string> names) {
+  std::vector<cppcoro::task<int>> tasks;
+  for (const auto &name : names) {
+    std::string key = "user:" + name;
+    tasks.push_back(lookup(key));
+    co_await tasks.back();
+  }
+  auto last = lookup(std::string("last"));
+  co_await last;
+  // CHECK-NOTES: :[[@LINE-2]]:22: warning: reference parameter 'key' of lazy task 'lookup' is bound to a temporary 'std::string' that is destroyed at the end of this statement; the task is stored in 'last' and awaited at line [[@LINE-1]]
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: the task is awaited here
+  // CHECK-NOTES: :17:63: note: 'lookup' reads 'key' here, when the task runs
+  co_await last;
+}
+
 // Members and globals live on.
 std::string global_key = "g";
 struct Cache {
