@@ -337,6 +337,7 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
     bool FireAndForget;
   };
   std::vector<Created> Creations;
+  std::optional<ParentMap> Parents;
   for (const CreationScanner::Creation &C : Scanner.Creations) {
     std::optional<TaskCreation> Creation =
         findBorrows(*C.Call, C.Task, Ctx, Borrowing);
@@ -345,8 +346,11 @@ void DanglingReferenceCheck::analyzeFunction(const FunctionDecl &FD) {
     // Nothing can await a fire-and-forget coroutine: it runs detached.
     TaskFate Fate;
     Fate.Kind = FateKind::Detached;
-    if (!C.FireAndForget)
-      Fate = fateOf(*C.Call, FD, InPlace, Ctx, Fates);
+    if (!C.FireAndForget) {
+      if (!Parents)
+        Parents.emplace(const_cast<Stmt *>(FD.getBody()));
+      Fate = fateOf(*C.Call, FD, InPlace, *Parents, Fates);
+    }
     if (Fate.Kind != FateKind::AwaitedInPlace && Fate.Kind != FateKind::Unknown)
       Creations.push_back({std::move(*Creation), Fate, C.FireAndForget});
   }

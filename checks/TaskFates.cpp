@@ -4,7 +4,7 @@
 #include "CoroutineKnowledge.h"
 #include "MayAnalysis.h"
 #include "clang/AST/ExprCXX.h"
-#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/ParentMap.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
 #include <map>
@@ -46,18 +46,17 @@ bool isTransparentWrapper(const Expr &E) {
   return false;
 }
 
-/// The node above \p E, past what only wraps or moves the value; \p Child
-/// is set to the outermost wrapper.
-DynTypedNode contextOf(const Expr &E, ASTContext &Ctx, const Expr *&Child) {
+/// The statement above \p E in \p Parents, past what only wraps or moves
+/// the value; \p Child is set to the outermost wrapper.
+const Stmt *contextOf(const Expr &E, const ParentMap &Parents,
+                      const Expr *&Child) {
   Child = &E;
   for (;;) {
-    DynTypedNodeList Parents = Ctx.getParentMapContext().getParents(*Child);
-    if (Parents.empty())
-      return {};
-    const auto *Parent = Parents[0].get<Expr>();
-    if (!Parent || !isTransparentWrapper(*Parent))
-      return Parents[0];
-    Child = Parent;
+    const Stmt *Parent = Parents.getParent(Child);
+    const auto *Wrapper = dyn_cast_or_null<Expr>(Parent);
+    if (!Wrapper || !isTransparentWrapper(*Wrapper))
+      return Parent;
+    Child = Wrapper;
   }
 }
 
@@ -226,55 +225,57 @@ callsAwaitedInPlace(const FunctionDecl &Caller) {
 
 TaskFate fateOf(const CallExpr &Creation, const FunctionDecl &Caller,
                 const llvm::DenseSet<const CallExpr *> &AwaitedInPlace,
-                ASTContext &Ctx, const FateOptions &Options) {
+                const ParentMap &Parents, const FateOptions &Options) {
   if (AwaitedInPlace.contains(&Creation))
     return makeFate(FateKind::AwaitedInPlace);
   const Expr *Child = nullptr;
-  DynTypedNode Parent = contextOf(Creation, Ctx, Child);
-
-  if (const auto *Var = Parent.get<VarDecl>()) {
-    if (Var->hasLocalStorage())
+  const Stmt *S = contextOf(Creation, Parents, Child);
+  if (!S)
+    return makeFate(FateKind::Unknown);
+  if (const auto *Declaration = dyn_cast<DeclStmt>(S)) {
+    for (const Decl *D : Declaration->decls())
+      if (const auto *Var = dyn_cast<VarDecl>(D);
+          Var && Var->getInit() == Child)
+        return Var->hasLocalStorage()
+                   ? makeFate(FateKind::Stored, Var)
+                   : makeFate(FateKind::Kept, nullptr, false,
+                              "'" + Var->getName().str() + "'");
+    return makeFate(FateKind::Unknown);
+  }
+  if (isa<ReturnStmt>(S))
+    return isCoroutineFunction(Caller) ? makeFate(FateKind::Unknown)
+                                       : makeFate(FateKind::Returned);
+  if (auto [LHS, RHS] = assignment(*S); LHS && RHS == Child) {
+    if (const VarDecl *Var = localNamedBy(LHS))
       return makeFate(FateKind::Stored, Var);
-    return makeFate(FateKind::Kept, nullptr, false,
-                    "'" + Var->getName().str() + "'");
+    if (const auto *Member = dyn_cast<MemberExpr>(skipTransparent(LHS)))
+      return makeFate(FateKind::Kept, nullptr, false,
+                      "'" + Member->getMemberDecl()->getName().str() + "'");
+    return makeFate(FateKind::Unknown);
   }
-  if (const auto *S = Parent.get<Stmt>()) {
-    if (isa<ReturnStmt>(S))
-      return isCoroutineFunction(Caller) ? makeFate(FateKind::Unknown)
-                                         : makeFate(FateKind::Returned);
-    if (auto [LHS, RHS] = assignment(*S); LHS && RHS == Child) {
-      if (const VarDecl *Var = localNamedBy(LHS))
-        return makeFate(FateKind::Stored, Var);
-      if (const auto *Member = dyn_cast<MemberExpr>(skipTransparent(LHS)))
-        return makeFate(FateKind::Kept, nullptr, false,
-                        "'" + Member->getMemberDecl()->getName().str() + "'");
-      return makeFate(FateKind::Unknown);
+  if (const auto *Call = dyn_cast<CallExpr>(S)) {
+    if (std::optional<std::string> Spawn =
+            calleeMatch(*Call, Options.SpawnFunctions)) {
+      // `co_spawn(..., use_future).get()` waits in the same statement.
+      const Expr *SpawnChild = nullptr;
+      if (isa_and_nonnull<MemberExpr>(contextOf(*Call, Parents, SpawnChild)))
+        return makeFate(FateKind::Unknown);
+      return makeFate(FateKind::Spawned, nullptr, false, "'" + *Spawn + "'");
     }
-    if (const auto *Call = dyn_cast<CallExpr>(S)) {
-      if (std::optional<std::string> Spawn =
-              calleeMatch(*Call, Options.SpawnFunctions)) {
-        // `co_spawn(..., use_future).get()` waits in the same statement.
-        const Expr *SpawnChild = nullptr;
-        DynTypedNode Above = contextOf(*Call, Ctx, SpawnChild);
-        if (Above.get<MemberExpr>())
-          return makeFate(FateKind::Unknown);
-        return makeFate(FateKind::Spawned, nullptr, false, "'" + *Spawn + "'");
-      }
-      if (isPushCall(*Call)) {
-        if (const VarDecl *Container = pushedInto(*Call))
-          return makeFate(FateKind::Stored, Container, true);
-        const auto *Member = cast<CXXMemberCallExpr>(Call);
-        if (const auto *Field = dyn_cast<MemberExpr>(
-                skipTransparent(Member->getImplicitObjectArgument())))
-          return makeFate(FateKind::Kept, nullptr, true,
-                          "'" + Field->getMemberDecl()->getName().str() + "'");
-      }
-      return makeFate(FateKind::Unknown);
+    if (isPushCall(*Call)) {
+      if (const VarDecl *Container = pushedInto(*Call))
+        return makeFate(FateKind::Stored, Container, true);
+      const auto *Member = cast<CXXMemberCallExpr>(Call);
+      if (const auto *Field = dyn_cast<MemberExpr>(
+              skipTransparent(Member->getImplicitObjectArgument())))
+        return makeFate(FateKind::Kept, nullptr, true,
+                        "'" + Field->getMemberDecl()->getName().str() + "'");
     }
-    // A statement of its own: the value is discarded.
-    if (!isa<Expr>(S))
-      return makeFate(FateKind::Detached);
+    return makeFate(FateKind::Unknown);
   }
+  // A statement of its own: the value is discarded.
+  if (!isa<Expr>(S))
+    return makeFate(FateKind::Detached);
   return makeFate(FateKind::Unknown);
 }
 

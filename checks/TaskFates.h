@@ -17,6 +17,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
+#include "clang/AST/ParentMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include <string>
 #include <vector>
@@ -52,11 +53,12 @@ struct FateOptions {
 llvm::DenseSet<const clang::CallExpr *>
 callsAwaitedInPlace(const clang::FunctionDecl &Caller);
 
-/// The fate of the task \p Creation makes in \p Caller.
+/// The fate of the task \p Creation makes in \p Caller, whose body's
+/// statements \p Parents maps to their parents.
 TaskFate fateOf(const clang::CallExpr &Creation,
                 const clang::FunctionDecl &Caller,
                 const llvm::DenseSet<const clang::CallExpr *> &AwaitedInPlace,
-                clang::ASTContext &Ctx, const FateOptions &Options);
+                const clang::ParentMap &Parents, const FateOptions &Options);
 
 /// A stored task's borrow to follow through the CFG.
 struct StoredBorrow {

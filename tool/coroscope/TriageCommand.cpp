@@ -119,6 +119,8 @@ llvm::StringRef ruleDescription(llvm::StringRef Check) {
     return "A synchronous lock held across a coroutine suspension";
   if (Check == "coro-lock-order-inversion")
     return "Locks acquired in inconsistent orders";
+  if (Check == "coro-dangling-reference")
+    return "A reference a coroutine frame keeps after its object died";
   return "A coroscope finding";
 }
 

@@ -164,6 +164,25 @@ Root lockRoot(const Finding &F, llvm::StringRef What) {
   return R;
 }
 
+/// "reference parameter 'key' of lazy task 'lookup' is bound to ...": the
+/// borrowed name and its coroutine are the root; a fix there (a value
+/// parameter, a copied capture) removes every finding of the group.
+Root danglingRoot(const Finding &F) {
+  Root R;
+  llvm::StringRef Message = llvm::StringRef(F.Message).split(';').first;
+  for (llvm::StringRef Verb : {" is bound to ", " lives in ", " is a "})
+    if (size_t At = Message.find(Verb); At != llvm::StringRef::npos) {
+      Message = Message.take_front(At);
+      break;
+    }
+  R.Key = F.Check + "\n" + Message.str();
+  R.Title = Message.str();
+  R.Advice = "take it by value, or keep the object alive until the task has "
+             "run; or mark a site with // NOLINT(" +
+             F.Check + ")";
+  return R;
+}
+
 Root rootOf(const Finding &F) {
   if (F.Check == "coro-blocking-call")
     return blockingRoot(F);
@@ -173,6 +192,8 @@ Root rootOf(const Finding &F) {
     return lockRoot(F, "held across a suspension:");
   if (F.Check == "coro-lock-order-inversion")
     return lockRoot(F, "lock order:");
+  if (F.Check == "coro-dangling-reference")
+    return danglingRoot(F);
   Root R;
   R.Key = F.Check + "\n" + F.Message;
   R.Title = F.Message;
