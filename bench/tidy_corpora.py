@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""The four coro checks over every corpora TU, side by side in one run.
+"""The coro checks over every corpora TU, side by side in one run.
 
 For each TU that the corpora's run-checks.sh analyses (a compile database
 entry whose text has co_await, co_yield or co_return), interleaved per TU:
   parse     clang-tidy --checks=-*,objc-forbidden-subclassing
             (parse only: that check is off for C++; `-*` alone is refused)
   upstream  clang-tidy --checks=-*,misc-coroutine-hostile-raii
-  coro      clang-tidy --checks=-*,coro-*   (the four checks together)
+  coro      clang-tidy --checks=-*,coro-*   (all the coro checks together)
 All three are the same binary, clang-tidy-N -load libcoroscope-tidy.so, so
 they differ only in the checks they run. Each run's CPU time (user + sys,
 from wait4) is summed over the TUs; two TUs run at a time. The TU where the
@@ -85,7 +85,7 @@ print("| variant | CPU time over all TUs (s) | / parse only |")
 print("|---|---|---|")
 labels = {"parse": "clang-tidy parse only",
           "upstream": "misc-coroutine-hostile-raii",
-          "coro": "the four coro checks together"}
+          "coro": "the coro checks together"}
 for name in variants:
     print("| %s | %.1f | %.3f |" % (labels[name], total[name],
                                     total[name] / total["parse"]))

@@ -351,12 +351,17 @@ pendingAfterDeath(const FunctionDecl &Caller,
         }
       }
     };
+    // Where a scope ends; a variable whose scope has no statement ends with
+    // the function.
+    auto EndOf = [&](const Stmt *Scope) {
+      return Scope ? Scope->getEndLoc() : Caller.getEndLoc();
+    };
     if (auto Dtor = Element.getAs<CFGAutomaticObjDtor>()) {
-      Died(Dtor->getVarDecl(), Dtor->getTriggerStmt()->getEndLoc());
+      Died(Dtor->getVarDecl(), EndOf(Dtor->getTriggerStmt()));
       return;
     }
     if (auto End = Element.getAs<CFGLifetimeEnds>()) {
-      Died(End->getVarDecl(), End->getTriggerStmt()->getEndLoc());
+      Died(End->getVarDecl(), EndOf(End->getTriggerStmt()));
       return;
     }
     auto Element_ = Element.getAs<CFGStmt>();
