@@ -277,16 +277,9 @@ BlockingCallCheck::BlockingCallCheck(StringRef Name,
       Library(*this, Name, Options),
       Catalogue(BlockingFunctions, AllowedFunctions, LockingIsBlocking),
       State(std::make_unique<Analysis>()) {
-  for (const std::string &Error : Catalogue.extraBlocking().errors())
-    configurationDiag("invalid regular expression in option "
-                      "'BlockingFunctions' of '%0': %1",
-                      DiagnosticIDs::Error)
-        << Name << Error;
-  for (const std::string &Error : Catalogue.allowed().errors())
-    configurationDiag("invalid regular expression in option "
-                      "'AllowedFunctions' of '%0': %1",
-                      DiagnosticIDs::Error)
-        << Name << Error;
+  reportInvalidNameLists(*this, Name,
+                         {{"BlockingFunctions", &Catalogue.extraBlocking()},
+                          {"AllowedFunctions", &Catalogue.allowed()}});
   llvm::SmallVector<StringRef, 4> Pairs;
   StringRef(Replacements).split(Pairs, ';', -1, /*KeepEmpty=*/false);
   for (StringRef Pair : Pairs) {

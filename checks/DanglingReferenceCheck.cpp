@@ -228,15 +228,11 @@ DanglingReferenceCheck::DanglingReferenceCheck(
       RunnerFunctions(RunnerFunctionsOption),
       LambdaWrappers(LambdaWrappersOption),
       State(std::make_unique<Analysis>()) {
-  for (const auto &[Option, List] :
-       {std::pair<StringRef, const NameList *>{"ViewTypes", &ViewTypes},
-        {"SpawnFunctions", &SpawnFunctions},
-        {"RunnerFunctions", &RunnerFunctions},
-        {"LambdaWrappers", &LambdaWrappers}})
-    for (const std::string &Error : List->errors())
-      configurationDiag("invalid regular expression in option '%0' of '%1': %2",
-                        DiagnosticIDs::Error)
-          << Option << Name << Error;
+  reportInvalidNameLists(*this, Name,
+                         {{"ViewTypes", &ViewTypes},
+                          {"SpawnFunctions", &SpawnFunctions},
+                          {"RunnerFunctions", &RunnerFunctions},
+                          {"LambdaWrappers", &LambdaWrappers}});
 }
 
 DanglingReferenceCheck::~DanglingReferenceCheck() = default;

@@ -9,9 +9,12 @@
 #ifndef COROSCOPE_CHECKS_LIBRARYOPTIONS_H
 #define COROSCOPE_CHECKS_LIBRARYOPTIONS_H
 
+#include "BlockingCatalogue.h"
 #include "LibraryKnowledge.h"
 
 #include "clang-tidy/ClangTidyCheck.h"
+#include <initializer_list>
+#include <utility>
 
 namespace coroscope {
 
@@ -39,6 +42,21 @@ struct LibraryOptions {
   std::string Namespaces, Paths;
   LibraryBoundary Boundary;
 };
+
+/// Reports every invalid regular expression in the name-list options
+/// \p Lists (option name, parsed list) of \p Check (named \p CheckName) as
+/// a configuration error.
+inline void reportInvalidNameLists(
+    clang::tidy::ClangTidyCheck &Check, llvm::StringRef CheckName,
+    std::initializer_list<std::pair<llvm::StringRef, const NameList *>>
+        Lists) {
+  for (const auto &[Option, List] : Lists)
+    for (const std::string &Error : List->errors())
+      Check.configurationDiag(
+          "invalid regular expression in option '%0' of '%1': %2",
+          clang::DiagnosticIDs::Error)
+          << Option << CheckName << Error;
+}
 
 } // namespace coroscope
 

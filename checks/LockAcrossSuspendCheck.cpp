@@ -47,14 +47,10 @@ LockAcrossSuspendCheck::LockAcrossSuspendCheck(
       AsyncLockTypes(AsyncLockTypesOption),
       AllowedAwaitables(AllowedAwaitablesOption),
       State(std::make_unique<Analysis>()) {
-  for (const auto &[Option, List] :
-       {std::pair<StringRef, const NameList *>{"LockTypes", &LockTypes},
-        {"AsyncLockTypes", &AsyncLockTypes},
-        {"AllowedAwaitables", &AllowedAwaitables}})
-    for (const std::string &Error : List->errors())
-      configurationDiag("invalid regular expression in option '%0' of '%1': %2",
-                        DiagnosticIDs::Error)
-          << Option << Name << Error;
+  reportInvalidNameLists(*this, Name,
+                         {{"LockTypes", &LockTypes},
+                          {"AsyncLockTypes", &AsyncLockTypes},
+                          {"AllowedAwaitables", &AllowedAwaitables}});
 }
 
 LockAcrossSuspendCheck::~LockAcrossSuspendCheck() = default;

@@ -686,10 +686,8 @@ LockOrderCheck::LockOrderCheck(StringRef Name,
       FactsRoot(Options.get("FactsRoot", "")), Library(*this, Name, Options),
       AsyncLockFunctions(AsyncLockFunctionsOption),
       State(std::make_unique<Analysis>()) {
-  for (const std::string &Error : AsyncLockFunctions.errors())
-    configurationDiag("invalid regular expression in option '%0' of '%1': %2",
-                      DiagnosticIDs::Error)
-        << "AsyncLockFunctions" << Name << Error;
+  reportInvalidNameLists(*this, Name,
+                         {{"AsyncLockFunctions", &AsyncLockFunctions}});
 }
 
 LockOrderCheck::~LockOrderCheck() = default;

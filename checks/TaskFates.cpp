@@ -91,20 +91,7 @@ const VarDecl *localNamedBy(const Expr *E) {
              : nullptr;
 }
 
-/// `v.push_back(x)` and its kin: the container, when a local.
-const VarDecl *pushedInto(const CallExpr &Call) {
-  const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
-  const CXXMethodDecl *Method = Member ? Member->getMethodDecl() : nullptr;
-  if (!Method || !Method->getIdentifier())
-    return nullptr;
-  StringRef Name = Method->getName();
-  if (Name != "push_back" && Name != "emplace_back" && Name != "push_front" &&
-      Name != "emplace_front" && Name != "push" && Name != "emplace" &&
-      Name != "insert")
-    return nullptr;
-  return localNamedBy(Member->getImplicitObjectArgument());
-}
-
+/// `v.push_back(x)` and its kin.
 bool isPushCall(const CallExpr &Call) {
   const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
   if (!Member || !Member->getMethodDecl() ||
@@ -114,6 +101,14 @@ bool isPushCall(const CallExpr &Call) {
   return Name == "push_back" || Name == "emplace_back" ||
          Name == "push_front" || Name == "emplace_front" || Name == "push" ||
          Name == "emplace" || Name == "insert";
+}
+
+/// The container a push call adds to, when a local.
+const VarDecl *pushedInto(const CallExpr &Call) {
+  return isPushCall(Call)
+             ? localNamedBy(
+                   cast<CXXMemberCallExpr>(Call).getImplicitObjectArgument())
+             : nullptr;
 }
 
 std::optional<std::string> calleeMatch(const CallExpr &Call,

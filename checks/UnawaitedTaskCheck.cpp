@@ -359,13 +359,8 @@ UnawaitedTaskCheck::UnawaitedTaskCheck(StringRef Name,
       AllowVoidCastForLazy(Options.get("AllowVoidCastForLazy", false)),
       Library(*this, Name, Options), TaskTypes(TaskTypesOption),
       IgnoredTypes(IgnoredTypesOption), State(std::make_unique<Analysis>()) {
-  for (const auto &[Option, List] :
-       {std::pair<StringRef, const NameList *>{"TaskTypes", &TaskTypes},
-        {"IgnoredTypes", &IgnoredTypes}})
-    for (const std::string &Error : List->errors())
-      configurationDiag("invalid regular expression in option '%0' of '%1': %2",
-                        DiagnosticIDs::Error)
-          << Option << Name << Error;
+  reportInvalidNameLists(
+      *this, Name, {{"TaskTypes", &TaskTypes}, {"IgnoredTypes", &IgnoredTypes}});
 }
 
 UnawaitedTaskCheck::~UnawaitedTaskCheck() = default;
