@@ -1,5 +1,6 @@
 // Configuration: COROSCOPE_* read from the environment once, on first use,
 // and applied (the clock, thresholds, trace, watchdog, process hooks).
+#include "lock_tracker.hpp"
 #include "tracker.hpp"
 
 #include <cctype>
@@ -79,6 +80,7 @@ void apply_config(const config &cfg) {
   g_slow_ticks.store(ms_to_ticks(cfg.slow_ms), std::memory_order_relaxed);
   g_hang_ticks.store(ms_to_ticks(cfg.hang_ms), std::memory_order_relaxed);
   configure_trace(cfg);
+  configure_locks(cfg);
   if (cfg.signal)
     install_dump_signal();
   if (cfg.watchdog || cfg.signal)
@@ -133,6 +135,13 @@ config read_config(const std::function<const char *(const char *)> &getenv,
   read_trace_config(getenv, cfg, warnings);
   cfg.max_site_blocks = parse_count("COROSCOPE_MAX_SITES", getenv("COROSCOPE_MAX_SITES"),
                                     cfg.max_site_blocks, warnings);
+  cfg.lock_sample = parse_count("COROSCOPE_LOCK_SAMPLE", getenv("COROSCOPE_LOCK_SAMPLE"),
+                                cfg.lock_sample, warnings);
+  if (cfg.lock_sample == 0) {
+    warnings.push_back("coroscope: warning: COROSCOPE_LOCK_SAMPLE='0' is not a positive "
+                       "count; timing every lock hold");
+    cfg.lock_sample = 1;
+  }
   return cfg;
 }
 

@@ -4,6 +4,7 @@
 // event site, queueing at a schedule site; a wait at a child site is the
 // child's and is reported there, and a wait at a timer site, or inside a
 // child awaited there, is the delay the program asked for.
+#include "lock_tracker.hpp"
 #include "tracker.hpp"
 
 #include <algorithm>
@@ -157,6 +158,7 @@ void watchdog_scan() {
   // the waiter for its parent (a child it started before awaiting it, or one
   // whose adoption another waiter's overwrote in the hashed table).
   std::unordered_map<std::uint64_t, std::uint32_t> at_child_site;
+  bool someone_waits_long = false; // then look for deadlocks
   auto report_long_wait = [&](frame &f, long_wait_kind kind, std::uint32_t k) {
     f.watchdog_mark_.store(counted_mark(k));
     findings.push_back({describe(f, now), f.site_.load(std::memory_order_relaxed), f.body_, kind});
@@ -175,7 +177,10 @@ void watchdog_scan() {
       if (st == state::running && own > slow && mark != stall_mark(k)) {
         f->watchdog_mark_.store(stall_mark(k));
         findings.push_back({describe(*f, now), at, f->body_, long_wait_kind::none});
-      } else if (st == state::suspended && now - since > hang && mark != counted_mark(k) &&
+      }
+      if (st == state::suspended && now - since > hang)
+        someone_waits_long = true;
+      if (st == state::suspended && now - since > hang && mark != counted_mark(k) &&
                  mark != (counted_mark(k) | kExplainedMark)) {
         long_wait_kind kind = classify(*f, at, false);
         if (kind == long_wait_kind::none)
@@ -210,6 +215,8 @@ void watchdog_scan() {
       }
     }
   }
+  if (someone_waits_long || thread_blocked_in_lock(now, hang))
+    note_deadlocks(now, hang);
   for (finding &found : findings) {
     report::coroutine &c = found.who;
     if (found.kind != long_wait_kind::none) {

@@ -2,6 +2,7 @@
 // watchdog and a reader outside the process walk, and the bounded record
 // lists. Every list change is bracketed by the shard's generation, so that
 // a reader outside the process can tell a torn read.
+#include "lock_tracker.hpp"
 #include "tracker.hpp"
 
 #include "coroscope/debug_layout.hpp"
@@ -97,6 +98,7 @@ void forget_records_unlocked() {
   for (shard &s : r.shards)
     s.recent = minute_ring{};
   r.log_second = -1;
+  forget_lock_records();
 }
 
 } // namespace coroscope::detail

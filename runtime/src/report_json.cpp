@@ -117,6 +117,109 @@ void write_long_waits(json::writer &w, const char *name, const std::vector<long_
   w.end_array();
 }
 
+void write_lock_order(json::writer &w, const lock_order &o) {
+  w.begin_object();
+  w.key("first").value(o.first);
+  w.key("second").value(o.second);
+  w.key("first_at");
+  write_location(w, o.first_at);
+  w.key("second_at");
+  write_location(w, o.second_at);
+  w.key("holder").value(o.holder);
+  w.key("thread").value(o.thread);
+  w.end_object();
+}
+
+void write_locks(json::writer &w, const locks_section &l) {
+  w.key("locks").begin_object();
+  w.key("classes").begin_array();
+  for (const lock_class_stats &c : l.classes) {
+    w.begin_object();
+    w.key("name").value(c.name);
+    w.key("kind").value(c.kind);
+    w.key("acquisitions").value(c.acquisitions);
+    w.key("contended").value(c.contended);
+    w.key("wait");
+    write_histogram(w, c.wait);
+    w.key("hold");
+    write_histogram(w, c.hold);
+    w.key("longest_hold_ns").value(c.longest_hold_ns);
+    w.key("longest_from");
+    write_location(w, c.longest_from);
+    w.key("longest_to");
+    write_location(w, c.longest_to);
+    w.key("longest_holder").value(c.longest_holder);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("held_across_suspension").begin_array();
+  for (const lock_held_across &h : l.held_across_suspension) {
+    w.begin_object();
+    w.key("lock").value(h.lock);
+    w.key("check").value(h.check);
+    w.key("acquired_at");
+    write_location(w, h.acquired_at);
+    w.key("suspended_at");
+    write_location(w, h.suspended_at);
+    w.key("coroutine").value(h.coroutine);
+    w.key("count").value(h.count);
+    w.key("other_thread").value(h.other_thread);
+    w.key("suspended_ns").value(h.suspended_ns);
+    w.key("max_suspended_ns").value(h.max_suspended_ns);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("released_on_other_thread").begin_array();
+  for (const lock_foreign_release &f : l.released_on_other_thread) {
+    w.begin_object();
+    w.key("lock").value(f.lock);
+    w.key("acquired_at");
+    write_location(w, f.acquired_at);
+    w.key("released_at");
+    write_location(w, f.released_at);
+    w.key("acquired_thread").value(f.acquired_thread);
+    w.key("released_thread").value(f.released_thread);
+    w.key("holder").value(f.holder);
+    w.key("count").value(f.count);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("orders").begin_array();
+  for (const lock_order &o : l.orders)
+    write_lock_order(w, o);
+  w.end_array();
+  w.key("cycles").begin_array();
+  for (const lock_cycle &c : l.cycles) {
+    w.begin_object();
+    w.key("orders").begin_array();
+    for (const lock_order &o : c.orders)
+      write_lock_order(w, o);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("deadlocks").begin_array();
+  for (const deadlock &d : l.deadlocks) {
+    w.begin_object();
+    w.key("at_ms").value(d.at_ms);
+    w.key("members").begin_array();
+    for (const deadlock_member &m : d.members) {
+      w.begin_object();
+      w.key("who").value(m.who);
+      w.key("at");
+      write_location(w, m.at);
+      w.key("waits_for").value(m.waits_for);
+      w.key("lock").value(m.lock);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("unmatched_releases").value(l.unmatched_releases);
+  w.end_object();
+}
+
 } // namespace
 
 std::string to_json(const report &r) {
@@ -241,6 +344,8 @@ std::string to_json(const report &r) {
   for (const coroutine &c : r.live)
     write_coroutine(w, c);
   w.end_array();
+
+  write_locks(w, r.locks);
 
   w.key("drops").begin_object();
   for (const auto &[what, n] : r.drops)

@@ -129,6 +129,73 @@ std::vector<long_waits> worst_first(std::map<location_key, long_waits> &merged) 
   return out;
 }
 
+void merge_locks(locks_section &into, const locks_section &from) {
+  for (const lock_class_stats &c : from.classes) {
+    auto same = std::find_if(into.classes.begin(), into.classes.end(),
+                             [&](const lock_class_stats &x) { return x.name == c.name; });
+    if (same == into.classes.end()) {
+      into.classes.push_back(c);
+      continue;
+    }
+    same->acquisitions += c.acquisitions;
+    same->contended += c.contended;
+    same->wait.merge(c.wait);
+    same->hold.merge(c.hold);
+    if (c.longest_hold_ns > same->longest_hold_ns) {
+      same->longest_hold_ns = c.longest_hold_ns;
+      same->longest_from = c.longest_from;
+      same->longest_to = c.longest_to;
+      same->longest_holder = c.longest_holder;
+    }
+  }
+  for (const lock_held_across &h : from.held_across_suspension) {
+    auto same = std::find_if(
+        into.held_across_suspension.begin(), into.held_across_suspension.end(),
+        [&](const lock_held_across &x) {
+          return x.lock == h.lock && key_of(x.acquired_at) == key_of(h.acquired_at) &&
+                 key_of(x.suspended_at) == key_of(h.suspended_at);
+        });
+    if (same == into.held_across_suspension.end()) {
+      into.held_across_suspension.push_back(h);
+      continue;
+    }
+    same->count += h.count;
+    same->other_thread += h.other_thread;
+    same->suspended_ns += h.suspended_ns;
+    same->max_suspended_ns = std::max(same->max_suspended_ns, h.max_suspended_ns);
+  }
+  for (const lock_foreign_release &f : from.released_on_other_thread) {
+    auto same = std::find_if(
+        into.released_on_other_thread.begin(), into.released_on_other_thread.end(),
+        [&](const lock_foreign_release &x) {
+          return x.lock == f.lock && key_of(x.acquired_at) == key_of(f.acquired_at) &&
+                 key_of(x.released_at) == key_of(f.released_at);
+        });
+    if (same == into.released_on_other_thread.end())
+      into.released_on_other_thread.push_back(f);
+    else
+      same->count += f.count;
+  }
+  for (const lock_order &o : from.orders)
+    if (std::none_of(into.orders.begin(), into.orders.end(), [&](const lock_order &x) {
+          return x.first == o.first && x.second == o.second;
+        }))
+      into.orders.push_back(o);
+  auto classes_of = [](const lock_cycle &c) {
+    std::vector<std::string> names;
+    for (const lock_order &o : c.orders)
+      names.push_back(o.first);
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  for (const lock_cycle &c : from.cycles)
+    if (std::none_of(into.cycles.begin(), into.cycles.end(),
+                     [&](const lock_cycle &x) { return classes_of(x) == classes_of(c); }))
+      into.cycles.push_back(c);
+  into.deadlocks.insert(into.deadlocks.end(), from.deadlocks.begin(), from.deadlocks.end());
+  into.unmatched_releases += from.unmatched_releases;
+}
+
 } // namespace
 
 report merge(const std::vector<report> &reports) {
@@ -196,6 +263,7 @@ report merge(const std::vector<report> &reports) {
     merged.live.insert(merged.live.end(), r.live.begin(), r.live.end());
     merged.live_running += r.live_running;
     merged.live_suspended += r.live_suspended;
+    merge_locks(merged.locks, r.locks);
     for (const auto &[what, n] : r.drops)
       merged.drops[what] += n;
   }

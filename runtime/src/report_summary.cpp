@@ -83,6 +83,60 @@ void render_long_waits(const report &r, std::ostream &out, const std::vector<lon
   more(out, list.size(), "sites");
 }
 
+// Locks: what went wrong first (deadlocks, cycles, locks held across
+// suspensions or released elsewhere), then the most contended classes.
+void render_locks(const locks_section &l, std::ostream &out) {
+  for (const deadlock &d : l.deadlocks) {
+    out << "coroscope: deadlock among " << d.members.size() << " waiters:\n";
+    for (const deadlock_member &m : d.members)
+      out << "  " << m.who << " at " << m.at.where() << " waits for " << m.waits_for << "\n";
+  }
+  for (std::size_t i = 0; i < l.cycles.size() && i < kRows; ++i) {
+    out << "coroscope: lock-order cycle (not deadlocked in this run unless named above):\n";
+    for (const lock_order &o : l.cycles[i].orders)
+      out << "  " << o.first << " then " << o.second << " at " << o.second_at.where() << " by "
+          << o.holder << " (" << o.first << " taken at " << o.first_at.where() << ")\n";
+  }
+  more(out, l.cycles.size(), "lock-order cycles");
+  for (std::size_t i = 0; i < l.held_across_suspension.size() && i < kRows; ++i) {
+    const lock_held_across &h = l.held_across_suspension[i];
+    out << "coroscope: lock " << h.lock << " held across a suspension at " << h.suspended_at.where()
+        << " (" << plural(h.count, "time") << ", " << h.other_thread
+        << " resumed on another thread) [" << h.check << "]\n";
+  }
+  more(out, l.held_across_suspension.size(), "locks held across suspensions");
+  for (std::size_t i = 0; i < l.released_on_other_thread.size() && i < kRows; ++i) {
+    const lock_foreign_release &f = l.released_on_other_thread[i];
+    out << "coroscope: lock " << f.lock << " acquired at " << f.acquired_at.where()
+        << " released on another thread at " << f.released_at.where() << " ("
+        << plural(f.count, "time") << "): undefined behaviour\n";
+  }
+  if (l.classes.empty())
+    return;
+  std::vector<const lock_class_stats *> rows;
+  for (const lock_class_stats &c : l.classes)
+    rows.push_back(&c);
+  std::sort(rows.begin(), rows.end(), [](const lock_class_stats *a, const lock_class_stats *b) {
+    return std::tie(a->wait.sum_ns, a->hold.sum_ns) > std::tie(b->wait.sum_ns, b->hold.sum_ns);
+  });
+  std::size_t widest = 0;
+  for (std::size_t i = 0; i < rows.size() && i < kRows; ++i)
+    widest = std::max(widest, rows[i]->name.size());
+  std::size_t width = column_width(widest, 24, 48);
+  out << "coroscope: " << rows.size() << (rows.size() == 1 ? " lock class" : " lock classes")
+      << " by time waited:\n";
+  out << "  " << std::left << std::setw(int(width)) << "lock" << std::right << std::setw(10)
+      << "acquired" << std::setw(11) << "contended" << std::setw(16) << "p99 wait"
+      << std::setw(16) << "p99 hold" << std::setw(12) << "max hold" << "\n";
+  for (std::size_t i = 0; i < rows.size() && i < kRows; ++i)
+    out << "  " << std::left << std::setw(int(width)) << clip_name(rows[i]->name, width - 1)
+        << std::right << std::setw(10) << rows[i]->acquisitions << std::setw(11)
+        << rows[i]->contended << std::setw(16) << percentile_text(rows[i]->wait, 0.99)
+        << std::setw(16) << percentile_text(rows[i]->hold, 0.99) << std::setw(12)
+        << duration_text(double(rows[i]->hold.max_ns)) << "\n";
+  more(out, rows.size(), "lock classes");
+}
+
 } // namespace
 
 std::string duration_text(double ns) {
@@ -247,6 +301,7 @@ void render_summary(const report &r, std::ostream &out) {
   }
   if (r.failure_total != 0)
     more(out, r.failure_total, "failures");
+  render_locks(r.locks, out);
   if (r.at_exit) {
     std::size_t leaked = 0;
     for (const coroutine &c : r.live)

@@ -1,6 +1,7 @@
 // Reading the live registry into the report model: describing a frame, the
 // live coroutines, await chains, the report snapshot, and the async-stack
 // dump (asyncio's pstree, in process).
+#include "lock_tracker.hpp"
 #include "tracker.hpp"
 
 #include "coroscope/output.hpp"
@@ -113,6 +114,19 @@ std::string process_label() {
   return name + " (pid " + std::to_string(::getpid()) + ")";
 }
 
+report::histogram read_histogram(const histogram &h) {
+  report::histogram out;
+  out.count = h.count.get();
+  out.sum_ns = h.sum_ns.get();
+  out.max_ns = h.max_ns.get();
+  std::uint64_t min = h.min_plus_one.get();
+  out.min_ns = min != 0 ? min - 1 : 0;
+  for (int i = 0; i < kBucketCount; ++i)
+    if (std::uint64_t n = h.buckets[i].get())
+      out.buckets[i] = n;
+  return out;
+}
+
 report::report make_report(bool at_exit) {
   runtime &r = rt();
   report::report out;
@@ -134,18 +148,7 @@ report::report make_report(bool at_exit) {
     site.waits_for = waits_for_name(where->waits_for);
     return site;
   };
-  auto read = [](const histogram &h) {
-    report::histogram out;
-    out.count = h.count.get();
-    out.sum_ns = h.sum_ns.get();
-    out.max_ns = h.max_ns.get();
-    std::uint64_t min = h.min_plus_one.get();
-    out.min_ns = min != 0 ? min - 1 : 0;
-    for (int i = 0; i < kBucketCount; ++i)
-      if (std::uint64_t n = h.buckets[i].get())
-        out.buckets[i] = n;
-    return out;
-  };
+  auto read = read_histogram;
   {
     std::lock_guard guard(r.registry_lock);
     for (thread_record *t : r.threads)
@@ -248,6 +251,7 @@ report::report make_report(bool at_exit) {
   out.drops["live"] = live_dropped;
   out.drops["trace_events"] = r.drop_trace.load();
   out.drops["log_lines"] = r.drop_log.load();
+  collect_locks(out, now_ticks());
   return out;
 }
 

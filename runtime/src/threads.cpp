@@ -1,5 +1,6 @@
 // Per-thread state: each thread's record, and its site statistics, interned
 // once and then found through the thread's cache.
+#include "lock_tracker.hpp"
 #include "tracker.hpp"
 
 #include <new>
@@ -94,6 +95,15 @@ void zero_thread(thread_record &t) {
   for (edge_stats *e = t.edge_list.load(); e != nullptr; e = e->next_in_thread)
     e->count.value.store(0);
   t.last_failure = {};
+  if (thread_locks *tl = t.locks.load())
+    if (auto *table = tl->stats.load())
+      for (std::size_t c = 0; c < kMaxLockClasses; ++c)
+        if (lock_class_stats *s = table[c].load()) {
+          for (counter *n : {&s->acquisitions, &s->contended, &s->longest_hold_ns})
+            n->value.store(0);
+          zero(s->wait);
+          zero(s->hold);
+        }
 }
 
 } // namespace coroscope::detail

@@ -140,6 +140,8 @@ struct shard {
   minute_ring recent;
 };
 
+struct thread_locks; // lock_tracker.hpp
+
 // Everything one thread owns. Records outlive their threads, so reports keep
 // the statistics of threads that have exited.
 struct thread_record {
@@ -160,6 +162,7 @@ struct thread_record {
   std::atomic<std::uint64_t> trace_kept_from{0};  // steps below this index are dropped
   std::atomic<std::int32_t> trace_tid{0};         // the OS thread id
   thread_record *published_next = nullptr;        // the thread list readers walk
+  std::atomic<thread_locks *> locks{nullptr};     // at its first lock (locks.cpp)
 };
 
 struct runtime {
@@ -316,6 +319,7 @@ void stop_watchdog();
 void install_dump_signal();
 
 // snapshot.cpp; the caller of describe() holds the frame's shard lock.
+report::histogram read_histogram(const histogram &h);
 report::coroutine describe(const frame &f, std::int64_t now);
 std::vector<report::coroutine> live_coroutines(std::size_t limit, std::uint64_t *dropped,
                                                std::uint64_t *running, std::uint64_t *suspended);

@@ -43,6 +43,7 @@ public:
       if (!asCount(*V, Out))
         fail(Key, "must be a non-negative integer");
   }
+  bool has(llvm::StringRef Key) const { return O.get(Key) != nullptr; }
   /// A count added within the format's version: 0 when absent.
   void optionalCount(llvm::StringRef Key, uint64_t &Out) {
     if (O.get(Key))
@@ -249,6 +250,71 @@ void readLongWaits(Fields &F, llvm::StringRef Key,
   });
 }
 
+void readLockOrder(Fields &E, report::lock_order &O) {
+  E.text("first", O.first);
+  E.text("second", O.second);
+  E.nested("first_at", [&](Fields &L) { readLocation(L, O.first_at); });
+  E.nested("second_at", [&](Fields &L) { readLocation(L, O.second_at); });
+  E.text("holder", O.holder);
+  E.count("thread", O.thread);
+}
+
+/// The locks section, added within version 2: absent in older reports.
+void readLocks(Fields &F, report::locks_section &L) {
+  F.each("classes", [&](Fields &E) {
+    report::lock_class_stats &C = L.classes.emplace_back();
+    E.text("name", C.name);
+    E.oneOf("kind", C.kind, {"mutex", "shared", "async"});
+    E.count("acquisitions", C.acquisitions);
+    E.count("contended", C.contended);
+    E.nested("wait", [&](Fields &H) { readHistogram(H, C.wait); });
+    E.nested("hold", [&](Fields &H) { readHistogram(H, C.hold); });
+    E.count("longest_hold_ns", C.longest_hold_ns);
+    E.nested("longest_from", [&](Fields &Loc) { readLocation(Loc, C.longest_from); });
+    E.nested("longest_to", [&](Fields &Loc) { readLocation(Loc, C.longest_to); });
+    E.text("longest_holder", C.longest_holder);
+  });
+  F.each("held_across_suspension", [&](Fields &E) {
+    report::lock_held_across &H = L.held_across_suspension.emplace_back();
+    E.text("lock", H.lock);
+    E.text("check", H.check);
+    E.nested("acquired_at", [&](Fields &Loc) { readLocation(Loc, H.acquired_at); });
+    E.nested("suspended_at", [&](Fields &Loc) { readLocation(Loc, H.suspended_at); });
+    E.text("coroutine", H.coroutine);
+    E.count("count", H.count);
+    E.count("other_thread", H.other_thread);
+    E.count("suspended_ns", H.suspended_ns);
+    E.count("max_suspended_ns", H.max_suspended_ns);
+  });
+  F.each("released_on_other_thread", [&](Fields &E) {
+    report::lock_foreign_release &R = L.released_on_other_thread.emplace_back();
+    E.text("lock", R.lock);
+    E.nested("acquired_at", [&](Fields &Loc) { readLocation(Loc, R.acquired_at); });
+    E.nested("released_at", [&](Fields &Loc) { readLocation(Loc, R.released_at); });
+    E.count("acquired_thread", R.acquired_thread);
+    E.count("released_thread", R.released_thread);
+    E.text("holder", R.holder);
+    E.count("count", R.count);
+  });
+  F.each("orders", [&](Fields &E) { readLockOrder(E, L.orders.emplace_back()); });
+  F.each("cycles", [&](Fields &E) {
+    report::lock_cycle &C = L.cycles.emplace_back();
+    E.each("orders", [&](Fields &O) { readLockOrder(O, C.orders.emplace_back()); });
+  });
+  F.each("deadlocks", [&](Fields &E) {
+    report::deadlock &D = L.deadlocks.emplace_back();
+    E.number("at_ms", D.at_ms);
+    E.each("members", [&](Fields &M) {
+      report::deadlock_member &Member = D.members.emplace_back();
+      M.text("who", Member.who);
+      M.nested("at", [&](Fields &Loc) { readLocation(Loc, Member.at); });
+      M.text("waits_for", Member.waits_for);
+      M.text("lock", Member.lock);
+    });
+  });
+  F.count("unmatched_releases", L.unmatched_releases);
+}
+
 void readReportFields(Fields &F, report::report &R) {
   if (const Array *Processes = F.array("processes"))
     for (size_t I = 0; I < Processes->size(); ++I) {
@@ -329,6 +395,8 @@ void readReportFields(Fields &F, report::report &R) {
   F.each("cancelled",
          [&](Fields &E) { readCoroutine(E, R.cancelled.emplace_back()); });
   F.each("live", [&](Fields &E) { readCoroutine(E, R.live.emplace_back()); });
+  if (F.has("locks"))
+    F.nested("locks", [&](Fields &L) { readLocks(L, R.locks); });
   if (const Object *Drops = F.object("drops"))
     for (const auto &[What, N] : *Drops) {
       uint64_t Count = 0;

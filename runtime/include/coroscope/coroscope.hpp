@@ -307,6 +307,9 @@ struct thread_state {
   // The IR engine's record of who created the coroutine whose body starts
   // now (a detail::ramp_creation), or null.
   const void *starting_ramp = nullptr;
+  // Lock tracking's per-thread state (runtime/src/lock_tracker.hpp), made
+  // at the thread's first lock.
+  void *locks = nullptr;
 };
 
 inline constinit thread_local thread_state *t_state = nullptr;
@@ -340,6 +343,11 @@ COROSCOPE_ENTRY void trace_step(thread_state &thread, const frame &f, const site
                                 std::int64_t begin, std::int64_t end, bool suspended) noexcept;
 COROSCOPE_ENTRY void record_failure(frame &f) noexcept;
 COROSCOPE_ENTRY void name_frame(frame &f, std::string_view name) noexcept;
+// Lock tracking (locks.hpp): a coroutine resumed, or ended, holding locks.
+struct held_locks;
+COROSCOPE_ENTRY void resumed_holding_locks(frame &f, const site *at,
+                                           std::uint64_t suspended_ns) noexcept;
+COROSCOPE_ENTRY void ended_holding_locks(frame &f) noexcept;
 
 } // namespace detail
 
@@ -356,6 +364,8 @@ public:
   ~frame() {
     if (body_ != nullptr)
       detail::end_coroutine(*this);
+    if (held_ != nullptr) [[unlikely]]
+      detail::ended_holding_locks(*this);
   }
   frame(const frame &) = delete;
   frame &operator=(const frame &) = delete;
@@ -425,6 +435,8 @@ public:
     resumer_ = thread.current;
     thread.current = this;
     thread.pending_awaiter = 0;
+    if (held_ != nullptr) [[unlikely]]
+      detail::resumed_holding_locks(*this, at, wait_ns);
   }
 
   // Closes the running step at `to` (a suspension point or the body's end).
@@ -505,6 +517,11 @@ public:
   std::uint32_t name_version_ = 0;
   std::uint32_t shard_ = 0;
   detail::failure_record *failure_ = nullptr;
+  // The locks it holds (locks.hpp), from its first acquisition on; the
+  // runtime's records make them readable to others.
+  detail::held_locks *held_ = nullptr;
+  // The async mutex its suspension waits for (locks.hpp), or null.
+  std::atomic<const void *> waiting_lock_{nullptr};
   char name_[48] = {};
 };
 
@@ -570,6 +587,12 @@ inline void creating(frame &f, const site *at) noexcept {
 // sees the user's type; `(await_point(frame, &site), co_await X)` where X
 // may be an awaiter lvalue, and for co_yield.
 inline await_scope await_point(frame &f, const site *at) noexcept { return await_scope(f, at); }
+
+} // namespace coroscope
+
+#include "locks.hpp"
+
+namespace coroscope {
 
 // --- Manual API --------------------------------------------------------------
 

@@ -14,7 +14,7 @@
  * again once it ended: the pass writes the null when the frame is made.
  * Until the body starts, the bytes after it hold the ramp's record of who
  * created the coroutine (coroscope_ir_created). */
-#define COROSCOPE_IR_FRAME_SIZE 320
+#define COROSCOPE_IR_FRAME_SIZE 336
 #define COROSCOPE_IR_FRAME_ALIGN 8
 
 /* coroscope::site on an LP64 target: two pointers (function, file), two

@@ -118,6 +118,81 @@ struct long_waits {
   coroutine worst;        // the longest waiter, with its await chain
 };
 
+// Run-time lock tracking (docs/runtime/locks.md). Locks are grouped by
+// class, the name coro-lock-order-inversion gives them.
+struct lock_class_stats {
+  std::string name, kind; // kind: "mutex", "shared" or "async"
+  std::uint64_t acquisitions = 0, contended = 0;
+  histogram wait, hold;
+  // The longest hold: the region from acquisition to release, and its holder.
+  std::uint64_t longest_hold_ns = 0;
+  location longest_from, longest_to;
+  std::string longest_holder; // "fetch (coroutine 12)" or "thread 3"
+};
+
+// A thread-owned lock held while its coroutine was suspended: the run-time
+// twin of coro-lock-across-suspend. One record per (lock, acquisition,
+// suspension site).
+struct lock_held_across {
+  std::string lock, check = "coro-lock-across-suspend";
+  location acquired_at, suspended_at;
+  std::string coroutine; // the first one seen, "fetch (coroutine 12)"
+  std::uint64_t count = 0;
+  // Resumed on another thread than the lock was acquired on.
+  std::uint64_t other_thread = 0;
+  std::uint64_t suspended_ns = 0, max_suspended_ns = 0;
+};
+
+// A thread-owned lock released on another thread than it was acquired on:
+// undefined behaviour for std::mutex and pthread mutexes.
+struct lock_foreign_release {
+  std::string lock;
+  location acquired_at, released_at;
+  std::uint32_t acquired_thread = 0, released_thread = 0; // the first seen
+  std::string holder;
+  std::uint64_t count = 0;
+};
+
+// The first time lock `first` was held while `second` was acquired.
+struct lock_order {
+  std::string first, second;
+  location first_at, second_at; // where each was acquired
+  std::string holder;           // "fetch (coroutine 12)" or "thread 3"
+  std::uint32_t thread = 0;
+};
+
+// Classes acquired in a cycle of orders: each order's `second` is the next
+// one's `first`, and the last one's `second` is the first one's `first`.
+struct lock_cycle {
+  std::vector<lock_order> orders;
+};
+
+// A cycle of waits the watchdog found among live coroutines and threads.
+struct deadlock_member {
+  std::string who;   // "fetch (coroutine 12)" or "thread 3"
+  location at;       // where it waits
+  std::string waits_for; // "lock Cache::m_ held by ...", "coroutine 14"
+  std::string lock;  // the lock it waits for, if any
+};
+struct deadlock {
+  std::vector<deadlock_member> members;
+  double at_ms = 0;
+};
+
+struct locks_section {
+  std::vector<lock_class_stats> classes;
+  std::vector<lock_held_across> held_across_suspension;
+  std::vector<lock_foreign_release> released_on_other_thread;
+  std::vector<lock_order> orders;
+  std::vector<lock_cycle> cycles;
+  std::vector<deadlock> deadlocks;
+  std::uint64_t unmatched_releases = 0;
+  bool empty() const {
+    return classes.empty() && held_across_suspension.empty() && released_on_other_thread.empty() &&
+           cycles.empty() && deadlocks.empty() && unmatched_releases == 0;
+  }
+};
+
 struct last_minute {
   std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0;
 };
@@ -142,6 +217,7 @@ struct report {
   std::vector<coroutine> cancelled; // destroyed while suspended
   std::vector<coroutine> live;      // at exit: suspended ones are leaks
   std::uint64_t live_running = 0, live_suspended = 0;
+  locks_section locks;
   std::map<std::string, std::uint64_t> drops;
 };
 

@@ -32,6 +32,9 @@ struct config {
   std::size_t trace_window_steps = 0;
   double trace_window_seconds = 0;
   std::size_t max_site_blocks = 16384;
+  // COROSCOPE_LOCK_SAMPLE: time the hold of one uncontended lock
+  // acquisition in this many (every contended one is timed); 1: all.
+  std::size_t lock_sample = 16;
 };
 
 // Reads COROSCOPE_* through `getenv`. Each bad value adds a one-line warning
@@ -49,6 +52,9 @@ void reset_for_testing(const config &cfg);
 inline void advance_manual_clock(std::int64_t ns) {
   g_manual_now.fetch_add(ns, std::memory_order_relaxed);
 }
+
+// True while a thread is in a tracked blocking acquisition (locks.hpp).
+bool lock_waiter_for_testing();
 
 // The report as write_report() would write it now.
 report::report make_report(bool at_exit = false);

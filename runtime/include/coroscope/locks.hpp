@@ -1,0 +1,158 @@
+// Run-time lock tracking: what instrumented code (or a user, by hand) calls
+// when it takes and releases a lock. Locks are held per coroutine, not per
+// thread: the set moves with a coroutine across suspensions and threads.
+// Lock classes are named as coro-lock-order-inversion names them
+// (`Class::member_`, `ns::global`, `function::static`), so run-time and
+// static orders are one graph (docs/runtime/locks.md).
+//
+// Included by coroscope.hpp; not a header of its own to include.
+#pragma once
+
+#include <cstdint>
+
+namespace coroscope {
+
+// What releasing a lock on another thread means: undefined behaviour for a
+// thread-owned mutex (std::mutex, pthread), normal for a coroutine mutex.
+enum class lock_kind : std::uint8_t { mutex, shared, async };
+
+constexpr const char *lock_kind_name(lock_kind k) noexcept {
+  switch (k) {
+  case lock_kind::mutex: return "mutex";
+  case lock_kind::shared: return "shared";
+  case lock_kind::async: return "async";
+  }
+  return nullptr;
+}
+
+// Where a lock is taken or released; a compile-time constant, identified by
+// its address like coroscope::site.
+struct lock_site {
+  const char *lock_class;
+  const char *function;
+  const char *file;
+  std::uint32_t line;
+  std::uint32_t column;
+  lock_kind kind = lock_kind::mutex;
+};
+
+namespace detail {
+
+inline constexpr int kMaxHeldLocks = 16;
+
+struct held_lock {
+  const void *mutex;
+  const lock_site *at;
+  std::int64_t since;     // acquired, in ticks
+  std::uint64_t chain;    // the held classes up to this one, hashed
+  std::uint32_t thread;   // acquired on
+  std::uint32_t suspensions; // its coroutine's suspensions when acquired
+  std::uint16_t lock_class;
+  bool timed; // `since` was read: its hold is measured
+};
+
+// The locks a coroutine (or a thread, outside coroutines) holds, in
+// acquisition order. Read by the watchdog and outside readers only through
+// the atomics of the runtime's own records (locks.cpp).
+struct held_locks {
+  std::uint32_t depth = 0;
+  held_lock entries[kMaxHeldLocks];
+  held_locks *next_spare = nullptr;
+};
+
+// Returned by lock_waiting() and given back to lock_acquired().
+struct lock_wait_token {
+  std::int64_t since = 0;
+  bool waited = false; // since is the wait's start
+  bool contended = false;
+};
+
+COROSCOPE_ENTRY lock_wait_token lock_waiting(const void *mutex, const lock_site *at) noexcept;
+COROSCOPE_ENTRY void lock_acquired(const void *mutex, const lock_site *at,
+                                   lock_wait_token wait) noexcept;
+COROSCOPE_ENTRY void lock_released(const void *mutex, const lock_site *at) noexcept;
+
+} // namespace detail
+
+// The low-level hooks. A blocking acquisition is bracketed by
+// lock_waiting() (before) and lock_acquired() (after); a lock taken without
+// waiting (a successful try_lock) calls lock_acquired() with a default
+// token. `mutex` identifies the lock instance; `at` names its class.
+inline detail::lock_wait_token lock_waiting(const void *mutex, const lock_site *at) noexcept {
+  if (!detail::tracking())
+    return {};
+  return detail::lock_waiting(mutex, at);
+}
+inline void lock_acquired(const void *mutex, const lock_site *at,
+                          detail::lock_wait_token wait = {}) noexcept {
+  if (detail::tracking())
+    detail::lock_acquired(mutex, at, wait);
+}
+inline void lock_released(const void *mutex, const lock_site *at) noexcept {
+  if (detail::tracking())
+    detail::lock_released(mutex, at);
+}
+
+// A guard's bracket, in two objects around the guard's declaration: the
+// wait begins before the guard is made, and the hold begins after it and
+// ends before the guard releases the lock, so no other holder's
+// acquisition can come between the release and its record.
+class lock_wait {
+public:
+  lock_wait(const void *mutex, const lock_site *at) noexcept
+      : mutex_(mutex), at_(at), token_(::coroscope::lock_waiting(mutex, at)) {}
+  lock_wait(const lock_wait &) = delete;
+  lock_wait &operator=(const lock_wait &) = delete;
+
+private:
+  friend class lock_hold;
+  const void *mutex_;
+  const lock_site *at_;
+  detail::lock_wait_token token_;
+};
+
+class lock_hold {
+public:
+  explicit lock_hold(const lock_wait &wait) noexcept : mutex_(wait.mutex_), at_(wait.at_) {
+    ::coroscope::lock_acquired(mutex_, at_, wait.token_);
+  }
+  ~lock_hold() { ::coroscope::lock_released(mutex_, at_); }
+  lock_hold(const lock_hold &) = delete;
+  lock_hold &operator=(const lock_hold &) = delete;
+
+private:
+  const void *mutex_;
+  const lock_site *at_;
+};
+
+} // namespace coroscope
+
+// Hand instrumentation of locks, anywhere (in a coroutine or not):
+//   COROSCOPE_LOCK_GUARD(std::lock_guard<std::mutex>, g, mu_, "Server::mu_");
+//                                 a guard declaration, tracked for its scope
+//   COROSCOPE_LOCKED(mu_, "Server::mu_");    after mu_.lock() or a try_lock
+//                                            that succeeded
+//   COROSCOPE_UNLOCKING(mu_, "Server::mu_"); before mu_.unlock()
+//   COROSCOPE_ASYNC_LOCK_GUARD(g, m_, "Cache::m_", m_.scoped_lock_async());
+//                                 in a coroutine body: the co_await of an
+//                                 async mutex's scoped lock
+#define COROSCOPE_LOCK_SITE_(class_name, kind_)                                            \
+  ([]() noexcept -> const ::coroscope::lock_site * {                                       \
+    static constexpr ::coroscope::lock_site coroscope_lock_site_{                          \
+        class_name, __func__, __FILE__, __LINE__, 0, ::coroscope::lock_kind::kind_};       \
+    return &coroscope_lock_site_;                                                          \
+  }())
+#define COROSCOPE_LOCK_GUARD(guard_type, name, lockable, class_name)                       \
+  ::coroscope::lock_wait coroscope_wait_##name{&(lockable),                                \
+                                               COROSCOPE_LOCK_SITE_(class_name, mutex)};   \
+  guard_type name{lockable};                                                               \
+  ::coroscope::lock_hold coroscope_hold_##name { coroscope_wait_##name }
+#define COROSCOPE_LOCKED(lockable, class_name)                                             \
+  ::coroscope::lock_acquired(&(lockable), COROSCOPE_LOCK_SITE_(class_name, mutex))
+#define COROSCOPE_UNLOCKING(lockable, class_name)                                          \
+  ::coroscope::lock_released(&(lockable), COROSCOPE_LOCK_SITE_(class_name, mutex))
+#define COROSCOPE_ASYNC_LOCK_GUARD(name, lockable, class_name, ...)                        \
+  ::coroscope::lock_wait coroscope_wait_##name{&(lockable),                                \
+                                               COROSCOPE_LOCK_SITE_(class_name, async)};   \
+  auto name = COROSCOPE_AWAIT(__VA_ARGS__);                                                \
+  ::coroscope::lock_hold coroscope_hold_##name { coroscope_wait_##name }
