@@ -17,7 +17,27 @@ std::string describe(const Edge &E) {
      << E.At.File << ":" << E.At.Line;
   for (const Step &S : E.Via)
     OS << ", via '" << S.Function << "' at " << S.At.File << ":" << S.At.Line;
+  if (E.RunTime)
+    OS << (E.Static ? " (also seen at run time)"
+                    : " (seen at run time only: no translation unit's analysis "
+                      "shows this order)");
   return Text;
+}
+
+llvm::StringRef evidence(const Edge &E) {
+  return E.Static && E.RunTime ? "both" : E.RunTime ? "run-time" : "static";
+}
+
+llvm::StringRef evidence(const Cycle &C) {
+  bool AllStatic = true, AllRunTime = true;
+  for (const Edge *E : C.Edges) {
+    AllStatic = AllStatic && E->Static;
+    AllRunTime = AllRunTime && E->RunTime;
+  }
+  return AllStatic && AllRunTime ? "both"
+         : AllStatic             ? "static"
+         : AllRunTime            ? "run-time"
+                                 : "mixed";
 }
 
 unsigned Graph::intern(const std::string &Lock) {
@@ -30,12 +50,25 @@ unsigned Graph::intern(const std::string &Lock) {
 void Graph::add(Edge E) {
   const uint64_t Key =
       static_cast<uint64_t>(intern(E.From)) << 32 | intern(E.To);
-  auto [It, Inserted] = Edges.try_emplace(Key, std::move(E));
-  if (!Inserted &&
-      std::tie(E.TranslationUnit, E.At.File, E.At.Line, E.At.Column) <
-          std::tie(It->second.TranslationUnit, It->second.At.File,
-                   It->second.At.Line, It->second.At.Column))
+  auto [It, Inserted] = Edges.try_emplace(Key);
+  if (Inserted) {
     It->second = std::move(E);
+    return;
+  }
+  // A translation unit's site is the one to show (a static order keeps the
+  // data it was added with), then the smallest; the evidence is both's.
+  auto Before = [](const Edge &A, const Edge &B) {
+    if (A.Static != B.Static)
+      return A.Static;
+    return std::tie(A.TranslationUnit, A.At.File, A.At.Line, A.At.Column) <
+           std::tie(B.TranslationUnit, B.At.File, B.At.Line, B.At.Column);
+  };
+  bool Static = It->second.Static || E.Static;
+  bool RunTime = It->second.RunTime || E.RunTime;
+  if (Before(E, It->second))
+    It->second = std::move(E);
+  It->second.Static = Static;
+  It->second.RunTime = RunTime;
 }
 
 void Graph::merge(Graph &&Other) {
@@ -159,7 +192,9 @@ std::vector<Cycle> Graph::cycles() const {
   return Result;
 }
 
-std::string cycleMessage(const Cycle &C) {
+std::string cycleEvidenceText(const Cycle &C);
+
+static std::string cycleMessageText(const Cycle &C) {
   std::string Text;
   llvm::raw_string_ostream OS(Text);
   if (C.Edges.size() == 2) {
@@ -174,6 +209,26 @@ std::string cycleMessage(const Cycle &C) {
   OS << "'" << C.Edges.front()->From
      << "' are acquired in a cycle; threads taking them can deadlock";
   return Text;
+}
+
+std::string cycleMessage(const Cycle &C) {
+  return cycleMessageText(C) + cycleEvidenceText(C);
+}
+
+std::string cycleEvidenceText(const Cycle &C) {
+  llvm::StringRef Kind = evidence(C);
+  if (Kind == "static" &&
+      llvm::none_of(C.Edges, [](const Edge *E) { return E->RunTime; }))
+    return "";
+  if (Kind == "both")
+    return " (proven statically and seen at run time)";
+  if (Kind == "run-time")
+    return llvm::all_of(C.Edges, [](const Edge *E) { return !E->Static; })
+               ? " (seen at run time)"
+               : " (seen at run time; partly proven statically)";
+  if (Kind == "static")
+    return " (proven statically; partly seen at run time)";
+  return " (partly proven statically, partly seen at run time)";
 }
 
 namespace {
@@ -236,8 +291,10 @@ std::string writeFacts(const Facts &F) {
     llvm::json::OStream J(OS, 0);
     Body(J);
   };
-  OS << "{\"format\": \"coroscope-lockfacts\", \"version\": 1,\n"
-     << " \"translation_unit\": ";
+  OS << "{\"format\": \"coroscope-lockfacts\", \"version\": 1,\n";
+  if (F.RunTime)
+    OS << " \"source\": \"run-time\",\n";
+  OS << " \"translation_unit\": ";
   Compact([&](llvm::json::OStream &J) { J.value(F.TranslationUnit); });
   OS << ",\n \"locks\": [";
   for (size_t I = 0; I < Locks.size(); ++I) {
@@ -271,6 +328,11 @@ llvm::Expected<Facts> readFacts(llvm::StringRef Text) {
   if (Root->getInteger("version") != 1)
     return malformed("unsupported version (this coroscope reads version 1)");
   Facts F;
+  if (auto Source = Root->getString("source")) {
+    if (*Source != "run-time" && *Source != "static")
+      return malformed("'source' must be \"static\" or \"run-time\"");
+    F.RunTime = *Source == "run-time";
+  }
   if (auto TU = Root->getString("translation_unit"))
     F.TranslationUnit = TU->str();
   else
@@ -297,6 +359,8 @@ llvm::Expected<Facts> readFacts(llvm::StringRef Text) {
     E.To = To->str();
     E.Function = Function->str();
     E.TranslationUnit = F.TranslationUnit;
+    E.Static = !F.RunTime;
+    E.RunTime = F.RunTime;
     auto At = readSite(O, "at");
     if (!At)
       return At.takeError();

@@ -45,7 +45,14 @@ struct Edge {
   Site HeldAt; // where From was acquired
   std::vector<Step> Via;
   std::string TranslationUnit;
+  /// Where the order is known from: a translation unit's static analysis,
+  /// a run of the program (the runtime's COROSCOPE_LOCK_FACTS), or both.
+  bool Static = true;
+  bool RunTime = false;
 };
+
+/// "static", "run-time" or "both".
+llvm::StringRef evidence(const Edge &E);
 
 /// "'A' then 'B' in 'post' at x.cpp:12, via 'flush' at x.cpp:30".
 std::string describe(const Edge &E);
@@ -55,6 +62,9 @@ std::string describe(const Edge &E);
 struct Cycle {
   std::vector<const Edge *> Edges;
 };
+
+/// "static", "run-time", "both" (every order both), or "mixed".
+llvm::StringRef evidence(const Cycle &C);
 
 class Graph {
 public:
@@ -83,6 +93,8 @@ private:
 /// A facts file: one TU's lock classes and edges.
 struct Facts {
   std::string TranslationUnit;
+  /// Written by the runtime ("source": "run-time"): orders a run observed.
+  bool RunTime = false;
   std::vector<std::string> Locks;
   std::vector<Edge> Edges;
 };

@@ -135,6 +135,8 @@ config read_config(const std::function<const char *(const char *)> &getenv,
   read_trace_config(getenv, cfg, warnings);
   cfg.max_site_blocks = parse_count("COROSCOPE_MAX_SITES", getenv("COROSCOPE_MAX_SITES"),
                                     cfg.max_site_blocks, warnings);
+  if (const char *path = getenv("COROSCOPE_LOCK_FACTS"); path != nullptr && *path != '\0')
+    cfg.lock_facts_path = path;
   cfg.lock_sample = parse_count("COROSCOPE_LOCK_SAMPLE", getenv("COROSCOPE_LOCK_SAMPLE"),
                                 cfg.lock_sample, warnings);
   if (cfg.lock_sample == 0) {

@@ -2,6 +2,8 @@
 // graph of live coroutines and threads.
 #include "lock_tracker.hpp"
 
+#include "json.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <unordered_map>
@@ -132,6 +134,56 @@ void collect_locks(report::report &into, std::int64_t now) {
   into.drops["lock_records"] = reg.drop_records.load();
   // Chains the cache could not keep were validated again each time: a cost.
   into.drops["lock_chains_uncached"] = reg.drop_chains.load();
+}
+
+std::string lock_facts_now() {
+  lock_registry &reg = lock_reg();
+  std::string out;
+  json::writer w(out);
+  auto site = [&](const char *key, const lock_site *at) {
+    w.key(key).begin_object();
+    w.key("file").value(at != nullptr && at->file != nullptr ? at->file : "");
+    w.key("line").value(at != nullptr ? at->line : 0u);
+    w.key("column").value(at != nullptr ? at->column : 0u);
+    w.end_object();
+  };
+  std::lock_guard guard(reg.lock);
+  std::vector<std::string> names;
+  for (const lock_class_info &c : reg.classes)
+    names.push_back(c.name);
+  std::sort(names.begin(), names.end());
+  w.begin_object();
+  w.key("format").value("coroscope-lockfacts");
+  w.key("version").value(1);
+  w.key("source").value("run-time");
+  w.key("translation_unit").value("run-time: " + process_label());
+  w.key("locks").begin_array();
+  for (const std::string &name : names)
+    w.value(name);
+  w.end_array();
+  // By class names, as a translation unit's facts are sorted.
+  std::vector<std::pair<std::pair<std::string, std::string>, const order_witness *>> orders;
+  for (const auto &[pair, witness] : reg.witnesses)
+    orders.push_back({{reg.classes[pair.first].name, reg.classes[pair.second].name}, &witness});
+  std::sort(orders.begin(), orders.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+  w.key("edges").begin_array();
+  for (const auto &[names_of, witness] : orders) {
+    w.begin_object();
+    w.key("from").value(names_of.first);
+    w.key("to").value(names_of.second);
+    const lock_site *at = witness->second_at;
+    w.key("function").value(at != nullptr && at->function != nullptr ? at->function : "");
+    site("at", at);
+    site("held_at", witness->first_at);
+    w.key("via").begin_array();
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out += '\n';
+  return out;
 }
 
 bool thread_blocked_in_lock(std::int64_t now, std::int64_t min_wait) {

@@ -148,6 +148,9 @@ std::string holder_name(const site *body, std::uint64_t coroutine, std::uint32_t
 
 // lock_report.cpp
 void collect_locks(report::report &into, std::int64_t now);
+// The orders this run observed, as a coroscope-lockfacts file that
+// `coroscope lockgraph` merges with the checks' (COROSCOPE_LOCK_FACTS).
+std::string lock_facts_now();
 // Builds the wait-for graph of the coroutines and threads that have waited
 // at least `min_wait` ticks, and logs and keeps each new cycle as a deadlock.
 void note_deadlocks(std::int64_t now, std::int64_t min_wait);

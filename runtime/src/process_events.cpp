@@ -14,6 +14,7 @@
 //               parent's coroutines are not its own. Its watchdog and signal
 //               service restart with its first coroutine, and it writes
 //               <path>.<pid> unless the path has %p.
+#include "lock_tracker.hpp"
 #include "tracker.hpp"
 
 #include "coroscope/output.hpp"
@@ -43,7 +44,7 @@ struct output_claim {
   ino_t inode = 0;
   std::string warned_for;
 };
-output_claim g_report_claim, g_trace_claim;
+output_claim g_report_claim, g_trace_claim, g_lock_facts_claim;
 // CLOCK_REALTIME_COARSE, the clock file times come from: a file written
 // after this process started never looks older than its start.
 timespec g_started_at{};
@@ -160,6 +161,9 @@ void write_final_outputs(int signal_number) {
     if (!r.cfg.report_path.empty())
       write_output(r.cfg.report_path, report::to_json(snapshot), "report", "COROSCOPE_REPORT",
                    g_report_claim);
+    if (!r.cfg.lock_facts_path.empty())
+      write_output(r.cfg.lock_facts_path, lock_facts_now(), "lock facts", "COROSCOPE_LOCK_FACTS",
+                   g_lock_facts_claim);
     if (!r.cfg.trace_path.empty() && !write_flight_recording(signal_number))
       write_output(r.cfg.trace_path, trace_now(r.cfg.trace_path), "trace", "COROSCOPE_TRACE",
                    g_trace_claim);
@@ -324,6 +328,7 @@ void after_fork_in_child() {
   g_final_written = false;
   g_report_claim = {};
   g_trace_claim = {};
+  g_lock_facts_claim = {};
   clock_gettime(CLOCK_REALTIME_COARSE, &g_started_at);
   g_requested_signal.store(0);
   sem_init(&g_wake_service, 0, 0);
@@ -360,7 +365,8 @@ void install_process_hooks() {
     std::atexit(at_exit_handler);
     pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   }
-  if (!r.cfg.report_path.empty() || !r.cfg.trace_path.empty() || r.cfg.summary)
+  if (!r.cfg.report_path.empty() || !r.cfg.trace_path.empty() || r.cfg.summary ||
+      !r.cfg.lock_facts_path.empty())
     install_signal_handlers();
 }
 

@@ -68,6 +68,7 @@ void writeJson(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
       for (const Cycle &C : Cycles)
         J.object([&] {
           J.attribute("message", lockgraph::cycleMessage(C));
+          J.attribute("evidence", lockgraph::evidence(C));
           J.attributeArray("locks", [&] {
             for (const Edge *E : C.Edges)
               J.value(E->From);
@@ -79,6 +80,7 @@ void writeJson(llvm::raw_ostream &OS, const std::vector<Cycle> &Cycles,
                 J.attribute("to", E->To);
                 J.attribute("function", E->Function);
                 J.attribute("translation_unit", E->TranslationUnit);
+                J.attribute("evidence", lockgraph::evidence(*E));
                 lockgraph::writeEdgePlaces(J, *E);
                 J.attribute("note", lockgraph::describe(*E));
               });

@@ -136,23 +136,29 @@ private:
 //   COROSCOPE_ASYNC_LOCK_GUARD(g, m_, "Cache::m_", m_.scoped_lock_async());
 //                                 in a coroutine body: the co_await of an
 //                                 async mutex's scoped lock
-#define COROSCOPE_LOCK_SITE_(class_name, kind_)                                            \
-  ([]() noexcept -> const ::coroscope::lock_site * {                                       \
-    static constexpr ::coroscope::lock_site coroscope_lock_site_{                          \
-        class_name, __func__, __FILE__, __LINE__, 0, ::coroscope::lock_kind::kind_};       \
-    return &coroscope_lock_site_;                                                          \
-  }())
+// Sites are static constants of the enclosing function, so that __func__
+// names it (a lambda's would be operator()).
+#define COROSCOPE_LOCK_SITE_DECL_(var, class_name, kind_)                                  \
+  static constexpr ::coroscope::lock_site var {                                            \
+    class_name, __func__, __FILE__, __LINE__, 0, ::coroscope::lock_kind::kind_             \
+  }
 #define COROSCOPE_LOCK_GUARD(guard_type, name, lockable, class_name)                       \
-  ::coroscope::lock_wait coroscope_wait_##name{&(lockable),                                \
-                                               COROSCOPE_LOCK_SITE_(class_name, mutex)};   \
+  COROSCOPE_LOCK_SITE_DECL_(coroscope_lock_site_##name, class_name, mutex);                \
+  ::coroscope::lock_wait coroscope_wait_##name{&(lockable), &coroscope_lock_site_##name};  \
   guard_type name{lockable};                                                               \
   ::coroscope::lock_hold coroscope_hold_##name { coroscope_wait_##name }
 #define COROSCOPE_LOCKED(lockable, class_name)                                             \
-  ::coroscope::lock_acquired(&(lockable), COROSCOPE_LOCK_SITE_(class_name, mutex))
+  do {                                                                                     \
+    COROSCOPE_LOCK_SITE_DECL_(coroscope_lock_site_, class_name, mutex);                    \
+    ::coroscope::lock_acquired(&(lockable), &coroscope_lock_site_);                        \
+  } while (0)
 #define COROSCOPE_UNLOCKING(lockable, class_name)                                          \
-  ::coroscope::lock_released(&(lockable), COROSCOPE_LOCK_SITE_(class_name, mutex))
+  do {                                                                                     \
+    COROSCOPE_LOCK_SITE_DECL_(coroscope_lock_site_, class_name, mutex);                    \
+    ::coroscope::lock_released(&(lockable), &coroscope_lock_site_);                        \
+  } while (0)
 #define COROSCOPE_ASYNC_LOCK_GUARD(name, lockable, class_name, ...)                        \
-  ::coroscope::lock_wait coroscope_wait_##name{&(lockable),                                \
-                                               COROSCOPE_LOCK_SITE_(class_name, async)};   \
+  COROSCOPE_LOCK_SITE_DECL_(coroscope_lock_site_##name, class_name, async);                \
+  ::coroscope::lock_wait coroscope_wait_##name{&(lockable), &coroscope_lock_site_##name};  \
   auto name = COROSCOPE_AWAIT(__VA_ARGS__);                                                \
   ::coroscope::lock_hold coroscope_hold_##name { coroscope_wait_##name }

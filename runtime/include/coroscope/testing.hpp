@@ -20,6 +20,7 @@ struct config {
   bool signal = false;
   bool summary = false;
   std::string report_path, trace_path;
+  std::string lock_facts_path; // COROSCOPE_LOCK_FACTS
   std::string clock = "auto"; // auto, tsc, steady; tests also: manual
   std::size_t max_records = 1000;
   std::size_t max_trace_events = 1000000;
