@@ -81,10 +81,18 @@ void report_cycle(lock_registry &reg, std::vector<std::uint16_t> cycle) {
             where(w.second_at) + " by " + w.holder;
   }
   text += " [coro-lock-order-inversion]";
-  log_line(text);
+  reg.pending_lines.push_back(text);
 }
 
 } // namespace
+
+registry_guard::~registry_guard() {
+  std::vector<std::string> lines;
+  lines.swap(reg_.pending_lines);
+  reg_.lock.unlock();
+  for (const std::string &line : lines)
+    log_line(line);
+}
 
 lock_registry &lock_reg() {
   static auto *registry = new lock_registry; // never destroyed, like rt()
@@ -94,7 +102,7 @@ lock_registry &lock_reg() {
 std::uint16_t intern_lock_class(const lock_site *at) {
   lock_registry &reg = lock_reg();
   const char *name = at->lock_class != nullptr ? at->lock_class : "<unnamed>";
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   auto found = reg.class_by_name.find(std::string_view(name));
   if (found != reg.class_by_name.end())
     return found->second;
@@ -111,7 +119,7 @@ std::uint16_t intern_lock_class(const lock_site *at) {
 
 std::string lock_class_name(std::uint16_t lock_class) {
   lock_registry &reg = lock_reg();
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   return lock_class < reg.classes.size() ? reg.classes[lock_class].name : "<unknown>";
 }
 
@@ -119,7 +127,7 @@ void validate_chain(std::uint64_t chain, const held_lock *const *held, int held_
                     std::uint16_t acquired, const lock_site *at, const frame *holder,
                     std::uint32_t thread) {
   lock_registry &reg = lock_reg();
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   for (int i = 0; i < held_count; ++i) {
     std::uint16_t first = held[i]->lock_class;
     // Two locks of one class (two accounts' mutexes) have no order between
@@ -142,7 +150,7 @@ void validate_chain(std::uint64_t chain, const held_lock *const *held, int held_
 
 void forget_lock_records() {
   lock_registry &reg = lock_reg();
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   for (auto &row : reg.order)
     std::fill(std::begin(row), std::end(row), 0);
   reg.witnesses.clear();

@@ -84,7 +84,7 @@ void collect_locks(report::report &into, std::int64_t now) {
     }
   }
   note_deadlocks(now, g_hang_ticks.load(std::memory_order_relaxed));
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   for (auto &[c, stats] : classes) {
     if (stats.acquisitions == 0 && stats.hold.count == 0)
       continue;
@@ -147,7 +147,7 @@ std::string lock_facts_now() {
     w.key("column").value(at != nullptr ? at->column : 0u);
     w.end_object();
   };
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   std::vector<std::string> names;
   for (const lock_class_info &c : reg.classes)
     names.push_back(c.name);
@@ -306,7 +306,7 @@ void note_deadlocks(std::int64_t now, std::int64_t min_wait) {
     if (colour[node] == 0)
       visit(visit, node);
 
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   for (std::vector<std::uint64_t> &cycle : cycles) {
     // A coroutine awaiting a child that awaits it back is not a lock
     // deadlock; a cycle must hold at least one lock wait.
@@ -338,7 +338,7 @@ void note_deadlocks(std::int64_t now, std::int64_t min_wait) {
               m.waits_for;
       d.members.push_back(std::move(m));
     }
-    log_line(text);
+    reg.pending_lines.push_back(text);
   }
 }
 

@@ -20,7 +20,6 @@ namespace coroscope::detail {
 
 inline constexpr std::size_t kMaxLockClasses = 1024;
 inline constexpr std::size_t kChainSlots = 1 << 14;
-inline constexpr std::size_t kOwnerSlots = 1 << 12;
 inline constexpr int kLockSiteCache = 64;
 inline constexpr int kSpareHeldSets = 8;
 inline constexpr std::uint16_t kNoLockClass = 0xffff;
@@ -55,15 +54,6 @@ struct thread_locks {
   std::atomic<std::int64_t> waiting_since{0};
   std::atomic<std::uint64_t> waiting_coroutine{0}; // running on the thread
   std::uint32_t sample_countdown = 1; // the next timed hold
-};
-
-// Who holds a lock instance: a direct-mapped table by address. A collision
-// forgets the older holder, which only hides a contention or a wait-for edge.
-struct lock_owner {
-  std::atomic<const void *> mutex{nullptr};
-  std::atomic<std::uint64_t> coroutine{0}; // 0: held outside coroutines
-  std::atomic<std::uint32_t> thread{0};
-  std::atomic<const lock_site *> at{nullptr};
 };
 
 struct lock_class_info {
@@ -106,6 +96,7 @@ struct lock_registry {
       foreign_releases;
   std::vector<report::deadlock> deadlocks;
   std::vector<std::vector<std::uint64_t>> deadlock_keys; // each cycle once
+  std::vector<std::string> pending_lines; // registry_guard logs them
   std::atomic<std::uint64_t> unmatched_releases{0};
   std::atomic<std::uint64_t> drop_classes{0}, drop_depth{0}, drop_chains{0}, drop_stats{0},
       drop_records{0};
@@ -113,16 +104,23 @@ struct lock_registry {
 
 lock_registry &lock_reg();
 
+// Holds the registry's lock; lines logged meanwhile are written after it is
+// released, so the log's lock is never taken inside it.
+class registry_guard {
+public:
+  explicit registry_guard(lock_registry &reg) : reg_(reg) { reg_.lock.lock(); }
+  ~registry_guard();
+  registry_guard(const registry_guard &) = delete;
+  registry_guard &operator=(const registry_guard &) = delete;
+
+private:
+  lock_registry &reg_;
+};
+
 // On the acquisition path, so plain globals rather than registry members.
 // Chains of (held classes -> acquired class) already validated:
 extern std::atomic<std::uint64_t> g_lock_chains[kChainSlots];
-extern lock_owner g_lock_owners[kOwnerSlots];
-
-inline lock_owner &owner_slot(const void *mutex) {
-  auto slot = (reinterpret_cast<std::uintptr_t>(mutex) >> 4) * 0x9E3779B97F4A7C15ull;
-  return g_lock_owners[slot >> (64 - 12)];
-}
-static_assert(kOwnerSlots == 1 << 12);
+static_assert(kOwnerSlots == std::size_t{1} << kOwnerSlotBits);
 
 // lock_order.cpp
 // The class of `at`'s lock (interned by name), or kNoLockClass when the

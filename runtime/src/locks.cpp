@@ -120,7 +120,7 @@ bool chain_known(std::uint64_t chain) {
 [[gnu::noinline]] void note_foreign_release(const held_lock &entry, const lock_site *at,
                                             const frame *holder, std::uint32_t thread) {
   lock_registry &reg = lock_reg();
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   auto key = std::make_tuple(entry.lock_class, entry.at, at);
   auto found = reg.foreign_releases.find(key);
   if (found == reg.foreign_releases.end()) {
@@ -134,7 +134,7 @@ bool chain_known(std::uint64_t chain) {
     made.holder = holder_name(holder != nullptr ? holder->body_ : nullptr,
                               holder != nullptr ? holder->id() : 0, thread);
     found = reg.foreign_releases.find(key);
-    log_line("coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired on thread " +
+    reg.pending_lines.push_back("coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired on thread " +
              std::to_string(entry.thread) + " at " + std::string(entry.at->file) + ":" +
              std::to_string(entry.at->line) + " was released on thread " +
              std::to_string(thread) + " at " + std::string(at->file) + ":" +
@@ -157,6 +157,17 @@ void note_hold(lock_class_stats &stats, const held_lock &entry, const lock_site 
   stats.longest_holder_body.store(holder != nullptr ? holder->body_ : nullptr,
                                   std::memory_order_relaxed);
   stats.longest_thread.store(thread, std::memory_order_relaxed);
+}
+
+// Later entries' chains still name the released lock; they were validated
+// as they were acquired, which is what lockdep does too.
+inline void remove_entry(thread_locks &tl, held_locks &set, std::uint32_t index, frame *holder) {
+  if (index + 1 != set.depth) [[unlikely]]
+    std::copy(set.entries + index + 1, set.entries + set.depth, set.entries + index);
+  if (--set.depth == 0 && &set != &tl.outside) {
+    give_back_held_set(tl, &set);
+    holder->held_ = nullptr;
+  }
 }
 
 } // namespace
@@ -183,10 +194,7 @@ std::string holder_name(const site *body, std::uint64_t coroutine, std::uint32_t
 
 lock_wait_token lock_waiting(const void *mutex, const lock_site *at) noexcept {
   // An uncontended acquisition is not timed: a clock read costs more than
-  // the lock (docs/runtime/locks.md).
-  lock_owner &owner = owner_slot(mutex);
-  if (owner.mutex.load(std::memory_order_relaxed) != mutex) [[likely]]
-    return {};
+  // the lock (docs/runtime/locks.md). The inline hook checked for a holder.
   thread_state &thread = *this_thread();
   lock_wait_token token{now_ticks(), true, true};
   if (at->kind == lock_kind::async) {
@@ -302,21 +310,22 @@ void lock_released(const void *mutex, const lock_site *at) noexcept {
     lock_reg().unmatched_releases.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  held_lock entry = set->entries[index];
-  // Later entries' chains still name the released lock; they were
-  // validated as they were acquired, which is what lockdep does too.
-  std::copy(set->entries + index + 1, set->entries + set->depth, set->entries + index);
-  if (--set->depth == 0 && set != &tl.outside) {
-    give_back_held_set(tl, set);
-    holder->held_ = nullptr;
+  const held_lock &entry = set->entries[index];
+  bool timed = entry.timed;
+  bool foreign = entry.thread != thread.index && entry.at->kind != lock_kind::async;
+  if (timed || foreign) [[unlikely]] {
+    held_lock copy = entry;
+    remove_entry(tl, *set, index, holder);
+    if (timed) {
+      thread_locks::cache_entry &known = class_of(tl, copy.at);
+      if (known.stats != nullptr)
+        note_hold(*known.stats, copy, at, holder, thread.index);
+    }
+    if (foreign)
+      note_foreign_release(copy, at, holder, thread.index);
+    return;
   }
-  if (entry.timed) [[unlikely]] {
-    thread_locks::cache_entry &known = class_of(tl, entry.at);
-    if (known.stats != nullptr)
-      note_hold(*known.stats, entry, at, holder, thread.index);
-  }
-  if (entry.thread != thread.index && entry.at->kind != lock_kind::async) [[unlikely]]
-    note_foreign_release(entry, at, holder, thread.index);
+  remove_entry(tl, *set, index, holder);
 }
 
 void resumed_holding_locks(frame &f, const site *at, std::uint64_t suspended_ns) noexcept {
@@ -325,7 +334,7 @@ void resumed_holding_locks(frame &f, const site *at, std::uint64_t suspended_ns)
     return;
   std::uint32_t here = t_state != nullptr ? t_state->index : 0;
   lock_registry &reg = lock_reg();
-  std::lock_guard guard(reg.lock);
+  registry_guard guard(reg);
   for (std::uint32_t i = 0; i < set->depth; ++i) {
     const held_lock &entry = set->entries[i];
     if (entry.at->kind == lock_kind::async)
@@ -341,7 +350,7 @@ void resumed_holding_locks(frame &f, const site *at, std::uint64_t suspended_ns)
       made.coroutine_body = f.body_;
       made.coroutine = f.id();
       found = reg.held_across.find(key);
-      log_line("coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired at " +
+      reg.pending_lines.push_back("coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired at " +
                std::string(entry.at->file) + ":" + std::to_string(entry.at->line) +
                " was held while " + holder_name(f.body_, f.id(), here) +
                " was suspended at " + std::string(at->file) + ":" + std::to_string(at->line) +

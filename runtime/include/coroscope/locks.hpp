@@ -8,6 +8,8 @@
 // Included by coroscope.hpp; not a header of its own to include.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace coroscope {
@@ -60,6 +62,24 @@ struct held_locks {
   held_locks *next_spare = nullptr;
 };
 
+// Who holds a lock instance: a direct-mapped table by address, which the
+// runtime defines. A collision forgets the older holder, which only hides
+// a contention or a wait-for edge.
+struct lock_owner {
+  std::atomic<const void *> mutex{nullptr};
+  std::atomic<std::uint64_t> coroutine{0}; // 0: held outside coroutines
+  std::atomic<std::uint32_t> thread{0};
+  std::atomic<const lock_site *> at{nullptr};
+};
+inline constexpr int kOwnerSlotBits = 12;
+inline constexpr std::size_t kOwnerSlots = std::size_t{1} << kOwnerSlotBits;
+extern COROSCOPE_ENTRY lock_owner g_lock_owners[kOwnerSlots];
+
+inline lock_owner &owner_slot(const void *mutex) noexcept {
+  auto slot = (reinterpret_cast<std::uintptr_t>(mutex) >> 4) * 0x9E3779B97F4A7C15ull;
+  return g_lock_owners[slot >> (64 - kOwnerSlotBits)];
+}
+
 // Returned by lock_waiting() and given back to lock_acquired().
 struct lock_wait_token {
   std::int64_t since = 0;
@@ -79,7 +99,9 @@ COROSCOPE_ENTRY void lock_released(const void *mutex, const lock_site *at) noexc
 // waiting (a successful try_lock) calls lock_acquired() with a default
 // token. `mutex` identifies the lock instance; `at` names its class.
 inline detail::lock_wait_token lock_waiting(const void *mutex, const lock_site *at) noexcept {
-  if (!detail::tracking())
+  // Only a lock someone holds is waited for: the common case stays inline.
+  if (!detail::tracking() ||
+      detail::owner_slot(mutex).mutex.load(std::memory_order_relaxed) != mutex) [[likely]]
     return {};
   return detail::lock_waiting(mutex, at);
 }
