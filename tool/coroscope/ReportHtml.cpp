@@ -107,6 +107,70 @@ void header(std::ostringstream &Out,
   Out << "</tr>\n";
 }
 
+/// Who holds what, who waits for it, and what went wrong with locks.
+void renderLocks(std::ostringstream &Out, const report::locks_section &L) {
+  Out << "<h2>Locks</h2>\n";
+  if (L.empty()) {
+    Out << "<p>No lock was marked (docs/runtime/locks.md).</p>\n";
+    return;
+  }
+  if (!L.deadlocks.empty()) {
+    Out << "<h3>Deadlocks</h3>\n";
+    header(Out, {"member", "waits at", "waits for", "lock"});
+    for (const report::deadlock &D : L.deadlocks)
+      for (const report::deadlock_member &M : D.members)
+        row(Out, {M.who, M.at.where(), M.waits_for, M.lock});
+    Out << "</table>\n";
+  }
+  if (!L.cycles.empty()) {
+    Out << "<h3>Lock-order cycles [coro-lock-order-inversion]</h3>\n";
+    header(Out, {"cycle", "first", "then", "first taken at", "then taken at",
+                 "by", "thread"});
+    for (size_t I = 0; I < L.cycles.size(); ++I)
+      for (const report::lock_order &O : L.cycles[I].orders)
+        row(Out, {std::to_string(I + 1), O.first, O.second,
+                  O.first_at.where(), O.second_at.where(), O.holder,
+                  std::to_string(O.thread)});
+    Out << "</table>\n";
+  }
+  if (!L.held_across_suspension.empty()) {
+    Out << "<h3>Held across a suspension [coro-lock-across-suspend]</h3>\n";
+    header(Out, {"lock", "acquired at", "suspended at", "coroutine", "times",
+                 "resumed on another thread", "suspended for", "longest"});
+    for (const report::lock_held_across &H : L.held_across_suspension)
+      row(Out, {H.lock, H.acquired_at.where(), H.suspended_at.where(),
+                H.coroutine, std::to_string(H.count),
+                std::to_string(H.other_thread), ms(double(H.suspended_ns)),
+                ms(double(H.max_suspended_ns))});
+    Out << "</table>\n";
+  }
+  if (!L.released_on_other_thread.empty()) {
+    Out << "<h3>Released on another thread (undefined behaviour)</h3>\n";
+    header(Out, {"lock", "acquired at", "released at", "acquired on",
+                 "released on", "holder", "times"});
+    for (const report::lock_foreign_release &F : L.released_on_other_thread)
+      row(Out, {F.lock, F.acquired_at.where(), F.released_at.where(),
+                "thread " + std::to_string(F.acquired_thread),
+                "thread " + std::to_string(F.released_thread), F.holder,
+                std::to_string(F.count)});
+    Out << "</table>\n";
+  }
+  Out << "<h3>Lock classes</h3>\n";
+  header(Out, {"lock", "kind", "acquired", "contended", "p50 wait",
+               "p99 wait", "p50 hold", "p99 hold", "longest hold",
+               "longest held from", "to", "by"});
+  for (const report::lock_class_stats &C : L.classes)
+    row(Out, {C.name, C.kind, std::to_string(C.acquisitions),
+              std::to_string(C.contended),
+              report::percentile_text(C.wait, 0.5),
+              report::percentile_text(C.wait, 0.99),
+              report::percentile_text(C.hold, 0.5),
+              report::percentile_text(C.hold, 0.99),
+              ms(double(C.longest_hold_ns)), C.longest_from.where(),
+              C.longest_to.where(), C.longest_holder});
+  Out << "</table>\n";
+}
+
 } // namespace
 
 std::string renderHtml(const report::report &R) {
@@ -202,7 +266,9 @@ std::string renderHtml(const report::report &R) {
                 std::to_string(H.resolved), ms(double(H.worst_ns)),
                 H.worst.body.function, Joined(H.worst.parents)});
   }
-  Out << "</table>\n<h2>Live coroutines"
+  Out << "</table>\n";
+  renderLocks(Out, R.locks);
+  Out << "<h2>Live coroutines"
       << (R.at_exit ? " at exit (suspended ones leaked)" : "") << "</h2>\n";
   header(Out, {"id", "function", "name", "state", "site", "in state", "age"});
   for (const auto &C : R.live)
