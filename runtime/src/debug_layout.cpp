@@ -77,6 +77,21 @@ constexpr layout::table make_table() {
   t.site_column = COROSCOPE_FIELD(site, column);
   t.site_kind = COROSCOPE_FIELD(site, kind);
   t.site_waits_for = COROSCOPE_FIELD(site, waits_for);
+  t.frame_held = COROSCOPE_FIELD(frame, held_);
+  t.frame_waiting_lock = COROSCOPE_FIELD(frame, waiting_lock_);
+  t.held_capacity = kMaxHeldLocks;
+  t.held_entries = static_cast<std::uint32_t>(offsetof(held_locks, entries));
+  t.held_entry_size = sizeof(held_lock);
+  t.held_depth = COROSCOPE_FIELD(held_locks, depth);
+  t.held_entry_mutex = COROSCOPE_FIELD(held_lock, mutex);
+  t.held_entry_at = COROSCOPE_FIELD(held_lock, at);
+  t.lock_site_size = sizeof(lock_site);
+  t.lock_site_class = COROSCOPE_FIELD(lock_site, lock_class);
+  t.lock_owner_bits = kOwnerSlotBits;
+  t.lock_owner_stride = sizeof(lock_owner);
+  t.lock_owner_mutex = COROSCOPE_FIELD(lock_owner, mutex);
+  t.lock_owner_coroutine = COROSCOPE_FIELD(lock_owner, coroutine);
+  t.lock_owner_at = COROSCOPE_FIELD(lock_owner, at);
   return t;
 }
 #undef COROSCOPE_FIELD
@@ -114,6 +129,7 @@ void publish_registry(runtime &r) {
   t.process_id = static_cast<std::uint32_t>(::getpid());
   t.thread_list = address(&r.published_threads);
   t.heartbeat = address(&r.heartbeat_ticks);
+  t.lock_owners = address(&g_lock_owners[0]);
   std::atomic_thread_fence(std::memory_order_release);
   t.shards = address(&r.shards[0]);
 }

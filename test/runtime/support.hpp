@@ -1,6 +1,7 @@
 // Small coroutine types for the runtime tests: a lazy task with symmetric
 // transfer (cppcoro/folly style), a fire-and-forget coroutine, an event that
-// the test fires by hand, and a thread pool whose schedule() hops threads.
+// the test fires by hand, a thread pool whose schedule() hops threads, and
+// an async mutex.
 #pragma once
 
 #include <coroscope/coroscope.hpp>
@@ -188,6 +189,52 @@ private:
   std::deque<std::coroutine_handle<>> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+};
+
+// A coroutine mutex in cppcoro's style: co_await m.scoped_lock() suspends
+// until the lock is free and returns a guard; unlock resumes the next
+// waiter inline. One thread at a time, as the tests use it.
+class async_mutex {
+public:
+  struct guard {
+    async_mutex *m;
+    guard(async_mutex *m) : m(m) {}
+    guard(guard &&other) noexcept : m(std::exchange(other.m, nullptr)) {}
+    ~guard() {
+      if (m != nullptr)
+        m->unlock();
+    }
+  };
+  auto scoped_lock() {
+    struct awaiter {
+      async_mutex &m;
+      bool await_ready() {
+        if (m.locked_)
+          return false;
+        m.locked_ = true;
+        return true;
+      }
+      void await_suspend(std::coroutine_handle<> h) { m.waiters_.push_back(h); }
+      guard await_resume() { return guard{&m}; }
+    };
+    return awaiter{*this};
+  }
+  // Forgets the waiters, so that destroying a deadlocked test's frames
+  // does not resume one of them.
+  void abandon_waiters() { waiters_.clear(); }
+  void unlock() {
+    if (waiters_.empty()) {
+      locked_ = false;
+      return;
+    }
+    auto next = waiters_.front();
+    waiters_.pop_front();
+    next.resume();
+  }
+
+private:
+  bool locked_ = false;
+  std::deque<std::coroutine_handle<>> waiters_;
 };
 
 } // namespace coroscope_test

@@ -12,7 +12,8 @@ using namespace llvm;
 namespace coroscope::tool {
 namespace {
 
-/// Who awaits whom: X -> Y when X is suspended awaiting Y.
+/// Who awaits whom: X -> Y when X is suspended awaiting Y, or waiting for
+/// an async lock Y holds.
 DenseMap<std::uint64_t, std::vector<std::uint64_t>>
 awaitEdges(const Snapshot &S) {
   DenseMap<std::uint64_t, const CoroutineRow *> ById;
@@ -27,6 +28,9 @@ awaitEdges(const Snapshot &S) {
     }
     if (R.WaitsOn != 0 && R.State == "suspended" && ById.count(R.WaitsOn))
       Edges[R.Id].push_back(R.WaitsOn);
+    if (R.LockHolder != 0 && R.State == "suspended" &&
+        ById.count(R.LockHolder))
+      Edges[R.Id].push_back(R.LockHolder);
   }
   return Edges;
 }

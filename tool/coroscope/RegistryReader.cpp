@@ -47,7 +47,7 @@ Error fail(const Twine &Message) {
 // Bounds on what a table may claim; anything outside is a damaged table.
 constexpr std::uint32_t MaxShards = 4096, MaxRecord = 1 << 16, MaxSite = 4096,
                         MaxThreads = 1 << 16, MaxString = 1024,
-                        MaxSites = 1 << 16;
+                        MaxSites = 1 << 16, MaxHeldLocks = 64;
 
 /// \p Now - \p Then, saturated: a damaged record's ticks may be anything.
 std::int64_t elapsed(std::int64_t Now, std::int64_t Then) {
@@ -88,6 +88,10 @@ private:
   }
   std::string readString(std::uint64_t Address);
   const SiteInfo *site(std::uint64_t Address);
+  /// The class a lock site names, or "" when unreadable.
+  std::string lockClass(std::uint64_t LockSite);
+  /// The locks \p Row's record holds and the one it waits for.
+  void readLocks(const std::vector<char> &Record, CoroutineRow &Row);
   void readThreads(Snapshot &S);
   /// One shard's rows. \p Settle: keep only the rows whose records held
   /// still while they were copied, for a list that keeps changing.
@@ -109,6 +113,7 @@ private:
   bool NowKnown = false;
   std::int64_t LatestSince = 0;
   DenseMap<std::uint64_t, const SiteInfo *> Sites; // null: unreadable
+  DenseMap<std::uint64_t, std::string> LockClasses; // by lock site
   std::deque<SiteInfo> *Pool = nullptr;
   std::vector<ThreadRow> ThreadsByCurrent;
   DenseMap<std::uint64_t, unsigned> ThreadOfCurrent; // frame -> thread index
@@ -191,7 +196,64 @@ Error Reader::readTable() {
       !validField(Table.site_kind, S, 1) ||
       !validField(Table.site_waits_for, S, 1))
     return Damaged("site fields");
+  if (!validField(Table.frame_held, F, 8) ||
+      !validField(Table.frame_waiting_lock, F, 8) ||
+      Table.held_capacity == 0 || Table.held_capacity > MaxHeldLocks ||
+      Table.held_entry_size == 0 || Table.held_entry_size > MaxSite ||
+      !validField(Table.held_depth, MaxRecord, 4) ||
+      !validField(Table.held_entry_mutex, Table.held_entry_size, 8) ||
+      !validField(Table.held_entry_at, Table.held_entry_size, 8) ||
+      Table.lock_site_size == 0 || Table.lock_site_size > MaxSite ||
+      !validField(Table.lock_site_class, Table.lock_site_size, 8) ||
+      Table.lock_owner_bits == 0 || Table.lock_owner_bits > 24 ||
+      Table.lock_owner_stride == 0 || Table.lock_owner_stride > MaxSite ||
+      !validField(Table.lock_owner_mutex, Table.lock_owner_stride, 8) ||
+      !validField(Table.lock_owner_coroutine, Table.lock_owner_stride, 8) ||
+      !validField(Table.lock_owner_at, Table.lock_owner_stride, 8))
+    return Damaged("lock fields");
   return Error::success();
+}
+
+std::string Reader::lockClass(std::uint64_t LockSite) {
+  auto [It, Inserted] = LockClasses.try_emplace(LockSite);
+  std::uint64_t Name = 0;
+  if (Inserted && LockSite != 0 &&
+      readPointerAt(LockSite + Table.lock_site_class.offset, Name) && Name != 0)
+    It->second = readString(Name);
+  return It->second;
+}
+
+void Reader::readLocks(const std::vector<char> &Record, CoroutineRow &Row) {
+  if (std::uint64_t Held = fieldOf<std::uint64_t>(Record, Table.frame_held)) {
+    std::uint32_t Depth = 0;
+    if (Memory.read(Held + Table.held_depth.offset, &Depth, 4))
+      for (std::uint32_t I = 0; I < std::min(Depth, Table.held_capacity); ++I) {
+        std::uint64_t At = 0;
+        if (!readPointerAt(Held + Table.held_entries +
+                               std::uint64_t(I) * Table.held_entry_size +
+                               Table.held_entry_at.offset,
+                           At))
+          break;
+        std::string Class = lockClass(At);
+        Row.Holds.push_back(Class.empty() ? "?" : Class);
+      }
+  }
+  std::uint64_t Mutex = fieldOf<std::uint64_t>(Record, Table.frame_waiting_lock);
+  if (Mutex == 0 || Row.State != "suspended" || Table.lock_owners == 0)
+    return;
+  std::uint64_t Slot =
+      ((Mutex >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - Table.lock_owner_bits);
+  std::uint64_t Owner = Table.lock_owners + Slot * Table.lock_owner_stride;
+  std::uint64_t OwnedMutex = 0, Holder = 0, At = 0;
+  if (!readPointerAt(Owner + Table.lock_owner_mutex.offset, OwnedMutex) ||
+      OwnedMutex != Mutex ||
+      !readPointerAt(Owner + Table.lock_owner_coroutine.offset, Holder) ||
+      !readPointerAt(Owner + Table.lock_owner_at.offset, At))
+    return;
+  Row.WaitsForLock = lockClass(At);
+  if (Row.WaitsForLock.empty())
+    Row.WaitsForLock = "?";
+  Row.LockHolder = reservedKey(Holder) ? 0 : Holder;
 }
 
 std::string Reader::readString(std::uint64_t Address) {
@@ -337,6 +399,7 @@ bool Reader::rowFrom(const std::vector<char> &Record, unsigned Shard,
     Row.WaitsOn = fieldOf<std::uint64_t>(Record, Table.frame_waits_on);
   if (reservedKey(Row.WaitsOn))
     return false;
+  readLocks(Record, Row);
   Resumer = fieldOf<std::uint64_t>(Record, Table.frame_resumer);
   return true;
 }

@@ -56,6 +56,9 @@ struct CoroutineRow {
   const SiteInfo *CreatorBody = &unknownSite(), *CreationSite = &unknownSite();
   bool SlowStep = false; // running longer than COROSCOPE_SLOW_MS now
   bool Hang = false;     // waiting for an event longer than COROSCOPE_HANG_MS
+  std::vector<std::string> Holds; // lock classes, in acquisition order
+  std::string WaitsForLock;       // the async lock it waits for, if any
+  std::uint64_t LockHolder = 0;   // its holder; 0 for a thread or unknown
   std::int64_t SinceTicks = 0, StartTicks = 0; // the target's clock
   std::uint64_t awaiter() const { return Awaited ? ParentId : 0; }
   /// The name, or "function".

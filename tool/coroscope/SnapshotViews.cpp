@@ -74,6 +74,12 @@ std::string stateText(const CoroutineRow &R) {
     Text += " [hang]";
   if (R.SlowStep)
     Text += " [slow step]";
+  if (!R.WaitsForLock.empty())
+    Text += " waiting for lock '" + R.WaitsForLock + "'" +
+            (R.LockHolder != 0 ? " held by #" + std::to_string(R.LockHolder)
+                               : std::string(" held by a thread"));
+  for (size_t I = 0; I < R.Holds.size(); ++I)
+    Text += (I == 0 ? " holding '" : ", '") + R.Holds[I] + "'";
   return Text;
 }
 
@@ -167,6 +173,14 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
             writeSite(J, "creation_site", *R.CreationSite);
             J.attribute("slow_step", R.SlowStep);
             J.attribute("hang", R.Hang);
+            J.attributeArray("holds", [&] {
+              for (const std::string &Lock : R.Holds)
+                J.value(Lock);
+            });
+            J.attribute("waits_for_lock", R.WaitsForLock.empty()
+                                              ? json::Value(nullptr)
+                                              : json::Value(R.WaitsForLock));
+            J.attribute("lock_holder", R.LockHolder);
           });
       });
     });

@@ -77,6 +77,24 @@ struct table {
   // A site (coroscope::site): a static constant.
   std::uint32_t site_size;
   field site_function, site_file, site_line, site_column, site_kind, site_waits_for;
+
+  // Locks (docs/runtime/locks.md). A coroutine record points to the set of
+  // locks it holds (null when none) and to the async mutex it waits for.
+  field frame_held, frame_waiting_lock;
+  // The held set: its depth (uint32, at most held_capacity), then entries
+  // of held_entry_size bytes from held_entries; an entry's `at` points to a
+  // lock site, a static constant whose lock_class is a string.
+  std::uint32_t held_capacity, held_entries, held_entry_size;
+  field held_depth, held_entry_mutex, held_entry_at;
+  std::uint32_t lock_site_size;
+  field lock_site_class;
+  // Who holds each lock: lock_owner_count slots of lock_owner_stride bytes
+  // from lock_owners, the slot of mutex m at
+  // (((m >> 4) * 0x9E3779B97F4A7C15) >> (64 - lock_owner_bits)); a slot
+  // holds it while its mutex field is m. coroutine is 0 for a thread.
+  std::uint64_t lock_owners;
+  std::uint32_t lock_owner_bits, lock_owner_stride;
+  field lock_owner_mutex, lock_owner_coroutine, lock_owner_at;
 };
 
 } // namespace coroscope::debug_layout
