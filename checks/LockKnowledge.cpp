@@ -35,6 +35,32 @@ const Expr *stripLockExpr(const Expr *E) {
   return E;
 }
 
+std::string lockClassName(
+    const Expr *Mutex,
+    llvm::function_ref<std::string(const FunctionDecl &)> FunctionName) {
+  const Expr *E = stripLockExpr(Mutex);
+  while (const auto *Unary = dyn_cast_or_null<UnaryOperator>(E)) {
+    if (Unary->getOpcode() != UO_AddrOf && Unary->getOpcode() != UO_Deref)
+      break;
+    E = stripLockExpr(Unary->getSubExpr());
+  }
+  if (const auto *DeclRef = dyn_cast_or_null<DeclRefExpr>(E)) {
+    const auto *Var = dyn_cast<VarDecl>(DeclRef->getDecl());
+    if (!Var || isa<ParmVarDecl>(Var) || !Var->hasGlobalStorage())
+      return "";
+    if (const auto *Function =
+            dyn_cast_or_null<FunctionDecl>(Var->getParentFunctionOrMethod()))
+      return FunctionName(*Function) + "::" + Var->getName().str();
+    return plainQualifiedName(*Var);
+  }
+  if (const auto *Member = dyn_cast_or_null<MemberExpr>(E)) {
+    const ValueDecl *Decl = Member->getMemberDecl();
+    if (isa<VarDecl>(Decl) || isa<FieldDecl>(Decl))
+      return plainQualifiedName(*Decl);
+  }
+  return "";
+}
+
 const VarDecl *referencedVar(const Expr *E) {
   if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(stripLockExpr(E)))
     return dyn_cast<VarDecl>(Ref->getDecl());

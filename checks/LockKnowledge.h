@@ -12,8 +12,10 @@
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include <optional>
+#include <string>
 
 namespace coroscope {
 
@@ -23,6 +25,16 @@ const clang::Expr *stripLockExpr(const clang::Expr *E);
 
 /// The variable \p E names, if it names one.
 const clang::VarDecl *referencedVar(const clang::Expr *E);
+
+/// The lock class of a mutex expression, as coro-lock-order-inversion and
+/// the run-time tracker name it: "ns::global", "Class::member_" (a data
+/// member or a static one), or "function::static" for a function's static
+/// local, with the function named by \p FunctionName. \p Mutex is stripped
+/// of implicit nodes, `&` and `*` first. Empty for a local or a parameter,
+/// which have no class of their own.
+std::string lockClassName(
+    const clang::Expr *Mutex,
+    llvm::function_ref<std::string(const clang::FunctionDecl &)> FunctionName);
 
 /// std::mutex, timed_mutex, recursive_mutex, recursive_timed_mutex,
 /// shared_mutex, shared_timed_mutex.

@@ -287,6 +287,11 @@ LockRef LockOrderCheck::Analysis::lockOf(const Expr *Mutex) {
     E = strip(Unary->getSubExpr());
   }
   Ref.Recursive = isRecursiveMutex(*Mutex);
+  auto ClassOf = [&](const Expr *Named) {
+    return lockClassName(Named, [&](const FunctionDecl &Function) {
+      return functionName(Function);
+    });
+  };
   if (const auto *DeclRef = dyn_cast<DeclRefExpr>(E)) {
     const auto *Var = dyn_cast<VarDecl>(DeclRef->getDecl());
     if (!Var)
@@ -303,17 +308,13 @@ LockRef LockOrderCheck::Analysis::lockOf(const Expr *Mutex) {
     if (!Var->hasGlobalStorage())
       return Ref;
     Ref.Kind = ObjectKind::Static;
-    Ref.Class = plainQualifiedName(*Var);
-    // A function's static: "f::mu", which plain names leave out.
-    if (const auto *Function =
-            dyn_cast_or_null<FunctionDecl>(Var->getParentFunctionOrMethod()))
-      Ref.Class = functionName(*Function) + "::" + Var->getName().str();
+    Ref.Class = ClassOf(DeclRef);
     return Ref;
   }
   if (const auto *Member = dyn_cast<MemberExpr>(E)) {
     const ValueDecl *Decl = Member->getMemberDecl();
     if (const auto *Static = dyn_cast<VarDecl>(Decl)) {
-      Ref.Class = plainQualifiedName(*Static);
+      Ref.Class = ClassOf(Member);
       Ref.Kind = ObjectKind::Static;
       Ref.Object = nodeKey("v", Static->getCanonicalDecl());
       return Ref;
@@ -321,7 +322,7 @@ LockRef LockOrderCheck::Analysis::lockOf(const Expr *Mutex) {
     const auto *Field = dyn_cast<FieldDecl>(Decl);
     if (!Field)
       return Ref;
-    Ref.Class = plainQualifiedName(*Field);
+    Ref.Class = ClassOf(Member);
     const Expr *Base = Member->getBase();
     if (isThisObject(Base)) {
       Ref.Kind = ObjectKind::ThisMember;

@@ -24,6 +24,8 @@
 
 #include "Instrumenter.h"
 #include "CreationPass.h"
+#include "LockHooksPass.h"
+#include "LockSiteTable.h"
 #include "NeverStartedPass.h"
 #include "ReadySitesRegistration.h"
 #include "SuspensionHooksPass.h"
@@ -33,6 +35,7 @@
 #include "clang/Basic/Version.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendPluginRegistry.h"
+#include "clang/Frontend/MultiplexConsumer.h"
 #include "clang/Lex/HeaderSearch.h"
 #include "clang/Lex/Preprocessor.h"
 #include "clang/Lex/PreprocessorOptions.h"
@@ -170,6 +173,14 @@ bool mainMayHaveCoroutines(CompilerInstance &CI) {
          mayHaveCoroutines(CI, MainBuffer->getBuffer(), Main->getName());
 }
 
+/// The main file names a mutex or a guard (LockSiteTable.h).
+bool mainMentionsLocks(CompilerInstance &CI) {
+  std::optional<llvm::MemoryBufferRef> MainBuffer =
+      CI.getSourceManager().getBufferOrNone(
+          CI.getSourceManager().getMainFileID());
+  return MainBuffer && mentionsLocks(MainBuffer->getBuffer());
+}
+
 class InstrumentPluginAction : public PluginASTAction {
 protected:
   bool ParseArgs(const CompilerInstance &,
@@ -220,9 +231,11 @@ protected:
     if (!Off && !Nested && UseIREngine) {
       // As cheap as the source engine's for a file with no coroutine: no
       // location tracking, no walk of the AST.
-      if (!mainMayHaveCoroutines(CI))
+      bool Coroutines = mainMayHaveCoroutines(CI);
+      bool Locks = mainMentionsLocks(CI);
+      if (!Coroutines && !Locks)
         return std::make_unique<ASTConsumer>();
-      return useIREngine(CI, InFile);
+      return useIREngine(CI, InFile, Coroutines, Locks);
     }
     if (!Off && !Nested) {
       Nested = true;
@@ -237,7 +250,8 @@ protected:
 private:
   void instrument(CompilerInstance &CI, StringRef InFile);
   std::unique_ptr<ASTConsumer> useIREngine(CompilerInstance &CI,
-                                           StringRef InFile);
+                                           StringRef InFile, bool Coroutines,
+                                           bool Locks);
   bool findEdits(CompilerInstance &CI, StringRef InFile, EditSet &Edits);
 
   Options Opts;
@@ -252,25 +266,33 @@ private:
 /// it tracks locations, which -g or, without it, location tracking alone
 /// (what -Rpass uses: no debug information in the output) turns on.
 std::unique_ptr<ASTConsumer>
-InstrumentPluginAction::useIREngine(CompilerInstance &CI, StringRef InFile) {
+InstrumentPluginAction::useIREngine(CompilerInstance &CI, StringRef InFile,
+                                    bool Coroutines, bool Locks) {
   auto Table = std::make_shared<CoroutineSiteTable>();
+  auto LockTable = std::make_shared<LockSiteTable>();
   CodeGenOptions &CodeGen = CI.getCodeGenOpts();
   if (CodeGen.getDebugInfo() == llvm::codegenoptions::NoDebugInfo)
     CodeGen.setDebugInfo(llvm::codegenoptions::LocTrackingOnly);
   bool Verbose = this->Verbose;
   CodeGen.PassBuilderCallbacks.push_back(
-      [Table, Verbose](llvm::PassBuilder &PB) {
+      [Table, LockTable, Verbose](llvm::PassBuilder &PB) {
         PB.registerPipelineStartEPCallback(
-            [Table, Verbose](llvm::ModulePassManager &MPM,
-                             llvm::OptimizationLevel) {
+            [Table, LockTable, Verbose](llvm::ModulePassManager &MPM,
+                                        llvm::OptimizationLevel) {
               llvm::FunctionPassManager FPM;
+              FPM.addPass(LockHooksPass(LockTable, Verbose));
               FPM.addPass(SuspensionHooksPass(Table, Verbose));
               MPM.addPass(
                   llvm::createModuleToFunctionPassAdaptor(std::move(FPM)));
               MPM.addPass(ReadySitesRegistration());
             });
       });
-  return makeCoroutineSiteConsumer(InFile, Opts, std::move(Table));
+  std::vector<std::unique_ptr<ASTConsumer>> Consumers;
+  if (Locks)
+    Consumers.push_back(makeLockSiteConsumer(InFile, Opts, LockTable));
+  if (Coroutines)
+    Consumers.push_back(makeCoroutineSiteConsumer(InFile, Opts, Table));
+  return std::make_unique<MultiplexConsumer>(std::move(Consumers));
 }
 
 bool InstrumentPluginAction::findEdits(CompilerInstance &CI, StringRef InFile,

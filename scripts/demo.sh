@@ -26,8 +26,12 @@ echo "   examples/CMakeLists.txt, no source change), running 25 jobs"
 out=$build/demo
 mkdir -p "$out"
 COROSCOPE_SUMMARY=1 COROSCOPE_REPORT="$out/jobqueue-report.json" \
-  COROSCOPE_TRACE="$out/jobqueue-trace.json" \
+  COROSCOPE_TRACE="$out/jobqueue-trace.json" COROSCOPE_LOCK_FACTS="$facts/run.lockfacts.json" \
   "$build/examples/jobqueue-instrumented" --self-test 25
+echo
+echo "== coroscope lockgraph again, with the lock orders the run observed"
+echo "   (COROSCOPE_LOCK_FACTS): each cycle proven statically and seen at run time"
+"$build/bin/coroscope" lockgraph "$facts" || true
 echo
 echo "== coroscope pstree: the same server, serving, read from outside while a client"
 echo "   is connected (nothing in the server stops or changes)"

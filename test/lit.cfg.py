@@ -37,6 +37,9 @@ config.substitutions += [
     ("%asio_flags", "-DASIO_HAS_CO_AWAIT"),
     ("%python", config.python_executable),
     ("%examples", os.path.join(config.coroscope_source_dir, "examples")),
+    # The example server built with the plugin (examples/CMakeLists.txt).
+    ("%jobqueue_instrumented",
+     os.path.join(config.coroscope_binary_dir, "examples", "jobqueue-instrumented")),
     ("%run_clang_tidy", os.path.join(llvm_bin, "run-clang-tidy")),
     ("%clang_apply_replacements", os.path.join(llvm_bin, "clang-apply-replacements")),
 ]

@@ -35,4 +35,7 @@ extern "C" [[gnu::used]] const void *const coroscope_runtime_link[] = {
     reinterpret_cast<const void *>(&coroscope_ir_end),
     reinterpret_cast<const void *>(&coroscope_ir_destroyed),
     reinterpret_cast<const void *>(&coroscope_ir_unwound),
+    reinterpret_cast<const void *>(&coroscope_ir_lock_waiting),
+    reinterpret_cast<const void *>(&coroscope_ir_lock_acquired),
+    reinterpret_cast<const void *>(&coroscope_ir_lock_released),
 };

@@ -35,6 +35,14 @@ static_assert(unsigned(awaits::event) == COROSCOPE_IR_AWAITS_EVENT &&
               unsigned(awaits::timer) == COROSCOPE_IR_AWAITS_TIMER &&
               unsigned(awaits::timer_task) == COROSCOPE_IR_AWAITS_TIMER_TASK);
 
+static_assert(sizeof(coroscope::lock_site) == COROSCOPE_IR_LOCK_SITE_SIZE);
+static_assert(offsetof(coroscope::lock_site, lock_class) == 0 &&
+              offsetof(coroscope::lock_site, function) == 8 &&
+              offsetof(coroscope::lock_site, file) == 16 &&
+              offsetof(coroscope::lock_site, line) == 24 &&
+              offsetof(coroscope::lock_site, column) == 28 &&
+              offsetof(coroscope::lock_site, kind) == 32);
+
 namespace {
 
 frame &frame_at(void *storage) noexcept { return *static_cast<frame *>(storage); }
@@ -163,6 +171,24 @@ void coroscope_ir_destroyed(void *storage) noexcept {
 void coroscope_ir_unwound(void *storage) noexcept {
   if (live(storage))
     coroscope::detail::end_coroutine(frame_at(storage));
+}
+
+void coroscope_ir_lock_waiting(const void *mutex, const coroscope::lock_site *at,
+                               std::int64_t *token) noexcept {
+  coroscope::detail::lock_wait_token wait = coroscope::lock_waiting(mutex, at);
+  *token = wait.contended ? wait.since : INT64_MIN;
+}
+
+void coroscope_ir_lock_acquired(const void *mutex, const coroscope::lock_site *at,
+                                const std::int64_t *token) noexcept {
+  coroscope::detail::lock_wait_token wait;
+  if (*token != INT64_MIN)
+    wait = {*token, true, true};
+  coroscope::lock_acquired(mutex, at, wait);
+}
+
+void coroscope_ir_lock_released(const void *mutex, const coroscope::lock_site *at) noexcept {
+  coroscope::lock_released(mutex, at);
 }
 
 void coroscope_ir_ready_sites(void *table) noexcept {

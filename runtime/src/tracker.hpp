@@ -380,4 +380,9 @@ void coroscope_ir_end(void *storage) noexcept;
 void coroscope_ir_destroyed(void *storage) noexcept;
 void coroscope_ir_unwound(void *storage) noexcept;
 void coroscope_ir_ready_sites(void *table) noexcept;
+void coroscope_ir_lock_waiting(const void *mutex, const coroscope::lock_site *at,
+                               std::int64_t *token) noexcept;
+void coroscope_ir_lock_acquired(const void *mutex, const coroscope::lock_site *at,
+                                const std::int64_t *token) noexcept;
+void coroscope_ir_lock_released(const void *mutex, const coroscope::lock_site *at) noexcept;
 }

@@ -56,6 +56,20 @@
 #define COROSCOPE_IR_DESTROYED "coroscope_ir_destroyed"
 #define COROSCOPE_IR_UNWOUND "coroscope_ir_unwound"
 
+/* Locks (docs/runtime/locks.md), `void`, noexcept, weak, each taking the
+ * lock's address and its site, a coroscope::lock_site constant:
+ *   { const char *lock_class, *function, *file; uint32 line, column;
+ *     uint8 kind (0 mutex, 1 shared, 2 async) }, 40 bytes on LP64.
+ *   lock_waiting(mutex, at, token)   before a blocking acquisition; writes
+ *                                    the wait's 64-bit token (INT64_MIN:
+ *                                    nobody held it)
+ *   lock_acquired(mutex, at, token)  after it
+ *   lock_released(mutex, at)         before the release */
+#define COROSCOPE_IR_LOCK_WAITING "coroscope_ir_lock_waiting"
+#define COROSCOPE_IR_LOCK_ACQUIRED "coroscope_ir_lock_acquired"
+#define COROSCOPE_IR_LOCK_RELEASED "coroscope_ir_lock_released"
+#define COROSCOPE_IR_LOCK_SITE_SIZE 40
+
 /* The line instrumented code prints once, in either engine, when it runs
  * without the runtime (unless COROSCOPE is 0 or off). */
 #define COROSCOPE_RUNTIME_MISSING_LINE                                         \
