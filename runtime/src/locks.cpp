@@ -281,10 +281,11 @@ void lock_acquired(const void *mutex, const lock_site *at, lock_wait_token wait)
   set->depth = depth + 1;
 }
 
-void lock_released(const void *mutex, const lock_site *at) noexcept {
+void lock_released(const void *mutex, const lock_site *at, frame *holder) noexcept {
   thread_state &thread = *this_thread();
   thread_locks &tl = locks_of(thread);
-  frame *holder = thread.current;
+  if (holder == nullptr || holder->held_ == nullptr)
+    holder = thread.current;
   // Recorded before the lock is released (lock_hold), so no other holder
   // has taken it yet: a plain store, not a read-modify-write.
   lock_owner &owner = owner_slot(mutex);

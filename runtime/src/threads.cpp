@@ -96,6 +96,8 @@ void zero_thread(thread_record &t) {
     e->count.value.store(0);
   t.last_failure = {};
   if (thread_locks *tl = t.locks.load())
+    tl->sample_countdown = 1; // the next hold is timed, whatever the new sampling
+  if (thread_locks *tl = t.locks.load())
     if (auto *table = tl->stats.load())
       for (std::size_t c = 0; c < kMaxLockClasses; ++c)
         if (lock_class_stats *s = table[c].load()) {

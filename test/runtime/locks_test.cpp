@@ -376,3 +376,31 @@ TEST_F(RuntimeTest, UncontendedHoldsAreSampled) {
 }
 
 } // namespace
+
+namespace {
+
+// A coroutine destroyed while suspended with a guard held: the guard's
+// release, run by whoever destroys the frame, still finds the lock.
+std::mutex parked_mu;
+
+task<> parks_holding(event &e) {
+  COROSCOPE_CORO();
+  COROSCOPE_LOCK_GUARD(std::lock_guard<std::mutex>, g, parked_mu, "Parked::mu_");
+  COROSCOPE_AWAIT(e);
+  COROSCOPE_RETURN();
+}
+
+TEST_F(RuntimeTest, AGuardReleasedWhileItsCoroutineIsDestroyedIsFound) {
+  event e;
+  {
+    auto t = parks_holding(e);
+    t.start();
+  } // destroyed while suspended: the guard unlocks on this thread
+  report::report r = coroscope::detail::make_report();
+  EXPECT_EQ(r.locks.unmatched_releases, 0u);
+  const report::lock_class_stats *c = lock_named(r, "Parked::mu_");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->acquisitions, 1u);
+}
+
+} // namespace

@@ -588,12 +588,6 @@ inline void creating(frame &f, const site *at) noexcept {
 // may be an awaiter lvalue, and for co_yield.
 inline await_scope await_point(frame &f, const site *at) noexcept { return await_scope(f, at); }
 
-} // namespace coroscope
-
-#include "locks.hpp"
-
-namespace coroscope {
-
 // --- Manual API --------------------------------------------------------------
 
 // Prints every live coroutine as a tree, like `asyncio pstree`.
@@ -624,6 +618,8 @@ inline void waiting_for(std::uint64_t id) noexcept {
 }
 
 } // namespace coroscope
+
+#include "locks.hpp"
 
 // Called by the compiler plugin's IR pass on the path that destroys a
 // coroutine at its initial suspend point, before its body ran: a lazy task

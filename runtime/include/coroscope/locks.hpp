@@ -90,7 +90,11 @@ struct lock_wait_token {
 COROSCOPE_ENTRY lock_wait_token lock_waiting(const void *mutex, const lock_site *at) noexcept;
 COROSCOPE_ENTRY void lock_acquired(const void *mutex, const lock_site *at,
                                    lock_wait_token wait) noexcept;
-COROSCOPE_ENTRY void lock_released(const void *mutex, const lock_site *at) noexcept;
+// `holder`: the coroutine that took the lock, when the caller knows it (a
+// guard destroyed with its frame while the coroutine is suspended, when
+// another one runs); else the running coroutine's set and its thread's.
+COROSCOPE_ENTRY void lock_released(const void *mutex, const lock_site *at,
+                                   frame *holder = nullptr) noexcept;
 
 } // namespace detail
 
@@ -110,9 +114,10 @@ inline void lock_acquired(const void *mutex, const lock_site *at,
   if (detail::tracking())
     detail::lock_acquired(mutex, at, wait);
 }
-inline void lock_released(const void *mutex, const lock_site *at) noexcept {
+inline void lock_released(const void *mutex, const lock_site *at,
+                          frame *holder = nullptr) noexcept {
   if (detail::tracking())
-    detail::lock_released(mutex, at);
+    detail::lock_released(mutex, at, holder);
 }
 
 // A guard's bracket, in two objects around the guard's declaration: the
@@ -135,16 +140,18 @@ private:
 
 class lock_hold {
 public:
-  explicit lock_hold(const lock_wait &wait) noexcept : mutex_(wait.mutex_), at_(wait.at_) {
+  explicit lock_hold(const lock_wait &wait) noexcept
+      : mutex_(wait.mutex_), at_(wait.at_), holder_(current()) {
     ::coroscope::lock_acquired(mutex_, at_, wait.token_);
   }
-  ~lock_hold() { ::coroscope::lock_released(mutex_, at_); }
+  ~lock_hold() { ::coroscope::lock_released(mutex_, at_, holder_); }
   lock_hold(const lock_hold &) = delete;
   lock_hold &operator=(const lock_hold &) = delete;
 
 private:
   const void *mutex_;
   const lock_site *at_;
+  frame *holder_; // the coroutine that took it, if any
 };
 
 } // namespace coroscope
