@@ -3,8 +3,8 @@
 //                    thread and class, holders, suspensions holding locks
 //   lock_order.cpp   lock classes, the class-to-class order graph with its
 //                    cache of validated chains, and cycles
-//   lock_report.cpp  the locks section of the report, the facts file, and
-//                    deadlocks named from the wait-for graph
+//   lock_report.cpp  the locks section of the report, and the facts file
+//   lock_deadlocks.cpp  deadlocks named from the wait-for graph
 // Every table is fixed; what does not fit is counted in the report's drops.
 #pragma once
 
@@ -145,10 +145,12 @@ thread_locks &locks_of(thread_state &thread);
 std::string holder_name(const site *body, std::uint64_t coroutine, std::uint32_t thread);
 
 // lock_report.cpp
+report::location location_of_lock(const lock_site *at);
 void collect_locks(report::report &into, std::int64_t now);
 // The orders this run observed, as a coroscope-lockfacts file that
 // `coroscope lockgraph` merges with the checks' (COROSCOPE_LOCK_FACTS).
 std::string lock_facts_now();
+// lock_deadlocks.cpp
 // Builds the wait-for graph of the coroutines and threads that have waited
 // at least `min_wait` ticks, and logs and keeps each new cycle as a deadlock.
 void note_deadlocks(std::int64_t now, std::int64_t min_wait);
