@@ -517,8 +517,8 @@ public:
   std::uint32_t name_version_ = 0;
   std::uint32_t shard_ = 0;
   detail::failure_record *failure_ = nullptr;
-  // The locks it holds (locks.hpp), from its first acquisition on; the
-  // runtime's records make them readable to others.
+  // The locks it holds (locks.hpp), while it holds any; published for
+  // readers outside the process (debug_layout.hpp).
   detail::held_locks *held_ = nullptr;
   // The async mutex its suspension waits for (locks.hpp), or null.
   std::atomic<const void *> waiting_lock_{nullptr};
