@@ -10,7 +10,6 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Mangle.h"
 #include "clang/AST/RecursiveASTVisitor.h"
-#include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -47,13 +46,6 @@ public:
 
 private:
   void add(const FunctionDecl &FD);
-  std::string fileName(FileID FID) const {
-    OptionalFileEntryRef Entry = SM.getFileEntryRefForID(FID);
-    if (FID == SM.getMainFileID())
-      return Entry->getName().str();
-    StringRef Real = Entry->getFileEntry().tryGetRealPathName();
-    return Real.empty() ? Entry->getName().str() : Real.str();
-  }
 
   ASTContext &Ctx;
   SourceManager &SM;
@@ -103,7 +95,7 @@ void TableBuilder::add(const FunctionDecl &FD) {
 
   CoroutineInfo Info;
   Info.Function = reportFunctionName(FD);
-  Info.File = fileName(File);
+  Info.File = siteFileName(SM, File);
   SourceLocation Named = FD.getLocation();
   if (const auto *Method = dyn_cast<CXXMethodDecl>(&FD))
     if (Method->getParent()->isLambda())
@@ -179,16 +171,12 @@ public:
     // The plugin never breaks a build: a crash here leaves the table empty,
     // and the file compiles unchanged.
     CoroutineSiteTable Built;
-    llvm::CrashRecoveryContext Recovery;
-    if (!Recovery.RunSafely([&] {
+    if (!buildTableSafely(InFile, "the IR engine's site table",
+                          "compiling the file unchanged", [&] {
           TableBuilder Builder(Ctx, Opts, Built);
           Builder.TraverseDecl(Ctx.getTranslationUnitDecl());
-        })) {
-      llvm::errs() << InFile
-                   << ": warning: coroscope: the IR engine's site table "
-                      "crashed; compiling the file unchanged\n";
+        }))
       return;
-    }
     *Table = std::move(Built);
   }
 

@@ -48,6 +48,20 @@ FunctionCallee weakHook(Module &M, StringRef Name, unsigned Pointers) {
   return Hook;
 }
 
+Constant *privateString(Module &M, StringMap<Constant *> &Made, StringRef Text) {
+  Constant *&Found = Made[Text];
+  if (!Found) {
+    auto *Bytes = ConstantDataArray::getString(M.getContext(), Text);
+    auto *Global = new GlobalVariable(M, Bytes->getType(), /*isConstant=*/true,
+                                      GlobalValue::PrivateLinkage, Bytes,
+                                      ".coroscope.str");
+    Global->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    Global->setAlignment(Align(1));
+    Found = Global;
+  }
+  return Found;
+}
+
 namespace {
 
 constexpr StringLiteral RuntimeMissing = COROSCOPE_RUNTIME_MISSING_LINE;

@@ -12,6 +12,7 @@
 #define COROSCOPE_REWRITER_INSTRUMENTEDCOROUTINE_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace llvm {
 class CallBase;
@@ -40,6 +41,12 @@ BodyStart findBodyStart(llvm::Function &F);
 /// \p M unless it is defined there: the runtime's entry points are optional.
 llvm::FunctionCallee weakHook(llvm::Module &M, llvm::StringRef Name,
                               unsigned Pointers = 1);
+
+/// A private constant C string of \p Text in \p M, made once per text
+/// (\p Made holds the ones made so far): the strings of sites.
+llvm::Constant *privateString(llvm::Module &M,
+                              llvm::StringMap<llvm::Constant *> &Made,
+                              llvm::StringRef Text);
 
 /// `if (&Hook) Hook(Arguments...)` before \p Before: every argument a
 /// pointer, and the hook weak (weakHook). With \p WarnIfMissing, `else`

@@ -81,9 +81,8 @@ void Instrumenter::plan(DominatorTree &DT) {
     if (Site->Operation != LockOperation::Guard) {
       // The lock or unlock call itself, not a call that computes its mutex.
       bool Pthread = Callee.starts_with("pthread_mutex_");
-      bool Member = Callee.contains(Site->Operation == LockOperation::Lock
-                                        ? "4lock"
-                                        : "6unlock");
+      bool Member = Callee.contains(
+          Site->Operation == LockOperation::Lock ? "4lock" : "6unlock");
       if (!Pthread && !Member)
         continue;
       Plans.push_back({Call, Site, Call->getArgOperand(0), {}});
@@ -116,17 +115,7 @@ void Instrumenter::plan(DominatorTree &DT) {
 }
 
 Constant *Instrumenter::string(StringRef Text) {
-  Constant *&Found = Strings[Text];
-  if (!Found) {
-    auto *Bytes = ConstantDataArray::getString(Ctx, Text);
-    auto *Global = new GlobalVariable(M, Bytes->getType(), /*isConstant=*/true,
-                                      GlobalValue::PrivateLinkage, Bytes,
-                                      ".coroscope.str");
-    Global->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
-    Global->setAlignment(Align(1));
-    Found = Global;
-  }
-  return Found;
+  return privateString(M, Strings, Text);
 }
 
 Constant *Instrumenter::siteOf(const LockSiteInfo &Site) {
@@ -139,9 +128,10 @@ Constant *Instrumenter::siteOf(const LockSiteInfo &Site) {
   // line, column, kind.
   auto *Type = StructType::get(Ctx, {Ptr, Ptr, Ptr, I32, I32, I8});
   auto *Value = ConstantStruct::get(
-      Type, {string(Site.LockClass), string(Site.Function), string(Site.File),
-             ConstantInt::get(I32, Site.Line), ConstantInt::get(I32, Site.Column),
-             ConstantInt::get(I8, Site.Kind)});
+      Type,
+      {string(Site.LockClass), string(Site.Function), string(Site.File),
+       ConstantInt::get(I32, Site.Line), ConstantInt::get(I32, Site.Column),
+       ConstantInt::get(I8, Site.Kind)});
   auto *Global = new GlobalVariable(M, Type, /*isConstant=*/true,
                                     GlobalValue::PrivateLinkage, Value,
                                     ".coroscope.lock_site");
@@ -175,7 +165,8 @@ unsigned Instrumenter::apply() {
       continue;
     }
     // The wait's token: INT64_MIN until lock_waiting writes one.
-    AllocaInst *Token = Entry.CreateAlloca(I64, nullptr, "coroscope.lock_token");
+    AllocaInst *Token =
+        Entry.CreateAlloca(I64, nullptr, "coroscope.lock_token");
     Instruction *Done = after(*Plan.Call);
     IRBuilder<> Before(Plan.Call);
     Before.CreateStore(ConstantInt::get(I64, INT64_MIN), Token);
@@ -192,8 +183,7 @@ unsigned Instrumenter::apply() {
 
 } // namespace
 
-PreservedAnalyses LockHooksPass::run(Function &F,
-                                     FunctionAnalysisManager &AM) {
+PreservedAnalyses LockHooksPass::run(Function &F, FunctionAnalysisManager &AM) {
   if (!Table || Table->empty() || F.isDeclaration())
     return PreservedAnalyses::all();
   Instrumenter Marker(F, *Table);

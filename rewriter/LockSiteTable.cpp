@@ -6,10 +6,11 @@
 #include "LockKnowledge.h"
 #include "SuspensionSites.h"
 
+#include "coroscope/ir_abi.h"
+
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -17,9 +18,6 @@ using namespace clang;
 
 namespace coroscope::rewriter {
 namespace {
-
-// coroscope::lock_kind
-constexpr std::uint8_t KindMutex = 0, KindShared = 1;
 
 /// One function's body, without the lambdas in it (visited on their own).
 class BodyScan : public RecursiveASTVisitor<BodyScan> {
@@ -69,13 +67,6 @@ private:
   void record(const FunctionDecl &FD, LockOperation Operation,
               const Expr *Mutex, std::uint8_t Kind,
               std::initializer_list<SourceLocation> Places);
-  std::string fileName(FileID FID) const {
-    OptionalFileEntryRef Entry = SM.getFileEntryRefForID(FID);
-    if (FID == SM.getMainFileID())
-      return Entry->getName().str();
-    StringRef Real = Entry->getFileEntry().tryGetRealPathName();
-    return Real.empty() ? Entry->getName().str() : Real.str();
-  }
 
   SourceManager &SM;
   ProjectFiles Project;
@@ -114,7 +105,8 @@ void LockSiteBuilder::add(const FunctionDecl &FD) {
         Scan.Referenced.contains(Guard))
       continue;
     record(FD, LockOperation::Guard, Made->Mutexes.front(),
-           isShared(*Class) ? KindShared : KindMutex,
+           isShared(*Class) ? COROSCOPE_IR_LOCK_KIND_SHARED
+                            : COROSCOPE_IR_LOCK_KIND_MUTEX,
            {Guard->getLocation(), Construct->getBeginLoc(),
             Construct->getLocation(), Guard->getBeginLoc()});
   }
@@ -122,11 +114,11 @@ void LockSiteBuilder::add(const FunctionDecl &FD) {
     std::optional<ManualLockCall> Manual = classifyManualLockCall(*Call);
     if (!Manual)
       continue;
-    std::uint8_t Kind = KindMutex;
+    std::uint8_t Kind = COROSCOPE_IR_LOCK_KIND_MUTEX;
     if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call))
       if (const CXXMethodDecl *Method = Member->getMethodDecl())
         if (Method->getName().ends_with("_shared"))
-          Kind = KindShared;
+          Kind = COROSCOPE_IR_LOCK_KIND_SHARED;
     record(FD, Manual->Acquires ? LockOperation::Lock : LockOperation::Unlock,
            Manual->Mutex, Kind, {Call->getBeginLoc(), Call->getExprLoc()});
   }
@@ -150,7 +142,7 @@ void LockSiteBuilder::record(const FunctionDecl &FD, LockOperation Operation,
   LockSiteInfo Info{Operation,
                     Class,
                     reportFunctionName(FD),
-                    fileName(SM.getFileID(First)),
+                    siteFileName(SM, SM.getFileID(First)),
                     At.getLine(),
                     At.getColumn(),
                     Kind};
@@ -172,16 +164,12 @@ public:
       return;
     // The plugin never breaks a build: a crash here leaves the table empty.
     LockSiteTable Built;
-    llvm::CrashRecoveryContext Recovery;
-    if (!Recovery.RunSafely([&] {
-          LockSiteBuilder Builder(Ctx, Opts, Built);
-          Builder.TraverseDecl(Ctx.getTranslationUnitDecl());
-        })) {
-      llvm::errs() << InFile
-                   << ": warning: coroscope: the IR engine's lock table "
-                      "crashed; no lock is tracked in this file\n";
+    if (!buildTableSafely(InFile, "the IR engine's lock table",
+                          "no lock is tracked in this file", [&] {
+                            LockSiteBuilder Builder(Ctx, Opts, Built);
+                            Builder.TraverseDecl(Ctx.getTranslationUnitDecl());
+                          }))
       return;
-    }
     *Table = std::move(Built);
   }
 

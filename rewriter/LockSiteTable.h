@@ -1,4 +1,5 @@
-//===--- LockSiteTable.h - the IR engine's lock sites, from the AST -*- C++ -*-===//
+//===--- LockSiteTable.h - the IR engine's lock sites, from the AST -*- C++
+//-*-===//
 //
 // What the IR cannot tell about a lock: its class (the name
 // coro-lock-order-inversion gives it) and whether a call takes or releases
@@ -25,9 +26,9 @@
 namespace coroscope::rewriter {
 
 enum class LockOperation : std::uint8_t {
-  Guard,   // a guard's construction takes it; the guard's destruction releases it
-  Lock,    // `m.lock()`, `pthread_mutex_lock(&m)`
-  Unlock,  // `m.unlock()`, `pthread_mutex_unlock(&m)`
+  Guard, // a guard's construction takes it; the guard's destruction releases it
+  Lock,  // `m.lock()`, `pthread_mutex_lock(&m)`
+  Unlock, // `m.unlock()`, `pthread_mutex_unlock(&m)`
 };
 
 struct LockSiteInfo {

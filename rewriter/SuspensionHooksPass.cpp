@@ -267,17 +267,7 @@ void Instrumenter::findCreationCalls() {
 }
 
 Constant *Instrumenter::string(StringRef Text) {
-  Constant *&Found = Strings[Text];
-  if (!Found) {
-    auto *Bytes = ConstantDataArray::getString(Ctx, Text);
-    auto *Global = new GlobalVariable(M, Bytes->getType(), /*isConstant=*/true,
-                                      GlobalValue::PrivateLinkage, Bytes,
-                                      ".coroscope.str");
-    Global->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
-    Global->setAlignment(Align(1));
-    Found = Global;
-  }
-  return Found;
+  return privateString(M, Strings, Text);
 }
 
 Constant *Instrumenter::site(std::uint8_t Kind, std::uint8_t Waits,

@@ -2,9 +2,30 @@
 
 #include "SuspensionSites.h"
 
+#include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/raw_ostream.h"
+
 using namespace clang;
 
 namespace coroscope::rewriter {
+
+std::string siteFileName(const SourceManager &SM, FileID FID) {
+  OptionalFileEntryRef Entry = SM.getFileEntryRefForID(FID);
+  if (FID == SM.getMainFileID())
+    return Entry->getName().str();
+  StringRef Real = Entry->getFileEntry().tryGetRealPathName();
+  return Real.empty() ? Entry->getName().str() : Real.str();
+}
+
+bool buildTableSafely(StringRef InFile, StringRef What, StringRef Consequence,
+                      llvm::function_ref<void()> Build) {
+  llvm::CrashRecoveryContext Recovery;
+  if (Recovery.RunSafely(Build))
+    return true;
+  llvm::errs() << InFile << ": warning: coroscope: " << What << " crashed; "
+               << Consequence << "\n";
+  return false;
+}
 
 bool ProjectFiles::contains(FileID FID) {
   if (FID.isInvalid())

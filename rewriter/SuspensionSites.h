@@ -1,9 +1,10 @@
 //===--- SuspensionSites.h - what both engines instrument --------*- C++
 //-*-===//
 //
-// Shared by the source engine (Instrumenter.cpp) and the IR engine's site
-// table (CoroutineSiteTable.cpp): which files are the project's, and the
-// suspension points, co_returns and calls of one coroutine body.
+// Shared by the source engine (Instrumenter.cpp) and the IR engine's tables
+// (CoroutineSiteTable.cpp, LockSiteTable.cpp): which files are the
+// project's, how sites name them, and the suspension points, co_returns and
+// calls of one coroutine body.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +41,17 @@ private:
   llvm::Regex Filter;
   llvm::DenseMap<clang::FileID, bool> Cache;
 };
+
+/// \p FID as sites name it: the main file as the compiler was given it, a
+/// header by its real path.
+std::string siteFileName(const clang::SourceManager &SM, clang::FileID FID);
+
+/// Runs \p Build, an IR engine's table builder, under crash recovery: the
+/// plugin never breaks a build. False after a crash, with one warning on
+/// \p InFile saying that \p What crashed and \p Consequence.
+bool buildTableSafely(llvm::StringRef InFile, llvm::StringRef What,
+                      llvm::StringRef Consequence,
+                      llvm::function_ref<void()> Build);
 
 struct SuspensionSite {
   const clang::Stmt *S; // CoawaitExpr, DependentCoawaitExpr, CoyieldExpr

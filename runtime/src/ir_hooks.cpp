@@ -42,6 +42,9 @@ static_assert(offsetof(coroscope::lock_site, lock_class) == 0 &&
               offsetof(coroscope::lock_site, line) == 24 &&
               offsetof(coroscope::lock_site, column) == 28 &&
               offsetof(coroscope::lock_site, kind) == 32);
+static_assert(unsigned(coroscope::lock_kind::mutex) == COROSCOPE_IR_LOCK_KIND_MUTEX &&
+              unsigned(coroscope::lock_kind::shared) == COROSCOPE_IR_LOCK_KIND_SHARED &&
+              unsigned(coroscope::lock_kind::async) == COROSCOPE_IR_LOCK_KIND_ASYNC);
 
 namespace {
 

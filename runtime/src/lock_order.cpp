@@ -117,12 +117,6 @@ std::uint16_t intern_lock_class(const lock_site *at) {
   return index;
 }
 
-std::string lock_class_name(std::uint16_t lock_class) {
-  lock_registry &reg = lock_reg();
-  registry_guard guard(reg);
-  return lock_class < reg.classes.size() ? reg.classes[lock_class].name : "<unknown>";
-}
-
 void validate_chain(std::uint64_t chain, const held_lock *const *held, int held_count,
                     std::uint16_t acquired, const lock_site *at, const frame *holder,
                     std::uint32_t thread) {

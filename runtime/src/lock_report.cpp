@@ -42,7 +42,6 @@ void collect_locks(report::report &into, std::int64_t now) {
   lock_registry &reg = lock_reg();
   report::locks_section &out = into.locks;
   std::map<std::uint16_t, report::lock_class_stats> classes;
-  std::map<std::uint16_t, std::uint64_t> longest; // what `classes` took it from
   {
     std::lock_guard guard(r.registry_lock);
     for (thread_record *t : r.threads) {
@@ -60,8 +59,7 @@ void collect_locks(report::report &into, std::int64_t now) {
         into_class.wait.merge(read_histogram(s->wait));
         into_class.hold.merge(read_histogram(s->hold));
         std::uint64_t held = s->longest_hold_ns.get();
-        if (held > into_class.longest_hold_ns || (held != 0 && !longest.contains(c))) {
-          longest[c] = held;
+        if (held > into_class.longest_hold_ns) {
           into_class.longest_hold_ns = held;
           into_class.longest_from = location_of_lock(s->longest_from.load());
           into_class.longest_to = location_of_lock(s->longest_to.load());

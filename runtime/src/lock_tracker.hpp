@@ -131,7 +131,6 @@ std::uint16_t intern_lock_class(const lock_site *at);
 void validate_chain(std::uint64_t chain, const held_lock *const *held, int held_count,
                     std::uint16_t acquired, const lock_site *at, const frame *holder,
                     std::uint32_t thread);
-std::string lock_class_name(std::uint16_t lock_class);
 // Forgets classes, orders, cycles and records (tests, a forked child).
 void forget_lock_records();
 

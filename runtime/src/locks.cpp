@@ -117,31 +117,44 @@ bool chain_known(std::uint64_t chain) {
   validate_chain(chain, held, count, lock_class, at, holder, thread);
 }
 
+// The record of `key` in one of the registry's bounded maps, made on first
+// sight (`fresh`); null when the map is full, which drops count.
+template <typename Map>
+typename Map::mapped_type *bounded_record(lock_registry &reg, Map &map,
+                                          const typename Map::key_type &key, bool &fresh) {
+  auto found = map.find(key);
+  fresh = found == map.end();
+  if (!fresh)
+    return &found->second;
+  if (map.size() >= rt().cfg.max_records) {
+    reg.drop_records.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  return &map[key];
+}
+
 [[gnu::noinline]] void note_foreign_release(const held_lock &entry, const lock_site *at,
                                             const frame *holder, std::uint32_t thread) {
   lock_registry &reg = lock_reg();
   registry_guard guard(reg);
-  auto key = std::make_tuple(entry.lock_class, entry.at, at);
-  auto found = reg.foreign_releases.find(key);
-  if (found == reg.foreign_releases.end()) {
-    if (reg.foreign_releases.size() >= rt().cfg.max_records) {
-      reg.drop_records.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    foreign_release_record &made = reg.foreign_releases[key];
-    made.acquired_thread = entry.thread;
-    made.released_thread = thread;
-    made.holder = holder_name(holder != nullptr ? holder->body_ : nullptr,
-                              holder != nullptr ? holder->id() : 0, thread);
-    found = reg.foreign_releases.find(key);
-    reg.pending_lines.push_back("coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired on thread " +
-             std::to_string(entry.thread) + " at " + std::string(entry.at->file) + ":" +
-             std::to_string(entry.at->line) + " was released on thread " +
-             std::to_string(thread) + " at " + std::string(at->file) + ":" +
-             std::to_string(at->line) + " by " + made.holder + ": undefined behaviour for a " +
-             lock_kind_name(entry.at->kind));
+  bool fresh = false;
+  foreign_release_record *record = bounded_record(
+      reg, reg.foreign_releases, std::make_tuple(entry.lock_class, entry.at, at), fresh);
+  if (record == nullptr)
+    return;
+  if (fresh) {
+    record->acquired_thread = entry.thread;
+    record->released_thread = thread;
+    record->holder = holder_name(holder != nullptr ? holder->body_ : nullptr,
+                                 holder != nullptr ? holder->id() : 0, thread);
+    reg.pending_lines.push_back(
+        "coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired on thread " +
+        std::to_string(entry.thread) + " at " + std::string(entry.at->file) + ":" +
+        std::to_string(entry.at->line) + " was released on thread " + std::to_string(thread) +
+        " at " + std::string(at->file) + ":" + std::to_string(at->line) + " by " +
+        record->holder + ": undefined behaviour for a " + lock_kind_name(entry.at->kind));
   }
-  ++found->second.count;
+  ++record->count;
 }
 
 void note_hold(lock_class_stats &stats, const held_lock &entry, const lock_site *at,
@@ -330,8 +343,8 @@ void lock_released(const void *mutex, const lock_site *at, frame *holder) noexce
 }
 
 void resumed_holding_locks(frame &f, const site *at, std::uint64_t suspended_ns) noexcept {
-  held_locks *set = f.held_;
-  if (set == nullptr || set->depth == 0)
+  held_locks *set = f.held_; // non-null only while it holds a lock
+  if (set == nullptr)
     return;
   std::uint32_t here = t_state != nullptr ? t_state->index : 0;
   lock_registry &reg = lock_reg();
@@ -340,24 +353,21 @@ void resumed_holding_locks(frame &f, const site *at, std::uint64_t suspended_ns)
     const held_lock &entry = set->entries[i];
     if (entry.at->kind == lock_kind::async)
       continue; // made to be held across suspensions
-    auto key = std::make_tuple(entry.lock_class, entry.at, at);
-    auto found = reg.held_across.find(key);
-    if (found == reg.held_across.end()) {
-      if (reg.held_across.size() >= rt().cfg.max_records) {
-        reg.drop_records.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      held_across_record &made = reg.held_across[key];
-      made.coroutine_body = f.body_;
-      made.coroutine = f.id();
-      found = reg.held_across.find(key);
-      reg.pending_lines.push_back("coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired at " +
-               std::string(entry.at->file) + ":" + std::to_string(entry.at->line) +
-               " was held while " + holder_name(f.body_, f.id(), here) +
-               " was suspended at " + std::string(at->file) + ":" + std::to_string(at->line) +
-               " [coro-lock-across-suspend]");
+    bool fresh = false;
+    held_across_record *made =
+        bounded_record(reg, reg.held_across, std::make_tuple(entry.lock_class, entry.at, at), fresh);
+    if (made == nullptr)
+      continue;
+    if (fresh) {
+      made->coroutine_body = f.body_;
+      made->coroutine = f.id();
+      reg.pending_lines.push_back(
+          "coroscope: lock '" + reg.classes[entry.lock_class].name + "' acquired at " +
+          std::string(entry.at->file) + ":" + std::to_string(entry.at->line) +
+          " was held while " + holder_name(f.body_, f.id(), here) + " was suspended at " +
+          std::string(at->file) + ":" + std::to_string(at->line) + " [coro-lock-across-suspend]");
     }
-    held_across_record &record = found->second;
+    held_across_record &record = *made;
     ++record.count;
     if (entry.thread != here)
       ++record.other_thread;

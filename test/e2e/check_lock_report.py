@@ -3,7 +3,7 @@
 check_lock_report.py REPORT SCHEMA
 
 The report must follow the schema, and say what the program did: Store::mu_
-held across the hop at line 37 and released on the pool's thread, one
+held across the hop at line 28 and released on the pool's thread, one
 lock-order cycle between Store::mu_ and Store::index_mu_ taken by reindex
 and lookup on two threads, no deadlock, and exact acquisition counts.
 """
@@ -32,8 +32,8 @@ expect("Store::index_mu_ taken 2 times",
 held = locks["held_across_suspension"]
 expect("one lock held across a suspension", len(held) == 1)
 if held:
-    expect("it is Store::mu_ at line 37 in save, resumed elsewhere",
-           held[0]["lock"] == "Store::mu_" and held[0]["suspended_at"]["line"] == 37
+    expect("it is Store::mu_ at line 28 in save, resumed elsewhere",
+           held[0]["lock"] == "Store::mu_" and held[0]["suspended_at"]["line"] == 28
            and held[0]["suspended_at"]["function"] == "save" and held[0]["other_thread"] == 1
            and held[0]["check"] == "coro-lock-across-suspend")
 released = locks["released_on_other_thread"]

@@ -16,17 +16,6 @@ namespace report = coroscope::report;
 
 namespace {
 
-// A mutex any thread may unlock: the tests make the mistakes the runtime
-// must report without making them undefined in the test itself.
-struct any_thread_mutex {
-  std::atomic<bool> locked{false};
-  void lock() {
-    while (locked.exchange(true, std::memory_order_acquire))
-      std::this_thread::yield();
-  }
-  void unlock() { locked.store(false, std::memory_order_release); }
-};
-
 const report::lock_class_stats *lock_named(const report::report &r, std::string_view name) {
   for (const auto &c : r.locks.classes)
     if (c.name == name)
@@ -47,12 +36,12 @@ protected:
 
 // --- held across a suspension, released on another thread ------------------
 
-any_thread_mutex store_mu;
+spin_mutex store_mu;
 unsigned hop_acquire_line, hop_suspend_line;
 
 task<> holds_across_hop(thread_pool &pool, std::atomic<bool> &done) {
   COROSCOPE_CORO();
-  hop_acquire_line = __LINE__; COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, g, store_mu, "Store::mu_");
+  hop_acquire_line = __LINE__; COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, g, store_mu, "Store::mu_");
   hop_suspend_line = __LINE__; COROSCOPE_AWAIT_SCHEDULE(pool.schedule());
   done = true;
   COROSCOPE_RETURN();
@@ -126,20 +115,20 @@ TEST_F(LocksTest, AnAsyncLockMayBeHeldAcrossSuspensions) {
 
 // Spin locks, not std::mutex: ThreadSanitizer would rightly report these
 // inversions in the test itself.
-any_thread_mutex accounts_mu, audit_mu;
+spin_mutex accounts_mu, audit_mu;
 unsigned transfer_line, audit_line;
 
 task<> transfer() {
   COROSCOPE_CORO();
-  COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, a, accounts_mu, "Bank::accounts_");
-  transfer_line = __LINE__; COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, b, audit_mu, "Bank::audit_");
+  COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, a, accounts_mu, "Bank::accounts_");
+  transfer_line = __LINE__; COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, b, audit_mu, "Bank::audit_");
   COROSCOPE_RETURN();
 }
 
 task<> audit() {
   COROSCOPE_CORO();
-  COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, b, audit_mu, "Bank::audit_");
-  audit_line = __LINE__; COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, a, accounts_mu, "Bank::accounts_");
+  COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, b, audit_mu, "Bank::audit_");
+  audit_line = __LINE__; COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, a, accounts_mu, "Bank::accounts_");
   COROSCOPE_RETURN();
 }
 
@@ -183,22 +172,22 @@ TEST_F(LocksTest, OrderCycleBetweenTwoCoroutinesOnTwoThreadsIsReportedOnce) {
 }
 
 // Three classes in a ring, each pair taken in order: the third closes it.
-any_thread_mutex ring_a, ring_b, ring_c;
+spin_mutex ring_a, ring_b, ring_c;
 
 TEST_F(LocksTest, ACycleThroughThreeClassesNamesEveryOrder) {
   {
-    COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, a, ring_a, "ring::a");
-    COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, b, ring_b, "ring::b");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, a, ring_a, "ring::a");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, b, ring_b, "ring::b");
   }
   {
-    COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, b, ring_b, "ring::b");
-    COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, c, ring_c, "ring::c");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, b, ring_b, "ring::b");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, c, ring_c, "ring::c");
   }
   report::report r = coroscope::detail::make_report();
   EXPECT_TRUE(r.locks.cycles.empty());
   {
-    COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, c, ring_c, "ring::c");
-    COROSCOPE_LOCK_GUARD(std::lock_guard<any_thread_mutex>, a, ring_a, "ring::a");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, c, ring_c, "ring::c");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, a, ring_a, "ring::a");
   }
   r = coroscope::detail::make_report();
   ASSERT_EQ(r.locks.cycles.size(), 1u);

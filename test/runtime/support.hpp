@@ -1,7 +1,7 @@
 // Small coroutine types for the runtime tests: a lazy task with symmetric
 // transfer (cppcoro/folly style), a fire-and-forget coroutine, an event that
-// the test fires by hand, a thread pool whose schedule() hops threads, and
-// an async mutex.
+// the test fires by hand, a thread pool whose schedule() hops threads, a
+// mutex any thread may unlock, and an async mutex.
 #pragma once
 
 #include <coroscope/coroscope.hpp>
@@ -189,6 +189,19 @@ private:
   std::deque<std::coroutine_handle<>> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+};
+
+// A mutex any thread may unlock: the lock tests make the mistakes the
+// runtime must report (a std::mutex released on another thread) without
+// making the test program itself undefined, and ThreadSanitizer does not
+// see their planted inversions.
+struct spin_mutex {
+  std::atomic<bool> locked{false};
+  void lock() {
+    while (locked.exchange(true, std::memory_order_acquire))
+      std::this_thread::yield();
+  }
+  void unlock() { locked.store(false, std::memory_order_release); }
 };
 
 // A coroutine mutex in cppcoro's style: co_await m.scoped_lock() suspends

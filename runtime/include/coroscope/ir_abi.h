@@ -69,6 +69,9 @@
 #define COROSCOPE_IR_LOCK_ACQUIRED "coroscope_ir_lock_acquired"
 #define COROSCOPE_IR_LOCK_RELEASED "coroscope_ir_lock_released"
 #define COROSCOPE_IR_LOCK_SITE_SIZE 40
+#define COROSCOPE_IR_LOCK_KIND_MUTEX 0
+#define COROSCOPE_IR_LOCK_KIND_SHARED 1
+#define COROSCOPE_IR_LOCK_KIND_ASYNC 2
 
 /* The line instrumented code prints once, in either engine, when it runs
  * without the runtime (unless COROSCOPE is 0 or off). */

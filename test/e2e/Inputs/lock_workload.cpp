@@ -11,20 +11,11 @@
 #include <optional>
 #include <thread>
 
+using coroscope_test::spin_mutex; // any thread may unlock it
 using coroscope_test::task;
 using coroscope_test::thread_pool;
 
 namespace {
-
-// Any thread may unlock it, so the program itself stays defined.
-struct spin_mutex {
-  std::atomic<bool> locked{false};
-  void lock() {
-    while (locked.exchange(true, std::memory_order_acquire))
-      std::this_thread::yield();
-  }
-  void unlock() { locked.store(false, std::memory_order_release); }
-};
 
 struct Store {
   spin_mutex mu_, index_mu_;
@@ -34,7 +25,7 @@ Store store;
 task<> save(thread_pool &pool, std::atomic<int> &done) {
   COROSCOPE_CORO();
   COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, guard, store.mu_, "Store::mu_");
-  COROSCOPE_AWAIT_SCHEDULE(pool.schedule()); // line 37: held across this hop
+  COROSCOPE_AWAIT_SCHEDULE(pool.schedule()); // line 28: held across this hop
   ++done;
   COROSCOPE_RETURN();
 }

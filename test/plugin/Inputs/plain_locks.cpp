@@ -34,15 +34,6 @@ void audit() {
 }
 } // namespace bank
 
-struct spin_mutex {
-  std::atomic<bool> locked{false};
-  void lock() {
-    while (locked.exchange(true, std::memory_order_acquire))
-      std::this_thread::yield();
-  }
-  void unlock() { locked.store(false, std::memory_order_release); }
-};
-
 struct Store {
   std::mutex mu_;
   int items = 0;
