@@ -315,12 +315,6 @@ private:
 
 } // namespace
 
-const char *const DefaultAsyncLockTypes =
-    "cppcoro::async_mutex;cppcoro::async_mutex_lock;"
-    "cppcoro::async_mutex_scoped_lock_operation;folly::coro::Mutex;"
-    "folly::coro::SharedMutex;folly::coro::SharedMutexFair;coro::mutex;"
-    "coro::scoped_lock;coro::shared_mutex;coro::shared_scoped_lock";
-
 std::vector<SuspensionWithLocks>
 suspensionsHoldingLocks(const FunctionDecl &Coroutine, ASTContext &Ctx,
                         const HeldLockOptions &Options) {

@@ -12,6 +12,7 @@
 #define COROSCOPE_CHECKS_HELDLOCKS_H
 
 #include "BlockingCatalogue.h"
+#include "LockKnowledge.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
 #include <map>
@@ -37,9 +38,6 @@ struct HeldLock {
 /// The locks held at a program point, keyed by what identifies them: the
 /// guard variable, or the mutex locked by hand.
 using LockSet = std::map<std::string, HeldLock>;
-
-/// Awaiting an async mutex's lock holds no thread.
-extern const char *const DefaultAsyncLockTypes;
 
 struct HeldLockOptions {
   const NameList &LockTypes;         // guard classes of the user's

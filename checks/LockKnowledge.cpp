@@ -114,7 +114,8 @@ classifyGuardConstruction(const CXXConstructExpr &Construct,
   return Result;
 }
 
-std::optional<ManualLockCall> classifyManualLockCall(const CallExpr &Call) {
+std::optional<ManualLockCall> classifyManualLockCall(const CallExpr &Call,
+                                                     bool WithTries) {
   const FunctionDecl *Callee = Call.getDirectCallee();
   if (!Callee || !Callee->getIdentifier())
     return std::nullopt;
@@ -128,6 +129,8 @@ std::optional<ManualLockCall> classifyManualLockCall(const CallExpr &Call) {
       return ManualLockCall{Object, true};
     if (Name == "unlock" || Name == "unlock_shared")
       return ManualLockCall{Object, false};
+    if (WithTries && (Name == "try_lock" || Name == "try_lock_shared"))
+      return ManualLockCall{Object, true, true};
     return std::nullopt;
   }
   if (Call.getNumArgs() != 1 ||
@@ -135,14 +138,41 @@ std::optional<ManualLockCall> classifyManualLockCall(const CallExpr &Call) {
       !Callee->getASTContext().getSourceManager().isInSystemHeader(
           Callee->getCanonicalDecl()->getLocation()))
     return std::nullopt;
-  const bool Acquires = Name == "pthread_mutex_lock";
+  const bool Tries = WithTries && Name == "pthread_mutex_trylock";
+  const bool Acquires = Tries || Name == "pthread_mutex_lock";
   if (!Acquires && Name != "pthread_mutex_unlock")
     return std::nullopt;
   const Expr *Mutex = Call.getArg(0)->IgnoreParenImpCasts();
   if (const auto *AddressOf = dyn_cast<UnaryOperator>(Mutex))
     if (AddressOf->getOpcode() == UO_AddrOf)
       Mutex = AddressOf->getSubExpr();
-  return ManualLockCall{Mutex, Acquires};
+  return ManualLockCall{Mutex, Acquires, Tries};
+}
+
+const char *const DefaultAsyncLockTypes =
+    "cppcoro::async_mutex;cppcoro::async_mutex_lock;"
+    "cppcoro::async_mutex_scoped_lock_operation;folly::coro::Mutex;"
+    "folly::coro::SharedMutex;folly::coro::SharedMutexFair;coro::mutex;"
+    "coro::scoped_lock;coro::shared_mutex;coro::shared_scoped_lock";
+
+bool isDefaultAsyncLockType(const CXXRecordDecl &RD) {
+  llvm::SmallVector<StringRef, 12> Names;
+  StringRef(DefaultAsyncLockTypes).split(Names, ';');
+  return llvm::is_contained(Names, plainQualifiedName(RD));
+}
+
+const Expr *awaitedScopedLockMutex(const CoawaitExpr &Await) {
+  if (Await.getType()->isVoidType())
+    return nullptr;
+  const auto *Call =
+      dyn_cast_or_null<CXXMemberCallExpr>(stripLockExpr(Await.getOperand()));
+  if (!Call)
+    return nullptr;
+  const Expr *Mutex = Call->getImplicitObjectArgument();
+  const CXXRecordDecl *Class = Mutex ? objectClass(*Mutex) : nullptr;
+  if (!Class || !isDefaultAsyncLockType(*Class))
+    return nullptr;
+  return Mutex;
 }
 
 } // namespace coroscope

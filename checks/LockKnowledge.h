@@ -1,9 +1,9 @@
 //===--- LockKnowledge.h - What coroscope knows about locks ---------------===//
 //
 // The one place that decides what a synchronous mutex is, what a lock guard
-// is, whether constructing one locks, and which calls lock or unlock a mutex
-// by hand. coro-blocking-call (locking blocks) and coro-lock-across-suspend
-// (a lock held at a suspension) use these.
+// is, whether constructing one locks, which calls lock or unlock a mutex by
+// hand, what an async mutex is and how a lock class is named. The lock
+// checks use these, and both instrumentation engines (rewriter/LockSites).
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,13 +64,31 @@ classifyGuardConstruction(const clang::CXXConstructExpr &Construct,
 
 /// A call that locks or unlocks a mutex by hand: `lock`, `lock_shared`,
 /// `unlock`, `unlock_shared` on a std mutex; `pthread_mutex_lock` and
-/// `pthread_mutex_unlock`. try_lock never counts: it may fail.
+/// `pthread_mutex_unlock`. With \p WithTries, also `try_lock` and
+/// `try_lock_shared` on a std mutex and `pthread_mutex_trylock`, which
+/// acquire only when they succeed; without it they never count.
 struct ManualLockCall {
   const clang::Expr *Mutex; // the mutex object (`&` stripped for pthread)
   bool Acquires;
+  bool Tries = false; // it may fail: pthread's returns 0 on success
 };
 std::optional<ManualLockCall>
-classifyManualLockCall(const clang::CallExpr &Call);
+classifyManualLockCall(const clang::CallExpr &Call, bool WithTries = false);
+
+/// Asynchronous mutexes and their guards, as plain qualified names separated
+/// by `;`: cppcoro's, folly's and libcoro's. Awaiting their lock holds no
+/// thread. The checks' AsyncLockTypes option defaults to this list.
+extern const char *const DefaultAsyncLockTypes;
+
+/// True when \p RD is one of DefaultAsyncLockTypes.
+bool isDefaultAsyncLockType(const clang::CXXRecordDecl &RD);
+
+/// The mutex of an async scoped lock's await, `co_await m.scoped_lock_async()`
+/// (cppcoro), `co_await m.co_scoped_lock()` (folly), `co_await m.lock()`
+/// (libcoro): a member call on an async mutex, awaited, whose result is the
+/// guard that holds the lock. Null for other awaits, and for an await whose
+/// result is void (`lock_async()`, released by a later `unlock()`).
+const clang::Expr *awaitedScopedLockMutex(const clang::CoawaitExpr &Await);
 
 } // namespace coroscope
 

@@ -4,6 +4,7 @@
 #include "AwaitKnowledge.h"
 #include "CoroutineKnowledge.h"
 #include "EmittedForms.h"
+#include "LockEdits.h"
 #include "SuspensionSites.h"
 
 #include "clang/AST/ASTContext.h"
@@ -27,14 +28,7 @@
 using namespace clang;
 
 namespace coroscope::rewriter {
-namespace {
 
-std::string marked(llvm::StringRef Text) {
-  return (OpenMarker + Text + CloseMarker).str();
-}
-
-/// A string literal that is one line of printable ASCII whatever the name
-/// holds: other bytes are octal escapes, which denote the same bytes.
 std::string quoted(llvm::StringRef Text) {
   std::string Out = "\"";
   for (unsigned char C : Text) {
@@ -51,6 +45,12 @@ std::string quoted(llvm::StringRef Text) {
     }
   }
   return Out + "\"";
+}
+
+namespace {
+
+std::string marked(llvm::StringRef Text) {
+  return (OpenMarker + Text + CloseMarker).str();
 }
 
 std::string identity(const Edit &E) {
@@ -96,6 +96,9 @@ public:
         Tasks(Ctx), Out(Out), PP(PP), Skipped(Skipped) {}
 
   void coroutine(const FunctionDecl &FD);
+  /// Marks \p FD's lock operations (LockEdits.h), in the files that have
+  /// instrumented coroutines.
+  void locks(const FunctionDecl &FD);
   void finish();
 
 private:
@@ -201,6 +204,8 @@ private:
   llvm::SmallPtrSet<const Stmt *, 4> InitializesObject;
   std::vector<PendingEdit> Pending;
   std::vector<std::pair<FileID, unsigned>> ExpandedMacros;
+  // Lock edits, by file, kept in finish() where coroutines are instrumented.
+  std::map<std::string, std::vector<Edit>> LockEditsOf;
 };
 
 /// True when the text before \p Offset ends with a `/` token, through line
@@ -421,6 +426,25 @@ void Collector::coroutine(const FunctionDecl &FD) {
   BodyEdit.Identity = identity(BodyEdit);
   BodyEdit.Owner = Owner;
   commitBody(File, offsetOf(Open), std::move(BodyEdit));
+}
+
+void Collector::locks(const FunctionDecl &FD) {
+  const Stmt *Body = FD.getBody();
+  if (!Body)
+    return;
+  FileID File = SM.getFileID(SM.getExpansionLoc(Body->getBeginLoc()));
+  if (!Project.contains(File) || Library.isLibraryCode(FD))
+    return;
+  FileEdits &Edits = editsFor(File);
+  for (LockEdit &Made : lockEdits(FD, Ctx, File, Edits.SiteName)) {
+    Edit E;
+    E.OpenAt = Made.OpenAt;
+    E.Open = std::move(Made.Open);
+    E.CloseAt = Made.CloseAt;
+    E.Close = std::move(Made.Close);
+    E.Identity = identity(E);
+    LockEditsOf[fileKey(File)].push_back(std::move(E));
+  }
 }
 
 void Collector::commitBody(FileID File, unsigned Key, Edit Body) {
@@ -736,6 +760,21 @@ void Collector::finish() {
     if (Suspends)
       Edits.SitesAt.insert(Key.second);
   }
+  // A file without coroutines is not the source engine's to change.
+  for (auto &[Key, Locks] : LockEditsOf) {
+    FileEdits &Edits = Out[Key];
+    if (Edits.CoroutinesAt.empty())
+      continue;
+    for (Edit &E : Locks) {
+      unsigned At = E.OpenAt;
+      if (Edits.Refused.count(At))
+        continue;
+      auto [Made, New] = Edits.Edits.try_emplace(At, std::move(E));
+      if (New || Made->second.Identity == E.Identity)
+        Edits.LocksAt.insert(At);
+    }
+    Touched.insert(Key);
+  }
   // Every project file gets an entry, so a mirrored tree is complete.
   for (unsigned I = 0, N = SM.local_sloc_entry_size(); I < N; ++I) {
     const SrcMgr::SLocEntry &Entry = SM.getLocalSLocEntry(I);
@@ -801,14 +840,19 @@ public:
   bool shouldVisitTemplateInstantiations() const { return false; }
   bool VisitFunctionDecl(FunctionDecl *FD) {
     const auto *Method = dyn_cast<CXXMethodDecl>(FD);
-    if (!(Method && Method->getParent()->isLambda()) &&
-        FD->doesThisDeclarationHaveABody() && isCoroutine(*FD))
+    if ((Method && Method->getParent()->isLambda()) ||
+        !FD->doesThisDeclarationHaveABody())
+      return true;
+    if (isCoroutine(*FD))
       C.coroutine(*FD);
+    C.locks(*FD);
     return true;
   }
   bool VisitLambdaExpr(LambdaExpr *LE) {
-    if (CXXMethodDecl *Call = LE->getCallOperator(); isCoroutine(*Call))
+    CXXMethodDecl *Call = LE->getCallOperator();
+    if (isCoroutine(*Call))
       C.coroutine(*Call);
+    C.locks(*Call);
     return true;
   }
 
@@ -958,6 +1002,8 @@ std::string summarize(const FileEdits &Edits) {
   std::string Text = Edits.Name + ": " +
                      Plural(Edits.CoroutinesAt.size(), "coroutine") + ", " +
                      Plural(Edits.SitesAt.size(), "site");
+  if (!Edits.LocksAt.empty())
+    Text += ", " + Plural(Edits.LocksAt.size(), "lock operation");
   unsigned Skipped = 0;
   std::string Why;
   for (const auto &[Reason, At] : Edits.SkippedAt) {

@@ -114,7 +114,7 @@ struct FileEdits {
   /// Offsets of instrumented coroutine bodies and sites, and of what was left
   /// alone, by reason. Sets, so a header seen by many translation units
   /// counts once.
-  std::set<unsigned> CoroutinesAt, SitesAt;
+  std::set<unsigned> CoroutinesAt, SitesAt, LocksAt;
   std::map<std::string, std::set<unsigned>> SkippedAt;
   /// Keys of constructs a translation unit could not instrument; no other
   /// translation unit instruments them either.
@@ -148,6 +148,10 @@ void collectEdits(clang::ASTContext &Ctx, const Options &Opts, EditSet &Out,
 
 /// The flat insertions of \p Edits' edits and prefix, in application order.
 std::vector<Insertion> flatten(const FileEdits &Edits);
+
+/// A string literal that is one line of printable ASCII whatever \p Text
+/// holds: other bytes are octal escapes, which denote the same bytes.
+std::string quoted(llvm::StringRef Text);
 
 /// "server.cpp: 3 coroutines, 12 sites, 1 skipped (1 suspension from a
 /// system-header macro)".

@@ -79,11 +79,14 @@ void Instrumenter::plan(DominatorTree &DT) {
       continue;
     StringRef Callee = Call->getCalledFunction()->getName();
     if (Site->Operation != LockOperation::Guard) {
-      // The lock or unlock call itself, not a call that computes its mutex.
-      bool Pthread = Callee.starts_with("pthread_mutex_");
+      // The lock call itself, not a call that computes its mutex: pthread's
+      // by its name, a method by its Itanium `<length><name>E`.
+      bool Pthread = Callee == Site->Callee;
       bool Member = Callee.contains(
-          Site->Operation == LockOperation::Lock ? "4lock" : "6unlock");
-      if (!Pthread && !Member)
+          (Twine(Site->Callee.size()) + Site->Callee + "E").str());
+      if (Site->Callee.empty() || (!Pthread && !Member) ||
+          (Site->Operation == LockOperation::TryLock &&
+           !Call->getType()->isIntegerTy()))
         continue;
       Plans.push_back({Call, Site, Call->getArgOperand(0), {}});
       continue;
@@ -170,6 +173,21 @@ unsigned Instrumenter::apply() {
     Instruction *Done = after(*Plan.Call);
     IRBuilder<> Before(Plan.Call);
     Before.CreateStore(ConstantInt::get(I64, INT64_MIN), Token);
+    if (Plan.Site->Operation == LockOperation::TryLock) {
+      // Acquired only if it succeeded: a true bool, or pthread's 0.
+      Value *Result = Plan.Call;
+      IRBuilder<> Then(Done);
+      Value *Succeeded =
+          Result->getType()->isIntegerTy(1) ? Result
+          : StringRef(Plan.Site->Callee).starts_with("pthread_")
+              ? Then.CreateIsNull(Result)
+              : Then.CreateIsNotNull(Result);
+      callIfLinked(M, COROSCOPE_IR_LOCK_ACQUIRED, {Plan.Mutex, Site, Token},
+                   SplitBlockAndInsertIfThen(Succeeded, Done,
+                                             /*Unreachable=*/false),
+                   /*WarnIfMissing=*/false);
+      continue;
+    }
     callIfLinked(M, COROSCOPE_IR_LOCK_WAITING, {Plan.Mutex, Site, Token},
                  Plan.Call, /*WarnIfMissing=*/false);
     callIfLinked(M, COROSCOPE_IR_LOCK_ACQUIRED, {Plan.Mutex, Site, Token}, Done,

@@ -3,14 +3,12 @@
 #include "LockSiteTable.h"
 #include "CoroutineKnowledge.h"
 #include "LibraryKnowledge.h"
-#include "LockKnowledge.h"
 #include "SuspensionSites.h"
 
 #include "coroscope/ir_abi.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
-#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -18,28 +16,6 @@ using namespace clang;
 
 namespace coroscope::rewriter {
 namespace {
-
-/// One function's body, without the lambdas in it (visited on their own).
-class BodyScan : public RecursiveASTVisitor<BodyScan> {
-public:
-  bool shouldVisitTemplateInstantiations() const { return true; }
-  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
-  bool VisitVarDecl(VarDecl *VD) {
-    Vars.push_back(VD);
-    return true;
-  }
-  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-    Referenced.insert(Ref->getDecl());
-    return true;
-  }
-  bool VisitCallExpr(CallExpr *Call) {
-    Calls.push_back(Call);
-    return true;
-  }
-  std::vector<const VarDecl *> Vars;
-  std::vector<const CallExpr *> Calls;
-  llvm::DenseSet<const Decl *> Referenced;
-};
 
 class LockSiteBuilder : public RecursiveASTVisitor<LockSiteBuilder> {
 public:
@@ -64,8 +40,7 @@ public:
 
 private:
   void add(const FunctionDecl &FD);
-  void record(const FunctionDecl &FD, LockOperation Operation,
-              const Expr *Mutex, std::uint8_t Kind,
+  void record(const FunctionDecl &FD, const LockOperationSite &Site,
               std::initializer_list<SourceLocation> Places);
 
   SourceManager &SM;
@@ -74,10 +49,6 @@ private:
   LockSiteTable &Table;
 };
 
-bool isShared(const CXXRecordDecl &Guard) {
-  return plainQualifiedName(Guard) == "std::shared_lock";
-}
-
 void LockSiteBuilder::add(const FunctionDecl &FD) {
   const Stmt *Body = FD.getBody();
   if (!Body)
@@ -85,67 +56,42 @@ void LockSiteBuilder::add(const FunctionDecl &FD) {
   FileID File = SM.getFileID(SM.getExpansionLoc(Body->getBeginLoc()));
   if (!Project.contains(File) || Library.isLibraryCode(FD))
     return;
-  BodyScan Scan;
-  Scan.TraverseStmt(const_cast<Stmt *>(Body));
-  for (const VarDecl *Guard : Scan.Vars) {
-    const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
-        Guard->getInit() ? Guard->getInit()->IgnoreImplicit() : nullptr);
-    if (!Construct)
+  for (const LockOperationSite &Site : findLockOperations(FD)) {
+    // The IR engine marks an async guard's await in no way yet.
+    if (Site.Kind == COROSCOPE_IR_LOCK_KIND_ASYNC)
       continue;
-    std::optional<GuardConstruction> Made =
-        classifyGuardConstruction(*Construct);
-    if (!Made || !Made->Blocks || !Made->Owns || Made->Mutexes.size() != 1)
-      continue;
-    const CXXRecordDecl *Class = Construct->getConstructor()->getParent();
-    // A unique_lock or shared_lock may be unlocked, moved or waited on (a
-    // condition variable unlocks it) before its end: only one the body
-    // never names again holds its lock for its whole scope.
-    std::string Name = plainQualifiedName(*Class);
-    if ((Name == "std::unique_lock" || Name == "std::shared_lock") &&
-        Scan.Referenced.contains(Guard))
-      continue;
-    record(FD, LockOperation::Guard, Made->Mutexes.front(),
-           isShared(*Class) ? COROSCOPE_IR_LOCK_KIND_SHARED
-                            : COROSCOPE_IR_LOCK_KIND_MUTEX,
-           {Guard->getLocation(), Construct->getBeginLoc(),
-            Construct->getLocation(), Guard->getBeginLoc()});
-  }
-  for (const CallExpr *Call : Scan.Calls) {
-    std::optional<ManualLockCall> Manual = classifyManualLockCall(*Call);
-    if (!Manual)
-      continue;
-    std::uint8_t Kind = COROSCOPE_IR_LOCK_KIND_MUTEX;
-    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call))
-      if (const CXXMethodDecl *Method = Member->getMethodDecl())
-        if (Method->getName().ends_with("_shared"))
-          Kind = COROSCOPE_IR_LOCK_KIND_SHARED;
-    record(FD, Manual->Acquires ? LockOperation::Lock : LockOperation::Unlock,
-           Manual->Mutex, Kind, {Call->getBeginLoc(), Call->getExprLoc()});
+    if (Site.Guard) {
+      const auto *Construct =
+          cast<CXXConstructExpr>(Site.Guard->getInit()->IgnoreImplicit());
+      record(FD, Site,
+             {Site.Guard->getLocation(), Construct->getBeginLoc(),
+              Construct->getLocation(), Site.Guard->getBeginLoc()});
+    } else {
+      record(FD, Site, {Site.Call->getBeginLoc(), Site.Call->getExprLoc()});
+    }
   }
 }
 
-void LockSiteBuilder::record(const FunctionDecl &FD, LockOperation Operation,
-                             const Expr *Mutex, std::uint8_t Kind,
+void LockSiteBuilder::record(const FunctionDecl &FD,
+                             const LockOperationSite &Site,
                              std::initializer_list<SourceLocation> Places) {
-  std::string Class = lockClassName(Mutex, [](const FunctionDecl &Function) {
-    return plainQualifiedName(Function);
-  });
-  // A local or a parameter has no class of its own.
-  if (Class.empty())
-    return;
   SourceLocation First = *Places.begin();
   if (First.isMacroID())
     First = SM.getExpansionLoc(First);
   PresumedLoc At = SM.getPresumedLoc(First);
   if (At.isInvalid())
     return;
-  LockSiteInfo Info{Operation,
-                    Class,
+  LockSiteInfo Info{Site.Operation,
+                    Site.LockClass,
                     reportFunctionName(FD),
                     siteFileName(SM, SM.getFileID(First)),
                     At.getLine(),
                     At.getColumn(),
-                    Kind};
+                    Site.Kind,
+                    {}};
+  if (Site.Call)
+    if (const FunctionDecl *Callee = Site.Call->getDirectCallee())
+      Info.Callee = Callee->getName().str();
   for (SourceLocation Place : Places) {
     PresumedLoc Given = SM.getPresumedLoc(SM.getExpansionLoc(Place));
     if (Given.isValid())

@@ -5,7 +5,8 @@
 // coro-lock-order-inversion gives it) and whether a call takes or releases
 // it. The AST consumer records, for every function of the project's files
 // (instantiations and lambdas included, library code left out), each lock
-// guard construction and each manual lock or unlock, keyed by the file and
+// guard construction and each manual lock, try_lock or unlock (LockSites.h),
+// keyed by the file and
 // each line and column code generation may give the call. LockHooksPass
 // brackets exactly those calls with the runtime's lock hooks.
 //
@@ -15,6 +16,7 @@
 #define COROSCOPE_REWRITER_LOCKSITETABLE_H
 
 #include "Instrumenter.h"
+#include "LockSites.h"
 
 #include "clang/AST/ASTConsumer.h"
 #include <cstdint>
@@ -25,12 +27,6 @@
 
 namespace coroscope::rewriter {
 
-enum class LockOperation : std::uint8_t {
-  Guard, // a guard's construction takes it; the guard's destruction releases it
-  Lock,  // `m.lock()`, `pthread_mutex_lock(&m)`
-  Unlock, // `m.unlock()`, `pthread_mutex_unlock(&m)`
-};
-
 struct LockSiteInfo {
   LockOperation Operation;
   std::string LockClass; // "Store::mu_"
@@ -38,6 +34,8 @@ struct LockSiteInfo {
   std::string File;      // as the source engine's sites name it
   unsigned Line = 0, Column = 0;
   std::uint8_t Kind = 0; // coroscope::lock_kind: mutex, shared
+  /// For a call: the method (`try_lock_shared`) or pthread function called.
+  std::string Callee;
 };
 
 class LockSiteTable {

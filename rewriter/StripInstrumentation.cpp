@@ -28,6 +28,9 @@ enum class Piece {
   MacroSiteOpen,
   SiteClose,
   Return,
+  LockWait, // a guard's wait, before its declaration
+  LockHold, // its hold, after it
+  LockCallOpen,
   Unknown
 };
 
@@ -49,6 +52,35 @@ public:
   bool number() {
     unsigned Ignored;
     return number(Ignored);
+  }
+  /// A parenthesized expression copied from the source (a lock's
+  /// address), through its string and character literals.
+  bool group() {
+    if (!eat("("))
+      return false;
+    unsigned Depth = 1;
+    while (!Rest.empty() && Depth) {
+      char C = Rest.front();
+      Rest = Rest.drop_front();
+      if (C == '(')
+        ++Depth;
+      else if (C == ')')
+        --Depth;
+      else if (C == '"' || C == '\'')
+        while (!Rest.empty()) {
+          char D = Rest.front();
+          Rest = Rest.drop_front(D == '\\' && Rest.size() > 1 ? 2 : 1);
+          if (D == C)
+            break;
+        }
+    }
+    return Depth == 0;
+  }
+  /// A lock site's fields: "class", "function", "file", line, column, kind).
+  bool lockFields() {
+    return string() && eat(", ") && string() && eat(", ") && string() &&
+           eat(", ") && number() && eat(", ") && number() && eat(", ") &&
+           (eat("mutex)") || eat("shared)") || eat("async)"));
   }
   /// A literal as quoted() writes it.
   bool string() {
@@ -100,6 +132,23 @@ Piece classify(StringRef Text, unsigned &Number) {
        Site.eat("(COROSCOPE_I_CREATE(")) &&
       Site.number(Number) && Site.eat("), ") && Site.done() && Number > 0)
     return Piece::SiteOpen;
+  FormReader Wait(Text);
+  if (Wait.eat("COROSCOPE_I_LOCK_WAIT(") && Wait.number(Number) &&
+      Wait.eat(", ") && Wait.group() && Wait.eat(", ") && Wait.lockFields() &&
+      Wait.done())
+    return Piece::LockWait;
+  FormReader Hold(Text);
+  if (Hold.eat("COROSCOPE_I_LOCK_HOLD(") && Hold.number(Number) &&
+      Hold.eat(")") && Hold.done())
+    return Piece::LockHold;
+  FormReader Call(Text);
+  if ((Call.eat("((void)::coroscope::lock_call{") ||
+       Call.eat("::coroscope::lock_tried(") ||
+       Call.eat("(::coroscope::lock_released(")) &&
+      Call.group() && Call.eat(", COROSCOPE_I_LOCK_SITE(") &&
+      Call.lockFields() &&
+      (Call.eat("}, ") || Call.eat(", ") || Call.eat("), ")) && Call.done())
+    return Piece::LockCallOpen;
   FormReader Body(Text);
   if (!(Body.eat("COROSCOPE_I_BODY(") && Body.string() && Body.eat(", ") &&
         Body.string() && Body.eat(", ") && Body.number() && Body.eat(", ") &&
@@ -166,8 +215,9 @@ std::optional<std::string> stripInstrumentation(StringRef Input,
                     Close = "'" + CloseMarker.str() + "'";
   struct Opened {
     bool Body;
-    unsigned Sites;
+    unsigned Sites; // a body's sites; a guard's wait: its number
     size_t At;
+    bool LockWait = false;
   };
   std::vector<Opened> Stack;
   std::vector<std::pair<size_t, size_t>> Cuts;
@@ -227,11 +277,22 @@ std::optional<std::string> stripInstrumentation(StringRef Input,
       break;
     }
     case Piece::MacroSiteOpen:
+    case Piece::LockCallOpen:
       Stack.push_back({false, 0, *OpenAt});
       break;
     case Piece::SiteClose:
-      if (Stack.empty() || Stack.back().Body)
+      if (Stack.empty() || Stack.back().Body || Stack.back().LockWait)
         return Fail(*OpenAt, "the end of a suspension that was not opened");
+      Stack.pop_back();
+      break;
+    case Piece::LockWait:
+      Stack.push_back({false, Number, *OpenAt, true});
+      break;
+    case Piece::LockHold:
+      if (Stack.empty() || !Stack.back().LockWait ||
+          Stack.back().Sites != Number)
+        return Fail(*OpenAt, "the hold of lock " + std::to_string(Number) +
+                                 " has no wait before it");
       Stack.pop_back();
       break;
     case Piece::Return:
@@ -251,6 +312,8 @@ std::optional<std::string> stripInstrumentation(StringRef Input,
     Fail(Stack.back().At, Stack.back().Body
                               ? "a coroutine body's instrumentation is never "
                                 "closed"
+                          : Stack.back().LockWait
+                              ? "a lock's wait has no hold after it"
                               : "a suspension's instrumentation is never "
                                 "closed");
   if (!Problem.empty()) {

@@ -1,11 +1,11 @@
 //===--- instrument_fuzzer.cpp - libFuzzer target for the rewriter --------===//
 //
 // Each input is a C++20 source file, parsed in-process with a small prelude
-// (a task, a generator, an awaitable) forced in front. When it parses, its
-// instrumentation must keep the file's lines, strip back to exactly what the
-// input strips to (the input itself when it has no markers), and parse
-// without errors with the runtime header (unless the input itself uses the
-// runtime's names). Stripping the raw input must never crash, and a text it
+// (a task, a generator, an awaitable, <mutex>) forced in front. When it
+// parses, its instrumentation must keep the file's lines, strip back to
+// exactly what the input strips to (the input itself when it has no
+// markers), and parse without errors with the runtime header (unless the
+// input itself uses the runtime's names). Stripping the raw input must never crash, and a text it
 // strips has no marker left. Any violation traps.
 //
 //===----------------------------------------------------------------------===//
@@ -50,6 +50,7 @@ constexpr const char *InputName = "/coroscope-fuzz/input.cpp";
 // are not parsed and it is never instrumented.
 constexpr const char *Prelude = R"(#pragma once
 #include <coroutine>
+#include <mutex>
 namespace fz {
 template <typename T = void> struct task {
   struct promise_type {

@@ -447,7 +447,7 @@ int runInstrument(const std::vector<std::string> &Args) {
   std::string DiffText;
   llvm::raw_string_ostream Diff(DiffText);
   std::map<std::string, std::string> Originals;
-  unsigned Coroutines = 0, Sites = 0, Changed = 0;
+  unsigned Coroutines = 0, Sites = 0, Locks = 0, Changed = 0;
   for (const auto &[Path, File] : Edits) {
     auto Buffer = readInputFile(Path);
     if (!Buffer) {
@@ -457,6 +457,7 @@ int runInstrument(const std::vector<std::string> &Args) {
     Originals[Path] = (*Buffer)->getBuffer().str();
     Coroutines += File.CoroutinesAt.size();
     Sites += File.SitesAt.size();
+    Locks += File.LocksAt.size();
     if (!R.Quiet && (!File.CoroutinesAt.empty() || !File.SitesAt.empty() ||
                      !File.SkippedAt.empty()))
       llvm::errs() << "coroscope: " << rewriter::summarize(File) << "\n";
@@ -503,7 +504,10 @@ int runInstrument(const std::vector<std::string> &Args) {
   if (!R.Quiet)
     llvm::errs() << "coroscope: " << Parsed.size() << " of " << R.Files.size()
                  << " files parsed; " << Coroutines << " coroutines, " << Sites
-                 << " sites instrumented\n";
+                 << " sites"
+                 << (Locks ? ", " + std::to_string(Locks) + " lock operations"
+                           : std::string())
+                 << " instrumented\n";
   Diff.flush();
   return printed(DiffText, Status);
 }

@@ -63,7 +63,8 @@
  *   lock_waiting(mutex, at, token)   before a blocking acquisition; writes
  *                                    the wait's 64-bit token (INT64_MIN:
  *                                    nobody held it)
- *   lock_acquired(mutex, at, token)  after it
+ *   lock_acquired(mutex, at, token)  after it, or after a try_lock that
+ *                                    succeeded
  *   lock_released(mutex, at)         before the release */
 #define COROSCOPE_IR_LOCK_WAITING "coroscope_ir_lock_waiting"
 #define COROSCOPE_IR_LOCK_ACQUIRED "coroscope_ir_lock_acquired"

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 
 namespace coroscope {
 
@@ -120,6 +121,41 @@ inline void lock_released(const void *mutex, const lock_site *at,
     detail::lock_released(mutex, at, holder);
 }
 
+// A try_lock's record: \p result is what it returned, true (or pthread's 0)
+// when it took the lock.
+inline bool lock_tried(const void *mutex, const lock_site *at, bool result) noexcept {
+  if (result)
+    ::coroscope::lock_acquired(mutex, at);
+  return result;
+}
+inline int lock_tried(const void *mutex, const lock_site *at, int result) noexcept {
+  if (result == 0)
+    ::coroscope::lock_acquired(mutex, at);
+  return result;
+}
+
+// A blocking lock() call's bracket inside its full expression,
+// `((void)lock_call{&m, at}, m.lock())`: made before the call, it records
+// the acquisition when the full expression ends, unless the call threw.
+class lock_call {
+public:
+  lock_call(const void *mutex, const lock_site *at) noexcept
+      : mutex_(mutex), at_(at), token_(::coroscope::lock_waiting(mutex, at)),
+        exceptions_(std::uncaught_exceptions()) {}
+  ~lock_call() {
+    if (std::uncaught_exceptions() == exceptions_)
+      ::coroscope::lock_acquired(mutex_, at_, token_);
+  }
+  lock_call(const lock_call &) = delete;
+  lock_call &operator=(const lock_call &) = delete;
+
+private:
+  const void *mutex_;
+  const lock_site *at_;
+  detail::lock_wait_token token_;
+  int exceptions_;
+};
+
 // A guard's bracket, in two objects around the guard's declaration: the
 // wait begins before the guard is made, and the hold begins after it and
 // ends before the guard releases the lock, so no other holder's
@@ -191,3 +227,19 @@ private:
   ::coroscope::lock_wait coroscope_wait_##name{&(lockable), &coroscope_lock_site_##name};  \
   auto name = COROSCOPE_AWAIT(__VA_ARGS__);                                                \
   ::coroscope::lock_hold coroscope_hold_##name { coroscope_wait_##name }
+
+// The source engine's forms (rewriter/LockEdits.h): a guard's wait and hold
+// around its declaration, and a call's site. The site of a call is a
+// lambda's static, as a call may be anywhere in an expression.
+#define COROSCOPE_I_LOCK_WAIT(id_, mutex_, class_, function_, file_, line_, column_, kind_)  \
+  static constexpr ::coroscope::lock_site coroscope_lock_site_##id_{                       \
+      class_, function_, file_, line_, column_, ::coroscope::lock_kind::kind_};            \
+  ::coroscope::lock_wait coroscope_lock_wait_##id_{mutex_, &coroscope_lock_site_##id_};
+#define COROSCOPE_I_LOCK_HOLD(id_)                                                         \
+  ::coroscope::lock_hold coroscope_lock_hold_##id_{coroscope_lock_wait_##id_};
+#define COROSCOPE_I_LOCK_SITE(class_, function_, file_, line_, column_, kind_)             \
+  ([]() noexcept -> const ::coroscope::lock_site * {                                       \
+    static constexpr ::coroscope::lock_site coroscope_lock_site_{                          \
+        class_, function_, file_, line_, column_, ::coroscope::lock_kind::kind_};          \
+    return &coroscope_lock_site_;                                                          \
+  }())

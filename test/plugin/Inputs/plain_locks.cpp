@@ -1,9 +1,12 @@
 // Plain code, no coroscope in it: the plugin marks its locks. transfer and
 // audit take accounts_mu and audit_mu in opposite orders on two threads,
 // one after the other; Store::put holds a member mutex across a thread hop
-// in a coroutine; a unique_lock a condition variable waits on, a local
+// in a coroutine; tries takes audit_mu with a try_lock that succeeds and a
+// pthread mutex; a unique_lock a condition variable waits on, a local
 // mutex and a scoped_lock of two are left alone.
 #include "support.hpp"
+
+#include <pthread.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -63,6 +66,23 @@ int left_alone() {
   return 1;
 }
 
+pthread_mutex_t journal_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int tries() {
+  int taken = 0;
+  if (bank::audit_mu.try_lock()) {
+    ++taken;
+    bank::audit_mu.unlock();
+  }
+  if (pthread_mutex_trylock(&journal_mu) == 0) {
+    ++taken;
+    pthread_mutex_unlock(&journal_mu);
+  }
+  pthread_mutex_lock(&journal_mu);
+  pthread_mutex_unlock(&journal_mu);
+  return taken;
+}
+
 int main() {
   std::thread(bank::transfer).join();
   std::thread(bank::audit).join();
@@ -80,5 +100,6 @@ int main() {
   while (!done)
     std::this_thread::yield();
   pool.reset();
-  std::printf("balance %d, items %d, %d\n", bank::balance, store.items, left_alone());
+  std::printf("balance %d, items %d, %d, tries %d\n", bank::balance, store.items, left_alone(),
+              tries());
 }
