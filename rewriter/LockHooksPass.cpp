@@ -34,11 +34,28 @@ std::optional<std::string> constructorPrefix(StringRef Name) {
 }
 
 struct Planned {
-  CallBase *Call;
+  CallBase *Call; // the acquisition: a guard's construction, a lock call
   const LockSiteInfo *Site;
   Value *Mutex;
   SmallVector<CallBase *, 2> Releases; // a guard's destructions
+  CallBase *WaitBefore = nullptr;      // an async guard's awaited call
 };
+
+bool isDestructorOf(const CallBase &Call, const Value *Object) {
+  StringRef Name = Call.getCalledFunction()->getName();
+  return Name.starts_with("_Z") &&
+         (Name.ends_with("D1Ev") || Name.ends_with("D2Ev")) &&
+         Call.arg_size() > 0 &&
+         Call.getArgOperand(0)->stripPointerCasts() == Object;
+}
+
+/// The object a call returns through its `sret` argument, if any.
+Value *returnedInto(const CallBase &Call) {
+  for (unsigned I = 0; I < Call.arg_size(); ++I)
+    if (Call.paramHasAttr(I, Attribute::StructRet))
+      return Call.getArgOperand(I)->stripPointerCasts();
+  return nullptr;
+}
 
 class Instrumenter {
 public:
@@ -47,6 +64,10 @@ public:
 
   /// What to instrument, decided before anything changes.
   void plan(DominatorTree &DT);
+  /// An async guard, `auto g = co_await m.scoped_lock_async();`: the wait
+  /// begins before the awaited call (whose object is the mutex), the hold
+  /// after await_resume makes the guard, until the guard's destruction.
+  void planAsyncGuards(DominatorTree &DT, ArrayRef<CallBase *> Calls);
   unsigned apply();
 
 private:
@@ -78,6 +99,8 @@ void Instrumenter::plan(DominatorTree &DT) {
     if (!Site)
       continue;
     StringRef Callee = Call->getCalledFunction()->getName();
+    if (Site->Kind == COROSCOPE_IR_LOCK_KIND_ASYNC)
+      continue; // planAsyncGuards
     if (Site->Operation != LockOperation::Guard) {
       // The lock call itself, not a call that computes its mutex: pthread's
       // by its name, a method by its Itanium `<length><name>E`.
@@ -112,6 +135,59 @@ void Instrumenter::plan(DominatorTree &DT) {
       Plan.Releases.push_back(Other);
     }
     // A guard whose release cannot be found would look held forever.
+    if (!Plan.Releases.empty())
+      Plans.push_back(std::move(Plan));
+  }
+  planAsyncGuards(DT, Calls);
+}
+
+void Instrumenter::planAsyncGuards(DominatorTree &DT,
+                                   ArrayRef<CallBase *> Calls) {
+  // The table holds a copy of the site for each of its places: a site is
+  // known by where it is.
+  auto Key = [](const LockSiteInfo &Site) {
+    return std::make_tuple(Site.File, Site.Line, Site.Column);
+  };
+  std::map<std::tuple<std::string, unsigned, unsigned>, CallBase *> Awaited;
+  std::vector<std::pair<CallBase *, const LockSiteInfo *>> Resumes;
+  for (CallBase *Call : Calls) {
+    const DILocation *Loc = Call->getDebugLoc().get();
+    if (!Loc)
+      continue;
+    const LockSiteInfo *Site =
+        Table.find(Loc->getFilename(), Loc->getLine(), Loc->getColumn());
+    if (!Site || Site->Kind != COROSCOPE_IR_LOCK_KIND_ASYNC)
+      continue;
+    StringRef Callee = Call->getCalledFunction()->getName();
+
+    if (Callee.contains(
+            (Twine(Site->Callee.size()) + Site->Callee + "E").str())) {
+      // Two calls for one site: not the shape this knows.
+      auto [At, New] = Awaited.try_emplace(Key(*Site), Call);
+      if (!New)
+        At->second = nullptr;
+    } else if (Callee.contains("12await_resumeE") && returnedInto(*Call)) {
+      Resumes.push_back({Call, Site});
+    }
+  }
+  for (auto [Resume, Site] : Resumes) {
+    auto Found = Awaited.find(Key(*Site));
+    CallBase *Operand = Found == Awaited.end() ? nullptr : Found->second;
+    if (!Operand || !DT.dominates(Operand, Resume))
+      continue;
+    // The mutex is the awaited call's object: its first argument, after
+    // the awaiter's own storage when that is returned through memory.
+    unsigned Object = returnedInto(*Operand) ? 1 : 0;
+    if (Operand->arg_size() <= Object)
+      continue;
+    Value *Mutex = Operand->getArgOperand(Object);
+    auto *Defined = dyn_cast<Instruction>(Mutex);
+    Value *Guard = returnedInto(*Resume);
+    Planned Plan{Resume, Site, Mutex, {}, Operand};
+    for (CallBase *Other : Calls)
+      if (isDestructorOf(*Other, Guard) &&
+          (!Defined || DT.dominates(Defined, Other)))
+        Plan.Releases.push_back(Other);
     if (!Plan.Releases.empty())
       Plans.push_back(std::move(Plan));
   }
@@ -171,7 +247,8 @@ unsigned Instrumenter::apply() {
     AllocaInst *Token =
         Entry.CreateAlloca(I64, nullptr, "coroscope.lock_token");
     Instruction *Done = after(*Plan.Call);
-    IRBuilder<> Before(Plan.Call);
+    CallBase *WaitAt = Plan.WaitBefore ? Plan.WaitBefore : Plan.Call;
+    IRBuilder<> Before(WaitAt);
     Before.CreateStore(ConstantInt::get(I64, INT64_MIN), Token);
     if (Plan.Site->Operation == LockOperation::TryLock) {
       // Acquired only if it succeeded: a true bool, or pthread's 0.
@@ -189,7 +266,7 @@ unsigned Instrumenter::apply() {
       continue;
     }
     callIfLinked(M, COROSCOPE_IR_LOCK_WAITING, {Plan.Mutex, Site, Token},
-                 Plan.Call, /*WarnIfMissing=*/false);
+                 WaitAt, /*WarnIfMissing=*/false);
     callIfLinked(M, COROSCOPE_IR_LOCK_ACQUIRED, {Plan.Mutex, Site, Token}, Done,
                  /*WarnIfMissing=*/false);
     for (CallBase *Release : Plan.Releases)

@@ -57,10 +57,14 @@ void LockSiteBuilder::add(const FunctionDecl &FD) {
   if (!Project.contains(File) || Library.isLibraryCode(FD))
     return;
   for (const LockOperationSite &Site : findLockOperations(FD)) {
-    // The IR engine marks an async guard's await in no way yet.
-    if (Site.Kind == COROSCOPE_IR_LOCK_KIND_ASYNC)
-      continue;
-    if (Site.Guard) {
+    if (Site.Await) {
+      // The call awaited gives the mutex; await_resume, at the co_await,
+      // makes the guard.
+      record(FD, Site,
+             {Site.Guard->getLocation(), Site.Await->getKeywordLoc(),
+              Site.Await->getExprLoc(), Site.Call->getBeginLoc(),
+              Site.Call->getExprLoc()});
+    } else if (Site.Guard) {
       const auto *Construct =
           cast<CXXConstructExpr>(Site.Guard->getInit()->IgnoreImplicit());
       record(FD, Site,

@@ -71,8 +71,11 @@ std::optional<LockOperationSite> guardSite(const VarDecl &Guard,
     const Expr *Mutex = awaitedScopedLockMutex(*Await);
     if (!Mutex || Scan.Referenced.contains(&Guard))
       return std::nullopt;
-    return LockOperationSite{LockOperation::Guard, COROSCOPE_IR_LOCK_KIND_ASYNC,
-                             classOf(Mutex), Mutex, &Guard};
+    LockOperationSite Site{LockOperation::Guard, COROSCOPE_IR_LOCK_KIND_ASYNC,
+                           classOf(Mutex), Mutex, &Guard};
+    Site.Call = cast<CallExpr>(stripLockExpr(Await->getOperand()));
+    Site.Await = Await;
+    return Site;
   }
   const auto *Construct =
       dyn_cast<CXXConstructExpr>(Guard.getInit()->IgnoreImplicit());

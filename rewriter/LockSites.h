@@ -12,7 +12,7 @@
 #define COROSCOPE_REWRITER_LOCKSITES_H
 
 #include "clang/AST/Decl.h"
-#include "clang/AST/Expr.h"
+#include "clang/AST/ExprCXX.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,8 +36,11 @@ struct LockOperationSite {
   /// The guard variable, for a Guard; its initializer is a construction or,
   /// for an async mutex, a co_await.
   const clang::VarDecl *Guard = nullptr;
-  /// The call, for the others.
+  /// The call, for the others; for an async guard, the call awaited
+  /// (`m.scoped_lock_async()`).
   const clang::CallExpr *Call = nullptr;
+  /// An async guard's co_await.
+  const clang::CoawaitExpr *Await = nullptr;
 };
 
 /// The lock operations of \p FD's body, without those of the lambdas in it
