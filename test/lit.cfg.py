@@ -56,6 +56,12 @@ config.substitutions += [
     ("%FileCheck", os.path.join(llvm_bin, "FileCheck")),
     ("%sarif_schema", config.sarif_schema),
 ]
+if config.tsan_runtime:
+    # Programs built under ThreadSanitizer, with the runtime built so too.
+    config.available_features.add("tsan")
+    config.substitutions.append(
+        ("%tsan_runtime_libs", "-Wl,--undefined=coroscope_runtime_link " +
+         config.tsan_runtime + " -fsanitize=thread -pthread"))
 config.available_features.add("llvm-%d" % config.llvm_version_major)
 if os.geteuid() == 0:
     config.available_features.add("root")
