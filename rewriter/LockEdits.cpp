@@ -81,6 +81,7 @@ private:
   const LangOptions &LO;
   FileID File;
   StringRef SiteFile;
+  std::optional<bool> BodySuspends; // computed at the first call
 };
 
 std::optional<std::string> EditMaker::address(const Expr &Mutex) const {
@@ -163,7 +164,9 @@ std::optional<LockEdit> EditMaker::make(const LockOperationSite &Site) {
     return std::nullopt;
   // Its site is a lambda's static: a closure in a full expression with a
   // suspension would live in the coroutine frame.
-  if (suspends(FD.getBody()) && sharesFullExpressionWithSuspension(*Site.Call))
+  if (!BodySuspends)
+    BodySuspends = suspends(FD.getBody());
+  if (*BodySuspends && sharesFullExpressionWithSuspension(*Site.Call))
     return std::nullopt;
   std::string SiteText = "COROSCOPE_I_LOCK_SITE(" +
                          fields(Site, Site.Call->getBeginLoc()) + ", " +
