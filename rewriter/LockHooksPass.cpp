@@ -143,12 +143,7 @@ void Instrumenter::plan(DominatorTree &DT) {
 
 void Instrumenter::planAsyncGuards(DominatorTree &DT,
                                    ArrayRef<CallBase *> Calls) {
-  // The table holds a copy of the site for each of its places: a site is
-  // known by where it is.
-  auto Key = [](const LockSiteInfo &Site) {
-    return std::make_tuple(Site.File, Site.Line, Site.Column);
-  };
-  std::map<std::tuple<std::string, unsigned, unsigned>, CallBase *> Awaited;
+  std::map<const LockSiteInfo *, CallBase *> Awaited;
   std::vector<std::pair<CallBase *, const LockSiteInfo *>> Resumes;
   for (CallBase *Call : Calls) {
     const DILocation *Loc = Call->getDebugLoc().get();
@@ -159,11 +154,10 @@ void Instrumenter::planAsyncGuards(DominatorTree &DT,
     if (!Site || Site->Kind != COROSCOPE_IR_LOCK_KIND_ASYNC)
       continue;
     StringRef Callee = Call->getCalledFunction()->getName();
-
     if (Callee.contains(
             (Twine(Site->Callee.size()) + Site->Callee + "E").str())) {
       // Two calls for one site: not the shape this knows.
-      auto [At, New] = Awaited.try_emplace(Key(*Site), Call);
+      auto [At, New] = Awaited.try_emplace(Site, Call);
       if (!New)
         At->second = nullptr;
     } else if (Callee.contains("12await_resumeE") && returnedInto(*Call)) {
@@ -171,7 +165,7 @@ void Instrumenter::planAsyncGuards(DominatorTree &DT,
     }
   }
   for (auto [Resume, Site] : Resumes) {
-    auto Found = Awaited.find(Key(*Site));
+    auto Found = Awaited.find(Site);
     CallBase *Operand = Found == Awaited.end() ? nullptr : Found->second;
     if (!Operand || !DT.dominates(Operand, Resume))
       continue;

@@ -96,10 +96,12 @@ void LockSiteBuilder::record(const FunctionDecl &FD,
   if (Site.Call)
     if (const FunctionDecl *Callee = Site.Call->getDirectCallee())
       Info.Callee = Callee->getName().str();
+  const LockSiteInfo &Kept = Table.add(std::move(Info));
   for (SourceLocation Place : Places) {
     PresumedLoc Given = SM.getPresumedLoc(SM.getExpansionLoc(Place));
     if (Given.isValid())
-      Table.add(Given.getFilename(), Given.getLine(), Given.getColumn(), Info);
+      Table.place(Given.getFilename(), Given.getLine(), Given.getColumn(),
+                  Kept);
   }
 }
 
@@ -131,17 +133,22 @@ private:
 
 } // namespace
 
-void LockSiteTable::add(StringRef FileName, unsigned Line, unsigned Column,
-                        const LockSiteInfo &Info) {
-  Sites.try_emplace({llvm::sys::path::filename(FileName).str(), Line, Column},
-                    Info);
+const LockSiteInfo &LockSiteTable::add(LockSiteInfo Info) {
+  Sites.push_back(std::make_unique<LockSiteInfo>(std::move(Info)));
+  return *Sites.back();
+}
+
+void LockSiteTable::place(StringRef FileName, unsigned Line, unsigned Column,
+                          const LockSiteInfo &Site) {
+  Places.try_emplace({llvm::sys::path::filename(FileName).str(), Line, Column},
+                     &Site);
 }
 
 const LockSiteInfo *LockSiteTable::find(StringRef FileName, unsigned Line,
                                         unsigned Column) const {
   auto Found =
-      Sites.find({llvm::sys::path::filename(FileName).str(), Line, Column});
-  return Found == Sites.end() ? nullptr : &Found->second;
+      Places.find({llvm::sys::path::filename(FileName).str(), Line, Column});
+  return Found == Places.end() ? nullptr : Found->second;
 }
 
 std::unique_ptr<ASTConsumer>

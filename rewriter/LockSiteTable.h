@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace coroscope::rewriter {
 
@@ -40,17 +41,23 @@ struct LockSiteInfo {
 
 class LockSiteTable {
 public:
-  void add(llvm::StringRef FileName, unsigned Line, unsigned Column,
-           const LockSiteInfo &Info);
-  /// The site code generation put at \p FileName (compared without
-  /// directories), \p Line and \p Column; null if none.
+  /// Keeps \p Info; its address identifies the site, whichever of its
+  /// places a call is found at.
+  const LockSiteInfo &add(LockSiteInfo Info);
+  /// Code generation may put a call of \p Site at \p FileName (compared
+  /// without directories), \p Line and \p Column. The first site placed
+  /// somewhere keeps the place.
+  void place(llvm::StringRef FileName, unsigned Line, unsigned Column,
+             const LockSiteInfo &Site);
+  /// The site placed at \p FileName, \p Line and \p Column; null if none.
   const LockSiteInfo *find(llvm::StringRef FileName, unsigned Line,
                            unsigned Column) const;
-  bool empty() const { return Sites.empty(); }
+  bool empty() const { return Places.empty(); }
 
 private:
   using Place = std::tuple<std::string, unsigned, unsigned>;
-  std::map<Place, LockSiteInfo> Sites;
+  std::vector<std::unique_ptr<LockSiteInfo>> Sites;
+  std::map<Place, const LockSiteInfo *> Places;
 };
 
 /// Fills \p Table when the translation unit \p InFile is complete, before
