@@ -74,9 +74,12 @@ lock_class_stats *stats_of(thread_locks &tl, std::uint16_t lock_class) {
   return entry;
 }
 
+inline std::size_t cache_slot(const lock_site *at) {
+  return (reinterpret_cast<std::uintptr_t>(at) >> 4) & (kLockSiteCache - 1);
+}
+
 inline thread_locks::cache_entry &class_of(thread_locks &tl, const lock_site *at) {
-  auto slot = (reinterpret_cast<std::uintptr_t>(at) >> 4) & (kLockSiteCache - 1);
-  thread_locks::cache_entry &entry = tl.cache[slot];
+  thread_locks::cache_entry &entry = tl.cache[cache_slot(at)];
   if (entry.key == at) [[likely]]
     return entry;
   return fill_cache(entry, tl, at);
@@ -89,6 +92,23 @@ inline std::uint64_t mix(std::uint64_t chain, std::uint64_t value) {
 
 inline std::uint64_t top_chain(const held_locks *set) {
   return set != nullptr && set->depth != 0 ? set->entries[set->depth - 1].chain : 0;
+}
+
+inline void record_owner(const void *mutex, const lock_site *at, const frame *holder,
+                         std::uint32_t thread) {
+  lock_owner &owner = owner_slot(mutex);
+  owner.coroutine.store(holder != nullptr ? holder->id() : 0, std::memory_order_relaxed);
+  owner.thread.store(thread, std::memory_order_relaxed);
+  owner.at.store(at, std::memory_order_relaxed);
+  owner.mutex.store(mutex, std::memory_order_release);
+}
+
+// Done before the lock is released (lock_hold), so no other holder has
+// taken it yet: a plain store, not a read-modify-write.
+inline void clear_owner(const void *mutex) {
+  lock_owner &owner = owner_slot(mutex);
+  if (owner.mutex.load(std::memory_order_relaxed) == mutex)
+    owner.mutex.store(nullptr, std::memory_order_relaxed);
 }
 
 bool chain_known(std::uint64_t chain) {
@@ -225,7 +245,10 @@ lock_wait_token lock_waiting(const void *mutex, const lock_site *at) noexcept {
   return token;
 }
 
-void lock_acquired(const void *mutex, const lock_site *at, lock_wait_token wait) noexcept {
+namespace {
+
+[[gnu::noinline]] void acquired_slow(const void *mutex, const lock_site *at,
+                                     lock_wait_token wait) noexcept {
   thread_state &thread = *this_thread();
   thread_locks &tl = locks_of(thread);
   frame *holder = thread.current;
@@ -255,12 +278,7 @@ void lock_acquired(const void *mutex, const lock_site *at, lock_wait_token wait)
     }
   }
 
-  std::uint64_t holder_id = holder != nullptr ? holder->id() : 0;
-  lock_owner &owner = owner_slot(mutex);
-  owner.coroutine.store(holder_id, std::memory_order_relaxed);
-  owner.thread.store(thread.index, std::memory_order_relaxed);
-  owner.at.store(at, std::memory_order_relaxed);
-  owner.mutex.store(mutex, std::memory_order_release);
+  record_owner(mutex, at, holder, thread.index);
 
   held_locks *set = &tl.outside;
   const held_locks *outer = nullptr; // a coroutine's order sees its thread's locks too
@@ -294,16 +312,13 @@ void lock_acquired(const void *mutex, const lock_site *at, lock_wait_token wait)
   set->depth = depth + 1;
 }
 
-void lock_released(const void *mutex, const lock_site *at, frame *holder) noexcept {
+[[gnu::noinline]] void released_slow(const void *mutex, const lock_site *at,
+                                     frame *holder) noexcept {
   thread_state &thread = *this_thread();
   thread_locks &tl = locks_of(thread);
   if (holder == nullptr || holder->held_ == nullptr)
     holder = thread.current;
-  // Recorded before the lock is released (lock_hold), so no other holder
-  // has taken it yet: a plain store, not a read-modify-write.
-  lock_owner &owner = owner_slot(mutex);
-  if (owner.mutex.load(std::memory_order_relaxed) == mutex)
-    owner.mutex.store(nullptr, std::memory_order_relaxed);
+  clear_owner(mutex);
 
   // Most releases are of the lock taken last.
   held_locks *set = nullptr;
@@ -340,6 +355,92 @@ void lock_released(const void *mutex, const lock_site *at, frame *holder) noexce
     return;
   }
   remove_entry(tl, *set, index, holder);
+}
+
+} // namespace
+
+// The steady state of each hook is a leaf, so that it saves no registers:
+// an uncontended, untimed acquisition at a site this thread has cached,
+// whose chain (if nested) is validated; and the release of the lock taken
+// last, on the thread that took it. Everything else is the slow paths'.
+void lock_acquired(const void *mutex, const lock_site *at, lock_wait_token wait) noexcept {
+  thread_state *thread = t_state;
+  auto *tl = thread != nullptr ? static_cast<thread_locks *>(thread->locks) : nullptr;
+  if (tl == nullptr || wait.contended) [[unlikely]]
+    return acquired_slow(mutex, at, wait);
+  thread_locks::cache_entry &known = tl->cache[cache_slot(at)];
+  if (known.key != at || known.stats == nullptr || tl->sample_countdown == 1) [[unlikely]]
+    return acquired_slow(mutex, at, wait);
+  frame *holder = thread->current;
+  held_locks *set = &tl->outside;
+  const held_locks *outer = nullptr;
+  bool spare = false; // the coroutine's first lock takes a spare set
+  if (holder != nullptr) {
+    set = holder->held_;
+    if (set == nullptr) {
+      set = tl->spare;
+      if (set == nullptr) [[unlikely]]
+        return acquired_slow(mutex, at, wait);
+      spare = true;
+    }
+    outer = &tl->outside;
+  }
+  std::uint32_t depth = spare ? 0 : set->depth;
+  bool nested = depth != 0 || (outer != nullptr && outer->depth != 0);
+  std::uint64_t chain = known.lock_class;
+  if (nested) {
+    chain = mix(mix(top_chain(outer), depth != 0 ? set->entries[depth - 1].chain : 0),
+                known.lock_class);
+    if (depth == kMaxHeldLocks ||
+        g_lock_chains[chain & (kChainSlots - 1)].load(std::memory_order_relaxed) != chain)
+      [[unlikely]]
+      return acquired_slow(mutex, at, wait);
+  } else {
+    chain = mix(0, chain);
+  }
+
+  if (spare) {
+    tl->spare = set->next_spare;
+    --tl->spare_count;
+    holder->held_ = set;
+  }
+  --tl->sample_countdown;
+  known.stats->acquisitions.add(1);
+  record_owner(mutex, at, holder, thread->index);
+  held_lock &entry = set->entries[depth];
+  entry.mutex = mutex;
+  entry.at = at;
+  entry.chain = chain;
+  entry.thread = thread->index;
+  entry.suspensions = holder != nullptr ? holder->suspensions_.load(std::memory_order_relaxed) : 0;
+  entry.lock_class = known.lock_class;
+  entry.timed = false;
+  set->depth = depth + 1;
+}
+
+void lock_released(const void *mutex, const lock_site *at, frame *holder) noexcept {
+  thread_state *thread = t_state;
+  auto *tl = thread != nullptr ? static_cast<thread_locks *>(thread->locks) : nullptr;
+  if (tl == nullptr) [[unlikely]]
+    return released_slow(mutex, at, holder);
+  frame *owner = holder != nullptr && holder->held_ != nullptr ? holder : thread->current;
+  held_locks *set = owner != nullptr ? owner->held_ : &tl->outside;
+  std::uint32_t depth = set != nullptr ? set->depth : 0;
+  if (depth == 0) [[unlikely]]
+    return released_slow(mutex, at, holder);
+  const held_lock &top = set->entries[depth - 1];
+  bool gives_back = depth == 1 && owner != nullptr;
+  if (top.mutex != mutex || top.timed || top.thread != thread->index ||
+      (gives_back && tl->spare_count >= kSpareHeldSets)) [[unlikely]]
+    return released_slow(mutex, at, holder);
+  clear_owner(mutex);
+  set->depth = depth - 1;
+  if (gives_back) {
+    owner->held_ = nullptr;
+    set->next_spare = tl->spare;
+    tl->spare = set;
+    ++tl->spare_count;
+  }
 }
 
 void resumed_holding_locks(frame &f, const site *at, std::uint64_t suspended_ns) noexcept {

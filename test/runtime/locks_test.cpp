@@ -393,3 +393,52 @@ TEST_F(RuntimeTest, AGuardReleasedWhileItsCoroutineIsDestroyedIsFound) {
 }
 
 } // namespace
+
+namespace {
+
+// The steady state at the default sampling: most acquisitions and releases
+// never leave their fast paths (a cached site, a validated chain, the lock
+// taken last), and those must still count every acquisition, move the held
+// set with its coroutine, and let a new order through to validation.
+spin_mutex steady_outer, steady_inner;
+unsigned steady_hold_line, steady_park_line;
+
+task<> takes_nested_then_parks(event &e) {
+  COROSCOPE_CORO();
+  for (int i = 0; i < 100; ++i) {
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, a, steady_outer, "Steady::outer_");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, b, steady_inner, "Steady::inner_");
+  }
+  steady_hold_line = __LINE__; COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, held, steady_outer, "Steady::outer_");
+  steady_park_line = __LINE__; COROSCOPE_AWAIT(e);
+  COROSCOPE_RETURN();
+}
+
+TEST_F(RuntimeTest, TheSteadyStateKeepsCountsHeldSetsAndNewOrders) {
+  event e;
+  auto t = takes_nested_then_parks(e);
+  t.start();
+  e.fire(); // resumed holding Steady::outer_, which it then releases
+  {
+    // Taken once in the other order, outside any coroutine: a new chain.
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, b, steady_inner, "Steady::inner_");
+    COROSCOPE_LOCK_GUARD(std::lock_guard<spin_mutex>, a, steady_outer, "Steady::outer_");
+  }
+  report::report r = coroscope::detail::make_report();
+  const report::lock_class_stats *outer = lock_named(r, "Steady::outer_");
+  const report::lock_class_stats *inner = lock_named(r, "Steady::inner_");
+  ASSERT_NE(outer, nullptr);
+  ASSERT_NE(inner, nullptr);
+  EXPECT_EQ(outer->acquisitions, 102u);
+  EXPECT_EQ(inner->acquisitions, 101u);
+  EXPECT_LT(outer->hold.count + inner->hold.count, 203u); // sampled
+  EXPECT_EQ(r.locks.unmatched_releases, 0u);
+  ASSERT_EQ(r.locks.held_across_suspension.size(), 1u);
+  EXPECT_EQ(r.locks.held_across_suspension[0].lock, "Steady::outer_");
+  EXPECT_EQ(r.locks.held_across_suspension[0].acquired_at.line, steady_hold_line);
+  EXPECT_EQ(r.locks.held_across_suspension[0].suspended_at.line, steady_park_line);
+  ASSERT_EQ(r.locks.cycles.size(), 1u);
+  EXPECT_EQ(r.locks.cycles[0].orders.size(), 2u);
+}
+
+} // namespace
