@@ -3,6 +3,7 @@
 // written once when the runtime is created. Nothing here runs per await.
 #include "coroscope/debug_layout.hpp"
 
+#include "lock_tracker.hpp"
 #include "tracker.hpp"
 
 #include <cstddef>
@@ -92,6 +93,14 @@ constexpr layout::table make_table() {
   t.lock_owner_mutex = COROSCOPE_FIELD(lock_owner, mutex);
   t.lock_owner_coroutine = COROSCOPE_FIELD(lock_owner, coroutine);
   t.lock_owner_at = COROSCOPE_FIELD(lock_owner, at);
+  t.thread_locks = COROSCOPE_FIELD(thread_record, locks);
+  t.locks_outside = static_cast<std::uint32_t>(offsetof(thread_locks, outside));
+  t.locks_waiting_mutex = COROSCOPE_FIELD(thread_locks, waiting_mutex);
+  t.locks_waiting_at = COROSCOPE_FIELD(thread_locks, waiting_at);
+  t.locks_waiting_since = COROSCOPE_FIELD(thread_locks, waiting_since);
+  t.lock_site_file = COROSCOPE_FIELD(lock_site, file);
+  t.lock_site_line = COROSCOPE_FIELD(lock_site, line);
+  t.lock_owner_thread = COROSCOPE_FIELD(lock_owner, thread);
   return t;
 }
 #undef COROSCOPE_FIELD

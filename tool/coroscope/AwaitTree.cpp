@@ -150,6 +150,8 @@ std::string renderTree(const Snapshot &S, const std::vector<Cycle> &Cycles) {
   llvm::sort(Rest, ByIdOrder);
   if (!Rest.empty())
     Print(Rest);
+  for (const std::string &Line : threadLockLines(S))
+    Out << Line << "\n";
   for (const Cycle &Loop : Cycles) {
     Out << "cycle: ";
     for (const CoroutineRow *R : Loop)

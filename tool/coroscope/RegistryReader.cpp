@@ -90,8 +90,16 @@ private:
   const SiteInfo *site(std::uint64_t Address);
   /// The class a lock site names, or "" when unreadable.
   std::string lockClass(std::uint64_t LockSite);
+  /// The classes of the locks in the held set at \p Held.
+  void readHeld(std::uint64_t Held, std::vector<std::string> &Holds);
+  /// Who holds \p Mutex, by the runtime's owner table: false when no slot
+  /// says.
+  bool lockOwner(std::uint64_t Mutex, std::uint64_t &Coroutine,
+                 std::uint32_t &Thread, std::uint64_t &At);
   /// The locks \p Row's record holds and the one it waits for.
   void readLocks(const std::vector<char> &Record, CoroutineRow &Row);
+  /// A thread's locks, from its record at \p Node.
+  void readThreadLocks(std::uint64_t Node, ThreadRow &Row);
   void readThreads(Snapshot &S);
   /// One shard's rows. \p Settle: keep only the rows whose records held
   /// still while they were copied, for a list that keeps changing.
@@ -209,12 +217,22 @@ Error Reader::readTable() {
       Table.lock_owner_stride == 0 || Table.lock_owner_stride > MaxSite ||
       !validField(Table.lock_owner_mutex, Table.lock_owner_stride, 8) ||
       !validField(Table.lock_owner_coroutine, Table.lock_owner_stride, 8) ||
-      !validField(Table.lock_owner_at, Table.lock_owner_stride, 8))
+      !validField(Table.lock_owner_at, Table.lock_owner_stride, 8) ||
+      !validField(Table.lock_owner_thread, Table.lock_owner_stride, 4) ||
+      !validField(Table.lock_site_file, Table.lock_site_size, 8) ||
+      !validField(Table.lock_site_line, Table.lock_site_size, 4) ||
+      !validField(Table.thread_locks, MaxRecord, 8) ||
+      Table.locks_outside > MaxRecord ||
+      !validField(Table.locks_waiting_mutex, MaxRecord, 8) ||
+      !validField(Table.locks_waiting_at, MaxRecord, 8) ||
+      !validField(Table.locks_waiting_since, MaxRecord, 8))
     return Damaged("lock fields");
   return Error::success();
 }
 
 std::string Reader::lockClass(std::uint64_t LockSite) {
+  if (LockSite == 0 || reservedKey(LockSite))
+    return "";
   auto [It, Inserted] = LockClasses.try_emplace(LockSite);
   std::uint64_t Name = 0;
   if (Inserted && LockSite != 0 &&
@@ -223,37 +241,84 @@ std::string Reader::lockClass(std::uint64_t LockSite) {
   return It->second;
 }
 
-void Reader::readLocks(const std::vector<char> &Record, CoroutineRow &Row) {
-  if (std::uint64_t Held = fieldOf<std::uint64_t>(Record, Table.frame_held)) {
-    std::uint32_t Depth = 0;
-    if (Memory.read(Held + Table.held_depth.offset, &Depth, 4))
-      for (std::uint32_t I = 0; I < std::min(Depth, Table.held_capacity); ++I) {
-        std::uint64_t At = 0;
-        if (!readPointerAt(Held + Table.held_entries +
-                               std::uint64_t(I) * Table.held_entry_size +
-                               Table.held_entry_at.offset,
-                           At))
-          break;
-        std::string Class = lockClass(At);
-        Row.Holds.push_back(Class.empty() ? "?" : Class);
-      }
-  }
-  std::uint64_t Mutex = fieldOf<std::uint64_t>(Record, Table.frame_waiting_lock);
-  if (Mutex == 0 || Row.State != "suspended" || Table.lock_owners == 0)
+void Reader::readHeld(std::uint64_t Held, std::vector<std::string> &Holds) {
+  std::uint32_t Depth = 0;
+  if (!Memory.read(Held + Table.held_depth.offset, &Depth, 4))
     return;
+  for (std::uint32_t I = 0; I < std::min(Depth, Table.held_capacity); ++I) {
+    std::uint64_t At = 0;
+    if (!readPointerAt(Held + Table.held_entries +
+                           std::uint64_t(I) * Table.held_entry_size +
+                           Table.held_entry_at.offset,
+                       At))
+      break;
+    std::string Class = lockClass(At);
+    Holds.push_back(Class.empty() ? "?" : Class);
+  }
+}
+
+bool Reader::lockOwner(std::uint64_t Mutex, std::uint64_t &Coroutine,
+                       std::uint32_t &Thread, std::uint64_t &At) {
+  if (Table.lock_owners == 0)
+    return false;
   std::uint64_t Slot =
       ((Mutex >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - Table.lock_owner_bits);
   std::uint64_t Owner = Table.lock_owners + Slot * Table.lock_owner_stride;
-  std::uint64_t OwnedMutex = 0, Holder = 0, At = 0;
+  std::uint64_t OwnedMutex = 0;
   if (!readPointerAt(Owner + Table.lock_owner_mutex.offset, OwnedMutex) ||
       OwnedMutex != Mutex ||
-      !readPointerAt(Owner + Table.lock_owner_coroutine.offset, Holder) ||
-      !readPointerAt(Owner + Table.lock_owner_at.offset, At))
+      !readPointerAt(Owner + Table.lock_owner_coroutine.offset, Coroutine) ||
+      !readPointerAt(Owner + Table.lock_owner_at.offset, At) ||
+      !Memory.read(Owner + Table.lock_owner_thread.offset, &Thread, 4))
+    return false;
+  if (reservedKey(Coroutine))
+    Coroutine = 0;
+  return true;
+}
+
+void Reader::readLocks(const std::vector<char> &Record, CoroutineRow &Row) {
+  if (std::uint64_t Held = fieldOf<std::uint64_t>(Record, Table.frame_held))
+    readHeld(Held, Row.Holds);
+  std::uint64_t Mutex =
+      fieldOf<std::uint64_t>(Record, Table.frame_waiting_lock);
+  std::uint64_t Holder = 0, At = 0;
+  std::uint32_t Thread = 0;
+  if (Mutex == 0 || Row.State != "suspended" ||
+      !lockOwner(Mutex, Holder, Thread, At))
     return;
   Row.WaitsForLock = lockClass(At);
   if (Row.WaitsForLock.empty())
     Row.WaitsForLock = "?";
-  Row.LockHolder = reservedKey(Holder) ? 0 : Holder;
+  Row.LockHolder = Holder;
+  Row.LockHolderThread = Holder == 0 ? Thread : 0;
+}
+
+void Reader::readThreadLocks(std::uint64_t Node, ThreadRow &Row) {
+  std::uint64_t Locks = 0;
+  if (!readPointerAt(Node + Table.thread_locks.offset, Locks) || Locks == 0 ||
+      reservedKey(Locks))
+    return;
+  readHeld(Locks + Table.locks_outside, Row.Holds);
+  std::uint64_t Mutex = 0, At = 0;
+  if (!readPointerAt(Locks + Table.locks_waiting_mutex.offset, Mutex) ||
+      Mutex == 0 || !readPointerAt(Locks + Table.locks_waiting_at.offset, At) ||
+      At == 0 ||
+      !Memory.read(Locks + Table.locks_waiting_since.offset,
+                   &Row.WaitingSinceTicks, 8))
+    return;
+  LatestSince = std::max(LatestSince, Row.WaitingSinceTicks);
+  Row.WaitsForLock = lockClass(At);
+  if (Row.WaitsForLock.empty())
+    Row.WaitsForLock = "?";
+  std::uint64_t File = 0;
+  std::uint32_t Line = 0;
+  if (readPointerAt(At + Table.lock_site_file.offset, File) && File != 0 &&
+      Memory.read(At + Table.lock_site_line.offset, &Line, 4))
+    Row.WaitsAt = readString(File) + ":" + std::to_string(Line);
+  std::uint64_t HolderAt = 0;
+  std::uint32_t Thread = 0;
+  if (lockOwner(Mutex, Row.LockHolder, Thread, HolderAt))
+    Row.LockHolderThread = Row.LockHolder == 0 ? Thread : 0;
 }
 
 std::string Reader::readString(std::uint64_t Address) {
@@ -329,7 +394,8 @@ void Reader::readThreads(Snapshot &S) {
         !readPointerAt(Node + Table.thread_current.offset, Current) ||
         !readPointerAt(Node + Table.thread_next.offset, Next))
       break;
-    S.Threads.push_back(Row);
+    readThreadLocks(Node, Row);
+    S.Threads.push_back(std::move(Row));
     if (Current != 0 && !reservedKey(Current))
       ThreadOfCurrent[Current] = Row.Index;
     Node = Next;
@@ -589,6 +655,9 @@ Expected<Snapshot> Reader::run() {
                Row.Site->WaitsFor == static_cast<std::uint8_t>(awaits::event) &&
                InState > HangTicks;
   }
+  for (ThreadRow &T : S.Threads)
+    if (!T.WaitsForLock.empty())
+      T.WaitingMs = ticksToMs(elapsed(Now, T.WaitingSinceTicks));
   S.Coroutines = std::move(Rows);
   return S;
 }

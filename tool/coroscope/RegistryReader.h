@@ -56,9 +56,10 @@ struct CoroutineRow {
   const SiteInfo *CreatorBody = &unknownSite(), *CreationSite = &unknownSite();
   bool SlowStep = false; // running longer than COROSCOPE_SLOW_MS now
   bool Hang = false;     // waiting for an event longer than COROSCOPE_HANG_MS
-  std::vector<std::string> Holds; // lock classes, in acquisition order
-  std::string WaitsForLock;       // the async lock it waits for, if any
-  std::uint64_t LockHolder = 0;   // its holder; 0 for a thread or unknown
+  std::vector<std::string> Holds;     // lock classes, in acquisition order
+  std::string WaitsForLock;           // the async lock it waits for, if any
+  std::uint64_t LockHolder = 0;       // its holder; 0 for a thread or unknown
+  std::uint32_t LockHolderThread = 0; // the holder thread's index, or 0
   std::int64_t SinceTicks = 0, StartTicks = 0; // the target's clock
   std::uint64_t awaiter() const { return Awaited ? ParentId : 0; }
   /// The name, or "function".
@@ -68,6 +69,16 @@ struct CoroutineRow {
 struct ThreadRow {
   std::uint32_t Index = 0;
   std::int32_t Tid = 0;
+  /// Locks taken outside any coroutine, in acquisition order.
+  std::vector<std::string> Holds;
+  /// The lock it is blocked on, if any; where, for how long, and who holds
+  /// it (a coroutine's id, else a thread's index, else neither is known).
+  std::string WaitsForLock, WaitsAt;
+  double WaitingMs = 0;
+  std::int64_t WaitingSinceTicks = 0;
+  std::uint64_t LockHolder = 0;
+  std::uint32_t LockHolderThread = 0;
+  bool hasLocks() const { return !Holds.empty() || !WaitsForLock.empty(); }
 };
 
 struct Snapshot {

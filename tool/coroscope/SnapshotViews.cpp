@@ -41,6 +41,37 @@ void writeSite(json::OStream &J, StringRef Key, const SiteInfo &Site) {
   });
 }
 
+/// " held by #12", " held by thread 3", or " held by a thread".
+std::string holderText(std::uint64_t Coroutine, std::uint32_t Thread) {
+  if (Coroutine != 0)
+    return " held by #" + std::to_string(Coroutine);
+  if (Thread != 0)
+    return " held by thread " + std::to_string(Thread);
+  return " held by a thread";
+}
+
+/// " holding 'A', 'B'", or "".
+std::string holdsText(const std::vector<std::string> &Holds) {
+  std::string Text;
+  for (size_t I = 0; I < Holds.size(); ++I)
+    Text += (I == 0 ? " holding '" : ", '") + Holds[I] + "'";
+  return Text;
+}
+
+/// "waits for 'Table::m_' held by #2; holds 'Store::mu_'", or "".
+std::string lockCell(const CoroutineRow &R) {
+  std::string Text;
+  if (!R.WaitsForLock.empty())
+    Text = "waits for '" + R.WaitsForLock + "'" +
+           holderText(R.LockHolder, R.LockHolderThread);
+  for (size_t I = 0; I < R.Holds.size(); ++I)
+    Text += (I != 0         ? ", '"
+             : Text.empty() ? "holds '"
+                            : "; holds '") +
+            R.Holds[I] + "'";
+  return Text;
+}
+
 } // namespace
 
 std::string formatDuration(double Ms) {
@@ -76,11 +107,34 @@ std::string stateText(const CoroutineRow &R) {
     Text += " [slow step]";
   if (!R.WaitsForLock.empty())
     Text += " waiting for lock '" + R.WaitsForLock + "'" +
-            (R.LockHolder != 0 ? " held by #" + std::to_string(R.LockHolder)
-                               : std::string(" held by a thread"));
-  for (size_t I = 0; I < R.Holds.size(); ++I)
-    Text += (I == 0 ? " holding '" : ", '") + R.Holds[I] + "'";
+            holderText(R.LockHolder, R.LockHolderThread);
+  Text += holdsText(R.Holds);
   return Text;
+}
+
+std::vector<std::string> threadLockLines(const Snapshot &S) {
+  std::vector<const ThreadRow *> Threads;
+  for (const ThreadRow &T : S.Threads)
+    if (T.hasLocks())
+      Threads.push_back(&T);
+  llvm::sort(Threads, [](const ThreadRow *A, const ThreadRow *B) {
+    return A->Index < B->Index;
+  });
+  std::vector<std::string> Lines;
+  for (const ThreadRow *Row : Threads) {
+    const ThreadRow &T = *Row;
+    std::string Line = "thread " + std::to_string(T.Index) + " (tid " +
+                       std::to_string(T.Tid) + "):";
+    if (!T.WaitsForLock.empty())
+      Line += " blocked " + formatDuration(T.WaitingMs) +
+              (T.WaitsAt.empty() ? "" : " at " + T.WaitsAt) +
+              " waiting for lock '" + T.WaitsForLock + "'" +
+              holderText(T.LockHolder, T.LockHolderThread);
+    std::string Holds = holdsText(T.Holds);
+    Line += T.WaitsForLock.empty() ? Holds : (Holds.empty() ? "" : "," + Holds);
+    Lines.push_back(std::move(Line));
+  }
+  return Lines;
 }
 
 std::string bodyText(const CoroutineRow &R) {
@@ -181,7 +235,31 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
                                               ? json::Value(nullptr)
                                               : json::Value(R.WaitsForLock));
             J.attribute("lock_holder", R.LockHolder);
+            J.attribute("lock_holder_thread", R.LockHolderThread);
           });
+      });
+      // Threads that hold or wait for locks outside coroutines.
+      J.attributeArray("threads", [&] {
+        for (const ThreadRow &T : S.Threads) {
+          if (!T.hasLocks())
+            continue;
+          J.object([&] {
+            J.attribute("index", T.Index);
+            J.attribute("tid", T.Tid);
+            J.attributeArray("holds", [&] {
+              for (const std::string &Lock : T.Holds)
+                J.value(Lock);
+            });
+            J.attribute("waits_for_lock", T.WaitsForLock.empty()
+                                              ? json::Value(nullptr)
+                                              : json::Value(T.WaitsForLock));
+            J.attribute("waits_at", T.WaitsAt.empty() ? json::Value(nullptr)
+                                                      : json::Value(T.WaitsAt));
+            J.attribute("waiting_ms", T.WaitingMs);
+            J.attribute("lock_holder", T.LockHolder);
+            J.attribute("lock_holder_thread", T.LockHolderThread);
+          });
+        }
       });
     });
     Out << "\n";
@@ -200,10 +278,10 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
   }
   // Two passes over the rows, the first for the columns' widths, so that
   // 100,000 rows make no table of strings.
-  constexpr size_t Columns = 9;
-  static const char *const Header[Columns] = {"ID",       "STATE",   "TIME",
-                                              "THREAD",   "AWAITER", "CREATOR",
-                                              "FUNCTION", "SITE",    "NAME"};
+  constexpr size_t Columns = 10;
+  static const char *const Header[Columns] = {
+      "ID",      "STATE",    "TIME", "THREAD", "AWAITER",
+      "CREATOR", "FUNCTION", "SITE", "NAME",   "LOCKS"};
   auto Cells = [](const CoroutineRow &R, std::string(&Cell)[Columns]) {
     Cell[0] = std::to_string(R.Id);
     Cell[1] = R.State + (R.Hang || R.SlowStep ? "!" : "");
@@ -214,6 +292,7 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
     Cell[6] = R.Body->Function;
     Cell[7] = R.Site->where();
     Cell[8] = R.Name;
+    Cell[9] = lockCell(R);
   };
   size_t Widths[Columns];
   for (size_t I = 0; I < Columns; ++I)
@@ -240,6 +319,8 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
     Cells(R, Cell);
     Write([&](size_t I) { return StringRef(Cell[I]); });
   }
+  for (const std::string &Line : threadLockLines(S))
+    Out << Line << "\n";
   return Text;
 }
 

@@ -28,6 +28,10 @@ std::string formatDuration(double Ms);
 std::string idText(std::uint64_t Id);
 /// "suspended 3.2s at a.cpp:12:7 (event) [hang]", "running 40ms since ...".
 std::string stateText(const CoroutineRow &R);
+/// "thread 2 (tid 812): blocked 1.2s at a.cpp:40 waiting for lock 'Store::mu_'
+/// held by #5, holding 'Log::mu_'", for each thread that holds or waits for
+/// a lock outside coroutines.
+std::vector<std::string> threadLockLines(const Snapshot &S);
 /// The function and where it is defined, after its name if it has one.
 std::string bodyText(const CoroutineRow &R);
 

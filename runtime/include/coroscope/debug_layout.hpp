@@ -95,6 +95,18 @@ struct table {
   std::uint64_t lock_owners;
   std::uint32_t lock_owner_bits, lock_owner_stride;
   field lock_owner_mutex, lock_owner_coroutine, lock_owner_at;
+
+  // A thread's locks. A thread record points to its lock state (null until
+  // its first lock), which holds the locks it took outside any coroutine
+  // (a held set, as above, at locks_outside) and the lock it is blocked on:
+  // that lock's mutex (null when none), the lock site it waits at, and since
+  // when (int64 ticks). A lock site's file is a string, its line a uint32.
+  field thread_locks;
+  std::uint32_t locks_outside;
+  field locks_waiting_mutex, locks_waiting_at, locks_waiting_since;
+  field lock_site_file, lock_site_line;
+  // The index of the thread holding a lock, when its coroutine is 0.
+  field lock_owner_thread;
 };
 
 } // namespace coroscope::debug_layout

@@ -1,8 +1,9 @@
 // A target for `coroscope pstree` with locks (hand-marked): flush holds
 // Store::mu_ while it waits for an event; update_table holds the async
 // mutex Table::m_ and awaits refresh_entry, which waits for Table::m_: a
-// deadlock through a lock. It writes READY-FILE once parked, then waits to
-// be killed.
+// deadlock through a lock. Outside coroutines, the main thread holds
+// Log::mu_ and another thread blocks on Store::mu_. It writes READY-FILE
+// once the coroutines are parked, then waits to be killed.
 #include "support.hpp"
 
 #include <cstdio>
@@ -36,6 +37,12 @@ task<> update_table() {
   COROSCOPE_RETURN();
 }
 
+std::mutex log_mu;
+
+void store_from_a_thread() {
+  COROSCOPE_LOCK_GUARD(std::lock_guard<std::mutex>, guard, store_mu, "Store::mu_");
+}
+
 int main(int argc, char **argv) {
   if (argc != 2)
     return 2;
@@ -44,6 +51,9 @@ int main(int argc, char **argv) {
   f.start();
   auto u = update_table();
   u.start();
+  log_mu.lock();
+  COROSCOPE_LOCKED(log_mu, "Log::mu_");
+  std::thread(store_from_a_thread).detach(); // blocks: flush holds Store::mu_
   if (std::FILE *ready = std::fopen(argv[1], "w"))
     std::fclose(ready);
   for (;;)
