@@ -9,6 +9,12 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
 #include <thread>
 
 using namespace coroscope_test;
@@ -316,16 +322,48 @@ task<> update_table() {
   COROSCOPE_RETURN();
 }
 
+// Stderr into a file the test reads while the runtime still writes to it:
+// the watchdog logs a deadlock just after the report holds it.
+class stderr_to_file {
+public:
+  stderr_to_file()
+      : path_((std::filesystem::temp_directory_path() /
+               ("coroscope-locks-stderr-" + std::to_string(::getpid())))
+                  .string()),
+        saved_(::dup(2)) {
+    std::fflush(stderr);
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  ~stderr_to_file() {
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    std::remove(path_.c_str());
+  }
+  std::string text() const {
+    std::ifstream in(path_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+private:
+  std::string path_;
+  int saved_;
+};
+
 TEST_F(LocksTest, WatchdogNamesADeadlockBetweenAnAsyncLockAndAnAwait) {
   auto cfg = config();
   cfg.hang_ms = 10;
   cfg.watchdog = true;
   reset(cfg);
-  testing::internal::CaptureStderr();
+  std::optional<stderr_to_file> captured(std::in_place);
   auto t = update_table();
   t.start();
   ASSERT_TRUE(eventually([] { return !coroscope::detail::make_report().locks.deadlocks.empty(); }));
-  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(eventually([&] { return count_lines(captured->text(), "coroscope: deadlock:") != 0; }));
+  std::string err = captured->text();
+  captured.reset();
   report::report r = coroscope::detail::make_report();
   ASSERT_EQ(r.locks.deadlocks.size(), 1u);
   const report::deadlock &d = r.locks.deadlocks[0];
