@@ -9,12 +9,6 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <cstdio>
-#include <fcntl.h>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <unistd.h>
 #include <thread>
 
 using namespace coroscope_test;
@@ -322,41 +316,12 @@ task<> update_table() {
   COROSCOPE_RETURN();
 }
 
-// Stderr into a file the test reads while the runtime still writes to it:
-// the watchdog logs a deadlock just after the report holds it.
-class stderr_to_file {
-public:
-  stderr_to_file()
-      : path_((std::filesystem::temp_directory_path() /
-               ("coroscope-locks-stderr-" + std::to_string(::getpid())))
-                  .string()),
-        saved_(::dup(2)) {
-    std::fflush(stderr);
-    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, 2);
-    ::close(fd);
-  }
-  ~stderr_to_file() {
-    std::fflush(stderr);
-    ::dup2(saved_, 2);
-    ::close(saved_);
-    std::remove(path_.c_str());
-  }
-  std::string text() const {
-    std::ifstream in(path_);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-
-private:
-  std::string path_;
-  int saved_;
-};
-
 TEST_F(LocksTest, WatchdogNamesADeadlockBetweenAnAsyncLockAndAnAwait) {
   auto cfg = config();
   cfg.hang_ms = 10;
   cfg.watchdog = true;
   reset(cfg);
+  // The watchdog logs a deadlock just after the report holds it.
   std::optional<stderr_to_file> captured(std::in_place);
   auto t = update_table();
   t.start();

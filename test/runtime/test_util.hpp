@@ -7,8 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
@@ -65,6 +69,38 @@ inline int count_lines(const std::string &text, std::string_view needle) {
     ++n;
   return n;
 }
+
+// Stderr into a file that a test reads while the runtime still writes to it
+// (gtest's CaptureStderr gives the text only once it stops): a line that a
+// thread logs after the report shows its cause is waited for with
+// eventually().
+class stderr_to_file {
+public:
+  stderr_to_file()
+      : path_((std::filesystem::temp_directory_path() /
+               ("coroscope-test-stderr-" + std::to_string(::getpid())))
+                  .string()),
+        saved_(::dup(2)) {
+    std::fflush(stderr);
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  ~stderr_to_file() {
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    std::remove(path_.c_str());
+  }
+  std::string text() const {
+    std::ifstream in(path_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+private:
+  std::string path_;
+  int saved_;
+};
 
 // Each test starts from an empty tracker with quiet thresholds.
 class RuntimeTest : public ::testing::Test {

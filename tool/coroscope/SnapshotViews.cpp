@@ -41,6 +41,23 @@ void writeSite(json::OStream &J, StringRef Key, const SiteInfo &Site) {
   });
 }
 
+json::Value textOrNull(const std::string &Text) {
+  return Text.empty() ? json::Value(nullptr) : json::Value(Text);
+}
+
+/// The lock fields a coroutine's row and a thread's share.
+void writeLocks(json::OStream &J, const std::vector<std::string> &Holds,
+                const std::string &WaitsForLock, std::uint64_t Holder,
+                std::uint32_t HolderThread) {
+  J.attributeArray("holds", [&] {
+    for (const std::string &Lock : Holds)
+      J.value(Lock);
+  });
+  J.attribute("waits_for_lock", textOrNull(WaitsForLock));
+  J.attribute("lock_holder", Holder);
+  J.attribute("lock_holder_thread", HolderThread);
+}
+
 /// " held by #12", " held by thread 3", or " held by a thread".
 std::string holderText(std::uint64_t Coroutine, std::uint32_t Thread) {
   if (Coroutine != 0)
@@ -227,15 +244,8 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
             writeSite(J, "creation_site", *R.CreationSite);
             J.attribute("slow_step", R.SlowStep);
             J.attribute("hang", R.Hang);
-            J.attributeArray("holds", [&] {
-              for (const std::string &Lock : R.Holds)
-                J.value(Lock);
-            });
-            J.attribute("waits_for_lock", R.WaitsForLock.empty()
-                                              ? json::Value(nullptr)
-                                              : json::Value(R.WaitsForLock));
-            J.attribute("lock_holder", R.LockHolder);
-            J.attribute("lock_holder_thread", R.LockHolderThread);
+            writeLocks(J, R.Holds, R.WaitsForLock, R.LockHolder,
+                       R.LockHolderThread);
           });
       });
       // Threads that hold or wait for locks outside coroutines.
@@ -246,18 +256,10 @@ std::string renderRows(const Snapshot &S, const std::vector<CoroutineRow> &Rows,
           J.object([&] {
             J.attribute("index", T.Index);
             J.attribute("tid", T.Tid);
-            J.attributeArray("holds", [&] {
-              for (const std::string &Lock : T.Holds)
-                J.value(Lock);
-            });
-            J.attribute("waits_for_lock", T.WaitsForLock.empty()
-                                              ? json::Value(nullptr)
-                                              : json::Value(T.WaitsForLock));
-            J.attribute("waits_at", T.WaitsAt.empty() ? json::Value(nullptr)
-                                                      : json::Value(T.WaitsAt));
+            writeLocks(J, T.Holds, T.WaitsForLock, T.LockHolder,
+                       T.LockHolderThread);
+            J.attribute("waits_at", textOrNull(T.WaitsAt));
             J.attribute("waiting_ms", T.WaitingMs);
-            J.attribute("lock_holder", T.LockHolder);
-            J.attribute("lock_holder_thread", T.LockHolderThread);
           });
         }
       });
