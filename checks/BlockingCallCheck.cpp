@@ -6,6 +6,7 @@
 #include "FindingsByLocation.h"
 #include "HeldLocks.h"
 #include "NonBlockingIo.h"
+#include "TranslationUnitFacts.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclTemplate.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -72,6 +73,9 @@ struct BlockingCallCheck::Analysis {
   FindingsByLocation<Finding> Findings;
   llvm::DenseMap<const FunctionDecl *, FunctionSummary> Summaries;
   llvm::DenseMap<const FunctionDecl *, std::optional<BlockingPath>> Paths;
+  /// Every user function defined here, for the facts file.
+  std::vector<const FunctionDecl *> FactFunctions;
+  llvm::DenseSet<const FunctionDecl *> SeenFunctions;
 };
 
 namespace {
@@ -84,13 +88,18 @@ public:
     const Expr *Call;
     std::optional<BlockingCall> Blocking;
     const FunctionDecl *Followable;
+    /// With WantDeclared: a callee the analysis would follow, were it
+    /// defined here; `coroscope link` follows it into its TU.
+    const FunctionDecl *Declared = nullptr;
   };
 
   CallCollector(const ASTContext &Ctx, const FunctionDecl &Function,
                 const BlockingCatalogue &Catalogue,
-                const LibraryBoundary &Boundary, bool FollowCalls)
+                const LibraryBoundary &Boundary, bool FollowCalls,
+                bool WantDeclared = false)
       : EvaluatedCodeVisitor(Ctx), Function(Function), Catalogue(Catalogue),
-        Boundary(Boundary), FollowCalls(FollowCalls) {}
+        Boundary(Boundary), FollowCalls(FollowCalls),
+        WantDeclared(WantDeclared) {}
 
   bool VisitCallExpr(CallExpr *Call) {
     record(*Call);
@@ -110,16 +119,18 @@ private:
       if (const auto *Call = dyn_cast<CallExpr>(&E))
         if (isNonBlockingDescriptorCall(*Call, Function, Ctx))
           return;
+    const FunctionDecl *Declared = nullptr;
     const FunctionDecl *Followable =
-        Blocking || !FollowCalls ? nullptr : followable(E);
-    if (Blocking || Followable)
-      Visits.push_back({&E, std::move(Blocking), Followable});
+        Blocking || !FollowCalls ? nullptr : followable(E, Declared);
+    if (Blocking || Followable || Declared)
+      Visits.push_back({&E, std::move(Blocking), Followable, Declared});
   }
 
   /// The definition a call runs, when the analysis can see and may follow it:
   /// defined in this TU outside system headers, not a coroutine (calling one
   /// only creates it), not reached through a virtual call or a pointer.
-  const FunctionDecl *followable(const Expr &E) const {
+  const FunctionDecl *followable(const Expr &E,
+                                 const FunctionDecl *&Declared) const {
     const FunctionDecl *Callee = nullptr;
     if (const auto *Call = dyn_cast<CallExpr>(&E)) {
       Callee = Call->getDirectCallee();
@@ -137,6 +148,9 @@ private:
     if (!Callee)
       return nullptr;
     const FunctionDecl *Definition = Callee->getDefinition();
+    if (!Definition && WantDeclared && !Callee->isDefaulted() &&
+        !Boundary.isLibraryCode(*Callee) && !Catalogue.isAllowed(*Callee))
+      Declared = Callee;
     if (!Definition || !Definition->hasBody() || Definition->isDefaulted())
       return nullptr;
     // A library's code counts only through the catalogue.
@@ -151,18 +165,22 @@ private:
   const BlockingCatalogue &Catalogue;
   const LibraryBoundary &Boundary;
   bool FollowCalls;
+  bool WantDeclared;
 };
 
 std::vector<CallCollector::Visit>
 collectCalls(const FunctionDecl &FD, const ASTContext &Ctx,
              const BlockingCatalogue &Catalogue,
-             const LibraryBoundary &Boundary, bool FollowCalls) {
-  CallCollector Collector(Ctx, FD, Catalogue, Boundary, FollowCalls);
+             const LibraryBoundary &Boundary, bool FollowCalls,
+             bool WantDeclared = false) {
+  CallCollector Collector(Ctx, FD, Catalogue, Boundary, FollowCalls,
+                          WantDeclared);
   if (const Stmt *Body = userBody(FD))
     Collector.TraverseStmt(const_cast<Stmt *>(Body));
   // Constructor initializers run before the body.
   if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(&FD)) {
-    CallCollector InitCollector(Ctx, FD, Catalogue, Boundary, FollowCalls);
+    CallCollector InitCollector(Ctx, FD, Catalogue, Boundary, FollowCalls,
+                                WantDeclared);
     for (const CXXCtorInitializer *Init : Ctor->inits())
       if (Init->isWritten())
         InitCollector.TraverseStmt(Init->getInit());
@@ -262,6 +280,99 @@ std::string directMessage(const BlockingCall &Call, StringRef Coroutine) {
       .str();
 }
 
+/// What a call passes for the callee's bool parameters, where it is a
+/// constant or one of \p Caller's parameters: what decides whether a callee
+/// that waits only for one value of a parameter blocks here.
+std::vector<lockgraph::ArgumentFact> boolArguments(const Expr &E,
+                                                   const FunctionDecl &Callee,
+                                                   const FunctionDecl &Caller,
+                                                   const ASTContext &Ctx) {
+  llvm::ArrayRef<const Expr *> Args;
+  if (const auto *Call = dyn_cast<CallExpr>(&E)) {
+    if (isa<CXXOperatorCallExpr>(Call))
+      return {}; // its argument 0 may be the object
+    Args = llvm::ArrayRef(Call->getArgs(), Call->getNumArgs());
+  } else if (const auto *Construct = dyn_cast<CXXConstructExpr>(&E)) {
+    Args = llvm::ArrayRef(Construct->getArgs(), Construct->getNumArgs());
+  }
+  std::vector<lockgraph::ArgumentFact> Result;
+  for (unsigned I = 0; I < Args.size() && I < Callee.getNumParams() &&
+                       Result.size() < lockgraph::MaxArgumentsPerCall;
+       ++I) {
+    if (!Callee.getParamDecl(I)->getType()->isBooleanType() ||
+        Args[I]->isValueDependent())
+      continue;
+    lockgraph::ArgumentFact Argument;
+    Argument.Index = I;
+    bool Value = false;
+    if (Args[I]->EvaluateAsBooleanCondition(Value, Ctx))
+      Argument.Value = Value;
+    else if (const auto *Ref =
+                 dyn_cast<DeclRefExpr>(Args[I]->IgnoreParenImpCasts()))
+      if (const auto *Param = dyn_cast<ParmVarDecl>(Ref->getDecl());
+          Param && Param->getDeclContext() == &Caller)
+        Argument.Parameter = Param->getFunctionScopeIndex();
+    if (Argument.Value || Argument.Parameter)
+      Result.push_back(Argument);
+  }
+  return Result;
+}
+
+/// What `coroscope link` needs of \p FD: whether it blocks, and which user
+/// functions it calls, defined here or not (none without \p FollowCalls).
+/// Callees defined here are added to \p Reached.
+lockgraph::FunctionFact
+functionFacts(const FunctionDecl &FD, const ASTContext &Ctx,
+              const FactsPlaces &Places, const BlockingCatalogue &Catalogue,
+              const LibraryBoundary &Boundary, bool FollowCalls,
+              std::vector<const FunctionDecl *> &Reached) {
+  lockgraph::FunctionFact Fact;
+  Fact.Usr = functionUsr(FD, Places);
+  Fact.Name = calleeName(FD);
+  Fact.At = Places.siteOf(FD.getLocation());
+  Fact.Hash = definitionHash(FD, Places);
+  Fact.Coroutine = isCoroutine(FD);
+  for (const CallCollector::Visit &V :
+       collectCalls(FD, Ctx, Catalogue, Boundary, FollowCalls,
+                    /*WantDeclared=*/FollowCalls)) {
+    if (V.Blocking) {
+      // As in summarize(): a callee's own short lock does not count. A call
+      // that waits only for one value of a parameter stands unless the
+      // function also blocks whatever its arguments.
+      if (V.Blocking->Family == BlockingFamily::Locking ||
+          (Fact.Blocks && !Fact.Blocks->WhenParameter))
+        continue;
+      std::optional<std::pair<unsigned, bool>> When;
+      if (const auto *Call = dyn_cast<CallExpr>(V.Call))
+        When = waitsOnlyWhen(*Call, FD, Ctx);
+      if (Fact.Blocks && When)
+        continue;
+      Fact.Blocks.emplace();
+      Fact.Blocks->Subject = V.Blocking->Subject;
+      Fact.Blocks->Reason = familyPhrase(V.Blocking->Family).str();
+      Fact.Blocks->At = Places.siteOf(V.Call->getBeginLoc());
+      if (When) {
+        Fact.Blocks->WhenParameter = When->first;
+        Fact.Blocks->WhenValue = When->second;
+      }
+      continue;
+    }
+    const FunctionDecl *Callee = V.Followable ? V.Followable : V.Declared;
+    std::string Usr = functionUsr(*Callee, Places);
+    if (Usr.empty() || Fact.Calls.size() >= lockgraph::MaxCallsPerFunction)
+      continue;
+    Fact.Calls.push_back({std::move(Usr),
+                          calleeName(*Callee),
+                          Places.siteOf(V.Call->getBeginLoc()),
+                          boolArguments(*V.Call, *Callee, FD, Ctx),
+                          false,
+                          {}});
+    if (V.Followable)
+      Reached.push_back(V.Followable);
+  }
+  return Fact;
+}
+
 } // namespace
 
 BlockingCallCheck::BlockingCallCheck(StringRef Name,
@@ -272,6 +383,8 @@ BlockingCallCheck::BlockingCallCheck(StringRef Name,
       Replacements(Options.get("Replacements", "")),
       LockingIsBlocking(Options.get("LockingIsBlocking", false)),
       FollowCalls(Options.get("FollowCalls", true)),
+      FactsDirectory(Options.get("FactsDirectory", "")),
+      FactsRoot(Options.get("FactsRoot", "")),
       LockAcrossSuspendEnabled(
           Context->isCheckEnabled("coro-lock-across-suspend")),
       Library(*this, Name, Options),
@@ -307,20 +420,54 @@ void BlockingCallCheck::storeOptions(
   Options.store(Opts, "Replacements", Replacements);
   Options.store(Opts, "LockingIsBlocking", LockingIsBlocking);
   Options.store(Opts, "FollowCalls", FollowCalls);
+  Options.store(Opts, "FactsDirectory", FactsDirectory);
+  Options.store(Opts, "FactsRoot", FactsRoot);
 }
 
 void BlockingCallCheck::registerMatchers(MatchFinder *Finder) {
-  addFunctionMatchers(*Finder, this, /*OnlyCoroutines=*/true);
+  // The facts summarise every function; the diagnostics need coroutines.
+  addFunctionMatchers(*Finder, this,
+                      /*OnlyCoroutines=*/FactsDirectory.empty());
 }
 
 void BlockingCallCheck::check(const MatchFinder::MatchResult &Result) {
   State->Ctx = Result.Context;
   State->Boundary = &Library.Boundary;
-  for (const FunctionDecl *Coroutine :
-       matchedFunctions(Result, Library.Boundary))
-    if (isCoroutine(*Coroutine) &&
-        State->SeenCoroutines.insert(Coroutine).second)
-      analyzeCoroutine(*Coroutine, *Result.Context);
+  for (const FunctionDecl *FD : matchedFunctions(Result, Library.Boundary)) {
+    if (!FactsDirectory.empty() && FD->hasBody() && !FD->isDependentContext() &&
+        State->SeenFunctions.insert(FD).second)
+      State->FactFunctions.push_back(FD);
+    if (isCoroutine(*FD) && State->SeenCoroutines.insert(FD).second)
+      analyzeCoroutine(*FD, *Result.Context);
+  }
+}
+
+void BlockingCallCheck::writeFacts() {
+  const ASTContext &Ctx = *State->Ctx;
+  FactsPlaces Places(Ctx, FactsRoot);
+  lockgraph::Facts Facts;
+  Facts.Check = "coro-blocking-call";
+  Facts.TranslationUnit = Places.translationUnit();
+  Facts.Inputs = Places.inputs();
+  std::vector<const FunctionDecl *> Worklist = State->FactFunctions;
+  while (!Worklist.empty()) {
+    const FunctionDecl *FD = Worklist.back();
+    Worklist.pop_back();
+    std::vector<const FunctionDecl *> Reached;
+    lockgraph::FunctionFact Fact = functionFacts(
+        *FD, Ctx, Places, Catalogue, Library.Boundary, FollowCalls, Reached);
+    for (const FunctionDecl *Callee : Reached)
+      if (State->SeenFunctions.insert(Callee).second)
+        Worklist.push_back(Callee);
+    if (!Fact.Usr.empty() &&
+        (Fact.Coroutine || Fact.Blocks || !Fact.Calls.empty()))
+      Facts.Functions.push_back(std::move(Fact));
+  }
+  std::string Error = Places.write(FactsDirectory, ".blockfacts.json",
+                                   lockgraph::writeFacts(Facts));
+  if (!Error.empty())
+    configurationDiag("cannot write blocking facts to %0", DiagnosticIDs::Error)
+        << Error;
 }
 
 void BlockingCallCheck::analyzeCoroutine(const FunctionDecl &Coroutine,
@@ -390,6 +537,8 @@ void BlockingCallCheck::onEndOfTranslationUnit() {
     diag(F->Path->Leaf.Loc, "%0 blocks here, in '%1'", DiagnosticIDs::Note)
         << F->Path->Leaf.Call.Subject << calleeName(*F->Path->LeafFunction);
   }
+  if (!FactsDirectory.empty())
+    writeFacts();
   State = std::make_unique<Analysis>();
 }
 

@@ -15,7 +15,9 @@
 namespace coroscope {
 
 /// Finds calls that block the thread while a coroutine runs on it, directly
-/// or through functions defined in the translation unit.
+/// or through functions defined in the translation unit. With
+/// FactsDirectory set it also writes the TU's blocking facts for
+/// `coroscope link`, which follows calls into other translation units.
 ///
 /// For the user-facing documentation see docs/checks/coro-blocking-call.md.
 class BlockingCallCheck : public clang::tidy::ClangTidyCheck {
@@ -39,12 +41,15 @@ public:
 private:
   void analyzeCoroutine(const clang::FunctionDecl &Coroutine,
                         clang::ASTContext &Ctx);
+  void writeFacts();
 
   const std::string BlockingFunctions;
   const std::string AllowedFunctions;
   const std::string Replacements;
   const bool LockingIsBlocking;
   const bool FollowCalls;
+  const std::string FactsDirectory;
+  const std::string FactsRoot;
   const bool LockAcrossSuspendEnabled;
   LibraryOptions Library;
   BlockingCatalogue Catalogue;

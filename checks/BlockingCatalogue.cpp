@@ -8,6 +8,7 @@
 #include "clang/Basic/SourceManager.h"
 #include "clang/Basic/Version.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace clang;
 
@@ -153,7 +154,90 @@ bool isFileStreamClass(const CXXRecordDecl *RD) {
          Name == "std::basic_fstream";
 }
 
+/// True when \p Path is a string literal naming a file under /proc: the
+/// kernel makes its contents on the spot, and reading it never waits for a
+/// device (a debugger check reads "/proc/self/status").
+bool isProcfsPath(const Expr *Path) {
+  for (int Depth = 0; Path && Depth < 8; ++Depth) {
+    Path = Path->IgnoreImplicit()->IgnoreParens();
+    if (const auto *Cast = dyn_cast<ExplicitCastExpr>(Path)) {
+      Path = Cast->getSubExpr(); // std::string("/proc/...")
+      continue;
+    }
+    if (const auto *Literal = dyn_cast<StringLiteral>(Path))
+      return Literal->getCharByteWidth() == 1 &&
+             Literal->getString().starts_with("/proc/");
+    const auto *Construct = dyn_cast<CXXConstructExpr>(Path);
+    if (!Construct || Construct->getNumArgs() == 0)
+      return false;
+    Path = Construct->getArg(0); // a std::string made from the literal
+  }
+  return false;
+}
+
+/// The timeout argument of a call that waits for readiness, or -1.
+int timeoutArgument(StringRef Name) {
+  return llvm::StringSwitch<int>(Name)
+      .Case("poll", 2)
+      .Case("epoll_wait", 3)
+      .Case("epoll_pwait", 3)
+      .Default(-1);
+}
+
+/// A readiness wait with a zero timeout only polls: it returns at once.
+bool pollsWithoutWaiting(const CallExpr &Call, StringRef Name,
+                         const ASTContext &Ctx) {
+  const int Timeout = timeoutArgument(Name);
+  if (Timeout < 0 || Timeout >= static_cast<int>(Call.getNumArgs()))
+    return false;
+  const Expr *Arg = Call.getArg(Timeout);
+  if (Arg->isValueDependent())
+    return false;
+  Expr::EvalResult Value;
+  return Arg->EvaluateAsInt(Value, Ctx) && Value.Val.getInt() == 0;
+}
+
+/// A file stream variable opened on a /proc file where it is declared.
+bool isProcfsStream(const Expr &Stream) {
+  const auto *Ref = dyn_cast<DeclRefExpr>(Stream.IgnoreParenImpCasts());
+  const auto *Var = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
+  const auto *Init =
+      Var ? dyn_cast_or_null<CXXConstructExpr>(Var->getInit()) : nullptr;
+  return Init && Init->getNumArgs() > 0 && isProcfsPath(Init->getArg(0));
+}
+
 } // namespace
+
+std::optional<std::pair<unsigned, bool>>
+waitsOnlyWhen(const CallExpr &Call, const FunctionDecl &Function,
+              const ASTContext &Ctx) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee || !Callee->getIdentifier())
+    return std::nullopt;
+  const int Timeout = timeoutArgument(Callee->getName());
+  if (Timeout < 0 || Timeout >= static_cast<int>(Call.getNumArgs()))
+    return std::nullopt;
+  const auto *Choice = dyn_cast<ConditionalOperator>(
+      Call.getArg(Timeout)->IgnoreParenImpCasts());
+  if (!Choice)
+    return std::nullopt;
+  const auto *Ref =
+      dyn_cast<DeclRefExpr>(Choice->getCond()->IgnoreParenImpCasts());
+  const auto *Param = Ref ? dyn_cast<ParmVarDecl>(Ref->getDecl()) : nullptr;
+  if (!Param || Param->getDeclContext() != &Function ||
+      !Param->getType()->isBooleanType())
+    return std::nullopt;
+  auto IsZero = [&](const Expr *E) {
+    Expr::EvalResult Value;
+    return !E->isValueDependent() && E->EvaluateAsInt(Value, Ctx) &&
+           Value.Val.getInt() == 0;
+  };
+  const bool TrueWaits = !IsZero(Choice->getTrueExpr());
+  const bool FalseWaits = !IsZero(Choice->getFalseExpr());
+  if (TrueWaits == FalseWaits)
+    return std::nullopt;
+  return std::make_pair(Param->getFunctionScopeIndex(), TrueWaits);
+}
 
 StringRef familyPhrase(BlockingFamily Family) {
   switch (Family) {
@@ -277,7 +361,7 @@ BlockingCatalogue::classifyStream(const FunctionDecl &Callee,
       IsConsole = VarName == "std::cin" || VarName == "std::wcin";
     }
   bool IsFile = isFileStreamClass(objectClass(*Bare));
-  if (!(IsFile || (IsConsole && IsInput)))
+  if (!(IsFile || (IsConsole && IsInput)) || isProcfsStream(*Bare))
     return std::nullopt;
 
   BlockingCall Result;
@@ -383,6 +467,9 @@ BlockingCatalogue::classify(const Expr &E, const ASTContext &Ctx) const {
       if (!Decl->getDeclContext()->getRedeclContext()->isTranslationUnit() ||
           !SM.isInSystemHeader(Decl->getCanonicalDecl()->getLocation()))
         continue;
+      if (const auto *Call = dyn_cast<CallExpr>(&E);
+          Call && pollsWithoutWaiting(*Call, Name, Ctx))
+        continue;
       break;
     case MatchRule::LockConstruction:
       if (!Construct || !lockConstructionBlocks(*Construct, Target))
@@ -390,7 +477,8 @@ BlockingCatalogue::classify(const Expr &E, const ASTContext &Ctx) const {
       break;
     case MatchRule::FileOpen:
       if (!Construct || Construct->getNumArgs() == 0 ||
-          isFileStreamClass(objectClass(*Construct->getArg(0))))
+          isFileStreamClass(objectClass(*Construct->getArg(0))) ||
+          isProcfsPath(Construct->getArg(0)))
         continue;
       Target = Construct->getArg(0);
       break;

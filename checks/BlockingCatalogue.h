@@ -75,6 +75,14 @@ struct BlockingCall {
   bool IsFreeFunctionCall = false;
 };
 
+/// For a readiness wait (poll, epoll_wait) whose timeout is a bool
+/// parameter's choice between waiting and polling (`wait ? -1 : 0`): the
+/// parameter's index in \p Function and the value with which the call
+/// waits. The call returns at once for the other value.
+std::optional<std::pair<unsigned, bool>>
+waitsOnlyWhen(const clang::CallExpr &Call, const clang::FunctionDecl &Function,
+              const clang::ASTContext &Ctx);
+
 class BlockingCatalogue {
 public:
   BlockingCatalogue(llvm::StringRef ExtraBlockingFunctions,

@@ -1,9 +1,9 @@
 //===--- LockGraph.h - lock-order edges, cycles and facts files -----------===//
 //
 // The lock-order graph shared by coro-lock-order-inversion (one translation
-// unit) and `coroscope lockgraph` (the whole program): edges between lock
-// classes named by qualified name, deterministic cycle finding, and the
-// facts file each TU writes. Depends on LLVM Support only.
+// unit) and `coroscope link` (the whole program): edges between lock
+// classes named by qualified name, and deterministic cycle finding.
+// Depends on LLVM Support only.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,21 +90,8 @@ private:
   llvm::DenseMap<uint64_t, Edge> Edges; // (From id << 32 | To id)
 };
 
-/// A facts file: one TU's lock classes and edges.
-struct Facts {
-  std::string TranslationUnit;
-  /// Written by the runtime ("source": "run-time"): orders a run observed.
-  bool RunTime = false;
-  std::vector<std::string> Locks;
-  std::vector<Edge> Edges;
-};
-
-/// The facts file's text: JSON with a fixed key order, sorted locks and
-/// edges, no timestamps: a pure function of its input.
-std::string writeFacts(const Facts &F);
-
-/// Parses a facts file; the error says what is wrong, without the path.
-llvm::Expected<Facts> readFacts(llvm::StringRef Text);
+/// Writes \p S as the object \p Key of the JSON object being written.
+void writeSite(llvm::json::OStream &J, llvm::StringRef Key, const Site &S);
 
 /// Writes \p E's "at", "held_at" and "via" attributes into the JSON object
 /// being written: the one spelling of sites in facts and reports.

@@ -6,18 +6,13 @@
 #include "LockGraph.h"
 #include "LockKnowledge.h"
 #include "MayAnalysis.h"
-#include "coroscope/output.hpp"
+#include "TranslationUnitFacts.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Basic/SourceManager.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/VirtualFileSystem.h"
-#include "llvm/Support/xxhash.h"
 #include <map>
 #include <set>
 #include <vector>
@@ -136,39 +131,15 @@ struct LockOrderCheck::Analysis {
       SiteLocations;
   std::map<SourceLocation, SelfDeadlock> SelfDeadlocks;
 
-  std::string WorkingDirectory;
-  std::string Root; // what sites are relative to
-  std::string TranslationUnit;
-
-  std::string absolutePath(StringRef Path) const {
-    llvm::SmallString<256> Absolute(Path);
-    if (!WorkingDirectory.empty() && !llvm::sys::path::is_absolute(Absolute)) {
-      Absolute = WorkingDirectory;
-      llvm::sys::path::append(Absolute, Path);
-    }
-    llvm::sys::path::remove_dots(Absolute, /*remove_dot_dot=*/true);
-    return std::string(Absolute);
-  }
-
-  /// \p Path relative to Root when it is under it; absolute otherwise.
-  std::string relativePath(StringRef Path) const {
-    std::string Absolute = absolutePath(Path);
-    StringRef Result = Absolute;
-    if (!Root.empty() && Result.consume_front(Root) && !Result.empty() &&
-        llvm::sys::path::is_separator(Result.front()))
-      return Result.drop_front().str();
-    return Absolute;
-  }
+  std::optional<FactsPlaces> Places;
+  /// Function summaries for the facts file, when it is written.
+  bool WantFacts = false;
+  std::map<const FunctionDecl *, lockgraph::FunctionFact> FunctionFacts;
 
   Site siteOf(SourceLocation Loc) {
-    const SourceManager &SM = Ctx->getSourceManager();
-    Loc = SM.getExpansionLoc(Loc);
-    PresumedLoc Presumed = SM.getPresumedLoc(Loc);
-    if (Presumed.isInvalid())
-      return {};
-    Site S{relativePath(Presumed.getFilename()), Presumed.getLine(),
-           Presumed.getColumn()};
-    SiteLocations.try_emplace(S.key(), Loc);
+    Site S = Places->siteOf(Loc);
+    SiteLocations.try_emplace(S.key(),
+                              Ctx->getSourceManager().getExpansionLoc(Loc));
     return S;
   }
 
@@ -358,8 +329,12 @@ public:
             Summary *Record)
       : State(State), Record(Record), Name(State.functionName(Function)) {}
 
-  /// From now on, edges, self-deadlocks and the summary are recorded.
-  void record(Summary *Into) { Record = Into; }
+  /// From now on, edges, self-deadlocks and the summary are recorded, and
+  /// the function's facts when \p Fact is set.
+  void record(Summary *Into, lockgraph::FunctionFact *Fact) {
+    Record = Into;
+    this->Fact = Fact;
+  }
 
   void transfer(const CFGElement &Element, HeldSet &Held) {
     if (auto Dtor = Element.getAs<CFGAutomaticObjDtor>()) {
@@ -443,9 +418,14 @@ private:
     // A coroutine's body runs where it is awaited, not where it is called.
     if (const auto *Call =
             dyn_cast_or_null<CallExpr>(strip(Await.getOperand())))
-      if (const FunctionDecl *Callee = Call->getDirectCallee())
+      if (const FunctionDecl *Callee = Call->getDirectCallee()) {
         if (isCoroutine(*Callee))
-          callInto(*Callee, callBegin(*Call), onThis(*Call), Held);
+          callInto(*Callee, callBegin(*Call), onThis(*Call), Held,
+                   /*Awaited=*/true);
+        else if (Fact && Record)
+          // Defined elsewhere: a coroutine or not, `coroscope link` knows.
+          recordCall(*Callee, callBegin(*Call), Held, /*Awaited=*/true);
+      }
   }
 
   void call(const CallExpr &Call, HeldSet &Held) {
@@ -576,8 +556,11 @@ private:
     if (Record) {
       Site AtSite = State.siteOf(At);
       for (const LockRef &Ref : Refs)
-        if (!Ref.Class.empty())
+        if (!Ref.Class.empty()) {
           summarise(Ref.Class, {Ref.Kind, Ref.Recursive, {{Name, AtSite}}});
+          if (Fact)
+            Fact->Acquires.push_back({Ref.Class, AtSite});
+        }
     }
     Held[Key] = {llvm::SmallVector<LockRef, 2>(Refs.begin(), Refs.end()), At,
                  State.siteOf(At)};
@@ -586,9 +569,11 @@ private:
   /// A call to a function defined in this TU: what it acquires is acquired
   /// here, at the call.
   void callInto(const FunctionDecl &Callee, SourceLocation At, bool OnThis,
-                const HeldSet &Held) {
+                const HeldSet &Held, bool Awaited = false) {
     if (!Record)
       return;
+    if (Fact)
+      recordCall(Callee, At, Held, Awaited);
     const FunctionDecl *Definition = Callee.getDefinition();
     if (!Definition || !Definition->hasBody() ||
         State.Boundary->isLibraryCode(*Definition))
@@ -619,6 +604,36 @@ private:
     }
   }
 
+  /// The call in the function's facts, for `coroscope link` to follow into
+  /// other translation units.
+  void recordCall(const FunctionDecl &Callee, SourceLocation At,
+                  const HeldSet &Held, bool Awaited) {
+    if (State.Boundary->isLibraryCode(Callee))
+      return;
+    std::string Usr = functionUsr(Callee, *State.Places);
+    if (Usr.empty())
+      return;
+    Site AtSite = State.siteOf(At);
+    for (lockgraph::CallFact &Existing : Fact->Calls)
+      if (Existing.Usr == Usr && Existing.At.key() == AtSite.key()) {
+        Existing.Awaited |= Awaited;
+        return;
+      }
+    if (Fact->Calls.size() >= lockgraph::MaxCallsPerFunction)
+      return;
+    lockgraph::CallFact Call{
+        std::move(Usr), State.functionName(Callee), AtSite, {}, Awaited, {}};
+    for (const auto &[Key, Lock] : Held)
+      for (const LockRef &Ref : Lock.Locks)
+        if (!Ref.Class.empty() &&
+            Call.Held.size() < lockgraph::MaxHeldPerCall &&
+            llvm::none_of(Call.Held, [&](const lockgraph::HeldAtCall &H) {
+              return H.Lock == Ref.Class;
+            }))
+          Call.Held.push_back({Ref.Class, Lock.AtSite});
+    Fact->Calls.push_back(std::move(Call));
+  }
+
   void summarise(const std::string &Class, Acquisition A) {
     State.Locks.insert(Class);
     auto [It, Inserted] = Record->Acquires.try_emplace(Class, A);
@@ -638,7 +653,7 @@ private:
     E.At = State.siteOf(At);
     E.HeldAt = Lock.AtSite;
     E.Via = Via;
-    E.TranslationUnit = State.TranslationUnit;
+    E.TranslationUnit = State.Places->translationUnit();
     State.Locks.insert(From);
     State.Locks.insert(To);
     State.Graph.add(std::move(E));
@@ -653,6 +668,7 @@ private:
 
   LockOrderCheck::Analysis &State;
   Summary *Record;
+  lockgraph::FunctionFact *Fact = nullptr;
   std::string Name;
   llvm::DenseMap<const VarDecl *, llvm::SmallVector<LockRef, 2>> Guards;
 };
@@ -674,7 +690,16 @@ void LockOrderCheck::Analysis::analyze(const FunctionDecl &FD,
     Flow.transfer(Element, Held);
   };
   auto In = solveMayAnalysis<HeldSet>(*Graph, Transfer);
-  Flow.record(&Result);
+  lockgraph::FunctionFact *Fact = nullptr;
+  if (WantFacts) {
+    Fact = &FunctionFacts[&FD];
+    Fact->Usr = functionUsr(FD, *Places);
+    Fact->Name = functionName(FD);
+    Fact->At = siteOf(FD.getLocation());
+    Fact->Hash = definitionHash(FD, *Places);
+    Fact->Coroutine = isCoroutine(FD);
+  }
+  Flow.record(&Result, Fact);
   replayMayAnalysis(*Graph, In, Transfer);
 }
 
@@ -721,17 +746,10 @@ void LockOrderCheck::onEndOfTranslationUnit() {
   }
   Analysis &A = *State;
   A.AsyncLockFunctions = &AsyncLockFunctions;
-  const SourceManager &SM = A.Ctx->getSourceManager();
-  if (auto CWD = SM.getFileManager()
-                     .getVirtualFileSystem()
-                     .getCurrentWorkingDirectory())
-    A.WorkingDirectory = *CWD;
   // Sites are written relative to FactsRoot (the source tree, for builds
   // that compile in a separate directory), else to the working directory.
-  A.Root = A.absolutePath(FactsRoot.empty() ? StringRef(A.WorkingDirectory)
-                                            : StringRef(FactsRoot));
-  if (OptionalFileEntryRef Main = SM.getFileEntryRefForID(SM.getMainFileID()))
-    A.TranslationUnit = A.relativePath(Main->getName());
+  A.Places.emplace(*A.Ctx, FactsRoot);
+  A.WantFacts = !FactsDirectory.empty();
 
   for (const FunctionDecl *FD : A.Functions)
     A.summaryOf(*FD);
@@ -766,29 +784,23 @@ void LockOrderCheck::onEndOfTranslationUnit() {
 
 void LockOrderCheck::writeFacts() {
   lockgraph::Facts Facts;
-  Facts.TranslationUnit = State->TranslationUnit;
+  Facts.Check = "coro-lock-order-inversion";
+  Facts.TranslationUnit = State->Places->translationUnit();
+  Facts.Inputs = State->Places->inputs();
   Facts.Locks.assign(State->Locks.begin(), State->Locks.end());
-  for (const auto &[Key, E] : State->Graph.edges())
+  for (const auto &[Key, E] : State->Graph.edges()) {
     Facts.Edges.push_back(E);
-  const std::string Text = lockgraph::writeFacts(Facts);
-
-  StringRef TU = Facts.TranslationUnit;
-  llvm::SmallString<256> Path(FactsDirectory);
-  llvm::sys::path::append(
-      Path, llvm::sys::path::filename(TU) + "-" +
-                llvm::utohexstr(llvm::xxh3_64bits(TU), /*LowerCase=*/true) +
-                ".lockfacts.json");
-  // Never half a file for a parallel build to read, and never in place of
-  // something that is not a facts file (output.hpp).
-  std::string Reason;
-  if (std::error_code Error = llvm::sys::fs::create_directories(FactsDirectory))
-    Reason = Error.message();
-  else if (output::write_file(std::string(Path), Text, Reason) ==
-           output::status::written)
-    return;
-  configurationDiag("cannot write lock-order facts to '%0': %1",
-                    DiagnosticIDs::Error)
-      << Path << Reason;
+    Facts.Edges.back().TranslationUnit = Facts.TranslationUnit;
+  }
+  for (auto &[FD, Fact] : State->FunctionFacts)
+    if (!Fact.Usr.empty() && (!Fact.Acquires.empty() || !Fact.Calls.empty()))
+      Facts.Functions.push_back(std::move(Fact));
+  std::string Error = State->Places->write(FactsDirectory, ".lockfacts.json",
+                                           lockgraph::writeFacts(Facts));
+  if (!Error.empty())
+    configurationDiag("cannot write lock-order facts to %0",
+                      DiagnosticIDs::Error)
+        << Error;
 }
 
 } // namespace coroscope

@@ -91,6 +91,36 @@ const StringRef NonBlockingFlags[] = {"SOCK_NONBLOCK", "O_NONBLOCK",
                                       "FIONBIO",       "EFD_NONBLOCK",
                                       "TFD_NONBLOCK",  "IN_NONBLOCK"};
 
+/// What an accessor called on `this` returns when its body is one return
+/// statement of a member of this object.
+const Expr *accessorResult(const CXXMemberCallExpr &Call) {
+  const Expr *Object = Call.getImplicitObjectArgument();
+  const CXXMethodDecl *Method = Call.getMethodDecl();
+  if (!Object || !isa<CXXThisExpr>(Object->IgnoreParenImpCasts()) || !Method)
+    return nullptr;
+  const FunctionDecl *Definition = Method->getDefinition();
+  const auto *Body = Definition
+                         ? dyn_cast_or_null<CompoundStmt>(Definition->getBody())
+                         : nullptr;
+  if (!Body || Body->size() != 1)
+    return nullptr;
+  const auto *Return = dyn_cast<ReturnStmt>(Body->body_front());
+  const Expr *Value = Return ? Return->getRetValue() : nullptr;
+  if (!Value)
+    return nullptr;
+  const Expr *Inner = Value->IgnoreParenImpCasts();
+  if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(Inner))
+    Inner = Subscript->getBase()->IgnoreParenImpCasts();
+  else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Inner);
+           Op && Op->getOperator() == OO_Subscript)
+    Inner = Op->getArg(0)->IgnoreParenImpCasts(); // std::array's
+
+  const auto *Member = dyn_cast<MemberExpr>(Inner);
+  return Member && isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts())
+             ? Value
+             : nullptr;
+}
+
 /// The variables and data members a descriptor expression reads, innermost
 /// first, through accessors: `fd`, `m_fd`, `m_socket.native_handle()`,
 /// `sock_->fd()`, `m_socket.fd` (fd, then m_socket).
@@ -110,15 +140,26 @@ llvm::SmallVector<const ValueDecl *, 2> descriptorPath(const Expr *E) {
       E = Member->getBase();
       continue;
     }
+    if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(E)) {
+      E = Subscript->getBase(); // `m_fds[1]`: the array member
+      continue;
+    }
     if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
       if (Call->getNumArgs() != 0)
         break;
+      // An accessor of this object that returns a member (`write_fd()`
+      // returning `m_fds[1]`): the member is the descriptor.
+      if (const Expr *Returned = accessorResult(*Call)) {
+        E = Returned;
+        continue;
+      }
       E = Call->getImplicitObjectArgument();
       continue;
     }
     if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
-      // `(*sock).fd()`, `sock->fd()` through a smart pointer.
-      if (Op->getNumArgs() != 1)
+      // `(*sock).fd()`, `sock->fd()` through a smart pointer, and
+      // `m_fds[1]` on a std::array.
+      if (Op->getNumArgs() != 1 && Op->getOperator() != OO_Subscript)
         break;
       E = Op->getArg(0);
       continue;
@@ -147,17 +188,30 @@ public:
 
   bool shouldVisitLambdaBody() const { return true; }
 
+  /// `for (int fd : m_fds) fcntl(fd, ...)`: the loop variable is the
+  /// descriptor.
+  bool VisitCXXForRangeStmt(CXXForRangeStmt *For) {
+    if (For->getLoopVariable() && refersTo(For->getRangeInit(), Descriptor))
+      Aliases.push_back(For->getLoopVariable());
+    return true;
+  }
+
   bool VisitCallExpr(CallExpr *Call) {
     bool Mentions = false;
     for (const Expr *Arg : Call->arguments())
-      Mentions = Mentions || refersTo(Arg, Descriptor);
+      Mentions = Mentions || mentions(Arg);
     if (!Mentions)
       return true;
     const FunctionDecl *Callee = posixCallee(*Call);
     StringRef Name = Callee ? Callee->getName() : "";
-    if ((Name == "fcntl" || Name == "ioctl") && Call->getNumArgs() >= 2 &&
-        refersTo(Call->getArg(0), Descriptor) &&
-        names(Call, Ctx, NonBlockingFlags))
+    // fcntl(fd, F_SETFL, O_NONBLOCK), ioctl(fd, FIONBIO, ...), and
+    // pipe2(fds, O_NONBLOCK), which makes the descriptors it creates.
+    if ((Name == "fcntl" || Name == "ioctl" || Name == "pipe2") &&
+        Call->getNumArgs() >= 2 && mentions(Call->getArg(0)) &&
+        (names(Call, Ctx, NonBlockingFlags) ||
+         llvm::any_of(Call->arguments(), [&](const Expr *Arg) {
+           return llvm::is_contained(descriptorPath(Arg), FlagsHolder);
+         })))
       Found = true;
     else if (Classifier.classify(Call->getType()) ||
              Classifier.isAwaiter(Call->getType()))
@@ -172,12 +226,21 @@ public:
   bool VisitVarDecl(VarDecl *Var) {
     if (Var == Descriptor && names(Var->getInit(), Ctx, NonBlockingFlags))
       Found = true;
+    else if (!FlagsHolder && names(Var->getInit(), Ctx, NonBlockingFlags))
+      FlagsHolder = Var;
     return !Found;
   }
   bool VisitBinaryOperator(BinaryOperator *Op) {
     if (Op->isAssignmentOp() && refersTo(Op->getLHS(), Descriptor) &&
         names(Op->getRHS(), Ctx, NonBlockingFlags))
       Found = true;
+    // `flags |= O_NONBLOCK; fcntl(fd, F_SETFL, flags);`
+    else if (Op->isAssignmentOp() && names(Op->getRHS(), Ctx, NonBlockingFlags))
+      if (const auto *Ref =
+              dyn_cast<DeclRefExpr>(Op->getLHS()->IgnoreParenImpCasts()))
+        if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+            Var && Var->hasLocalStorage())
+          FlagsHolder = Var;
     return !Found;
   }
   bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Op) {
@@ -199,9 +262,19 @@ public:
   bool Found = false;
 
 private:
+  bool mentions(const Expr *E) const {
+    if (refersTo(E, Descriptor))
+      return true;
+    return llvm::any_of(
+        Aliases, [&](const ValueDecl *Alias) { return refersTo(E, Alias); });
+  }
+
   const ASTContext &Ctx;
   TaskClassifier Classifier;
   const ValueDecl *Descriptor;
+  llvm::SmallVector<const ValueDecl *, 2> Aliases;
+  /// A local variable the non-blocking flag was put in.
+  const ValueDecl *FlagsHolder = nullptr;
 };
 
 bool ownerShowsNonBlocking(const ValueDecl &Descriptor,

@@ -8,17 +8,22 @@ build=${COROSCOPE_BUILD_DIR:-$root/build-llvm$version}
 echo
 echo "== coroscope-tidy on examples/jobqueue (checks and options: examples/.clang-tidy)"
 cd "$root"
-facts=$build/demo/lockfacts
+# Both whole-program checks write what each file shows (blocking calls and
+# calls, lock orders) for `coroscope link`.
+facts=$build/demo/facts
 rm -rf "$facts"
 "$build/bin/coroscope-tidy" -p "$build" examples/jobqueue/server.cpp \
   examples/jobqueue/job_store.cpp \
   --config="{Checks: '-*,coro-*', HeaderFilterRegex: 'examples/',
-    CheckOptions: {coro-lock-order-inversion.FactsDirectory: '$facts',
+    CheckOptions: {coro-blocking-call.FactsDirectory: '$facts',
+                   coro-blocking-call.FactsRoot: '$root',
+                   coro-lock-order-inversion.FactsDirectory: '$facts',
                    coro-lock-order-inversion.FactsRoot: '$root'}}"
 
 echo
-echo "== coroscope lockgraph: lock orders across the two files (facts in $facts)"
-"$build/bin/coroscope" lockgraph "$facts" || true
+echo "== coroscope link: what only the two files together show (facts in $facts):"
+echo "   a coroutine that blocks through calls into the other file, and lock orders"
+"$build/bin/coroscope" link "$facts" || true
 
 echo
 echo "== the same server, instrumented by the compiler plugin (coroscope_instrument in"
@@ -29,9 +34,9 @@ COROSCOPE_SUMMARY=1 COROSCOPE_REPORT="$out/jobqueue-report.json" \
   COROSCOPE_TRACE="$out/jobqueue-trace.json" COROSCOPE_LOCK_FACTS="$facts/run.lockfacts.json" \
   "$build/examples/jobqueue-instrumented" --self-test 25
 echo
-echo "== coroscope lockgraph again, with the lock orders the run observed"
+echo "== coroscope link again, with the lock orders the run observed"
 echo "   (COROSCOPE_LOCK_FACTS): each cycle proven statically and seen at run time"
-"$build/bin/coroscope" lockgraph "$facts" || true
+"$build/bin/coroscope" link "$facts" || true
 echo
 echo "== coroscope pstree: the same server, serving, read from outside while a client"
 echo "   is connected (nothing in the server stops or changes)"

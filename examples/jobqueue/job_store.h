@@ -28,12 +28,17 @@ public:
   /// Queues a job; false when the queue is full.
   bool push(std::string payload, std::uint64_t &id);
   std::optional<Job> pop();
+  /// Marks a job done; every tenth completion also saves a snapshot of the
+  /// statistics (to $JOBQUEUE_SNAPSHOT, /dev/null by default), so that a
+  /// restarted server can resume its counters.
   void complete(const Job &job);
   /// A one-line summary for the STATS command.
   std::string report();
   std::size_t size();
 
 private:
+  void save_snapshot();
+
   std::size_t capacity_;
   std::uint64_t next_id_ = 1;
   std::deque<Job> queue_;

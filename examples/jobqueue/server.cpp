@@ -122,6 +122,8 @@ awaitable<void> worker(JobStore &store, std::uint64_t &done,
     std::lock_guard lock(watchers_mutex);
     idle.expires_after(1ms);
     co_await idle.async_wait(use_awaitable);
+    // BUG (blocking call, in another file): every tenth complete() writes a
+    // snapshot and fsyncs it (job_store.cpp), on this thread.
     store.complete(*job);
     // BUG (unawaited task, stored): the notification is kept in a variable
     // but never awaited or spawned, so it never runs.

@@ -1,7 +1,10 @@
-// libFuzzer target: the lock-order facts reader (`coroscope lockgraph`) on
-// arbitrary bytes. Facts it accepts must build a graph whose cycles can be
-// found and described, and must read back unchanged once written again.
-#include "LockGraph.h"
+// libFuzzer target: the facts reader and the link phase (`coroscope link`)
+// on arbitrary bytes. Facts it accepts must build a graph whose cycles can
+// be found and described, must link (alone, and twice over, as if two TUs
+// summarised the same functions), and must read back unchanged once
+// written again.
+#include "FactsFile.h"
+#include "WholeProgram.h"
 
 #include "llvm/Support/Error.h"
 #include <cstdint>
@@ -25,6 +28,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
       (void)describe(*E);
   }
   std::string Written = writeFacts(*Read);
+  {
+    coroscope::link::Program P;
+    Facts Copy = *Read;
+    Copy.TranslationUnit += ".again";
+    P.add(Facts(*Read));
+    P.add(std::move(Copy));
+    P.link();
+    for (const auto &B : P.blocking())
+      (void)B.message();
+    (void)P.orders().cycles();
+    (void)P.affectedBy({Read->TranslationUnit});
+  }
   llvm::Expected<Facts> Again = readFacts(Written);
   if (!Again) {
     llvm::errs() << "the reader rejects what the writer wrote: "

@@ -19,7 +19,7 @@ std::optional<std::string> optionValue(const std::vector<std::string> &Args,
                                        llvm::StringRef What,
                                        std::string &Error);
 
-/// What lockgraph and triage take alike: where to write, and the root that
+/// What link and triage take alike: where to write, and the root that
 /// SARIF locations are relative to.
 struct OutputOptions {
   std::string Output;

@@ -18,9 +18,10 @@ const char *const Usage =
     "page\n"
     "  report merge [-o FILE] A.json B.json ...\n"
     "      merge reports from many processes into one JSON report\n"
-    "  lockgraph [--format=text|json|sarif] [-o FILE] PATH...\n"
-    "      merge coro-lock-order-inversion facts files and report the\n"
-    "      program's lock-order cycles\n";
+    "  link [--format=text|json|sarif] [-o FILE] [--baseline FILE] PATH...\n"
+    "      link the checks' facts files and report blocking chains and\n"
+    "      lock-order cycles across translation units ('lockgraph' is an\n"
+    "      alias)\n";
 } // namespace
 
 int main(int Argc, char **Argv) {
@@ -38,8 +39,8 @@ int main(int Argc, char **Argv) {
   }
   if (Command == "instrument")
     return coroscope::tool::runInstrument(Args);
-  if (Command == "lockgraph")
-    return coroscope::tool::runLockgraph(Args);
+  if (Command == "link" || Command == "lockgraph")
+    return coroscope::tool::runLink(Args, Command);
   if (Command == "triage")
     return coroscope::tool::runTriage(Args);
   if (Command == "report")

@@ -1,6 +1,6 @@
 //===- Sarif.h - SARIF 2.1.0 logs for code scanning -----------------------===//
 //
-// What `lockgraph --format=sarif` and `triage --format sarif` share: the log
+// What `link --format=sarif` and `triage --format sarif` share: the log
 // around one run, and locations relative to %SRCROOT% so that GitHub code
 // scanning can match them to the repository.
 //

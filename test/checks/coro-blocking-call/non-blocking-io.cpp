@@ -7,6 +7,7 @@
 
 #include <coro_test/tasks.h>
 
+#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -112,3 +113,77 @@ cppcoro::task<long> peek_blocking(int fd, char *data) {
   co_return ::recv(fd, data, 1, MSG_PEEK);
   // CHECK-MESSAGES: :[[@LINE-1]]:13: warning: 'recv' blocks the thread while coroutine 'peek_blocking' runs; blocking I/O
 }
+
+// libcoro's pipe_t: the descriptors are made non-blocking in a range-for
+// over the member array, and written through an accessor.
+class wake_pipe {
+public:
+  wake_pipe() {
+    ::pipe(m_fds);
+    for (const auto &fd : m_fds)
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  int write_fd() const { return m_fds[1]; }
+  cppcoro::task<long> wake() {
+    char byte = 1;
+    co_return ::write(write_fd(), &byte, 1);
+  }
+
+private:
+  int m_fds[2];
+};
+
+// The same with std::array, an out-of-line accessor and the flags built in
+// a variable first, as libcoro writes it.
+class array_pipe {
+public:
+  array_pipe() {
+    ::pipe(m_fds.data());
+    for (const auto &fd : m_fds) {
+      int flags = ::fcntl(fd, F_GETFL);
+      flags |= O_NONBLOCK;
+      ::fcntl(fd, F_SETFL, flags);
+    }
+  }
+  const int &write_fd() const;
+  cppcoro::task<long> wake() {
+    char byte = 1;
+    co_return ::write(write_fd(), &byte, 1);
+  }
+
+private:
+  std::array<int, 2> m_fds{-1};
+};
+const int &array_pipe::write_fd() const { return m_fds[1]; }
+
+// cppcoro's message_queue: pipe2 with O_NONBLOCK.
+class message_pipe {
+public:
+  message_pipe() { ::pipe2(m_pipefd, O_NONBLOCK); }
+  cppcoro::task<long> post() {
+    char byte = 1;
+    co_return ::write(m_pipefd[1], &byte, 1);
+  }
+
+private:
+  int m_pipefd[2];
+};
+
+// The same shapes without the flag still block.
+class blocking_pipe {
+public:
+  blocking_pipe() {
+    ::pipe(m_fds);
+    for (const auto &fd : m_fds)
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  int write_fd() const { return m_fds[1]; }
+  cppcoro::task<long> wake() {
+    char byte = 1;
+    co_return ::write(write_fd(), &byte, 1);
+    // CHECK-MESSAGES: :[[@LINE-1]]:15: warning: 'write' blocks the thread while coroutine 'blocking_pipe::wake' runs; blocking I/O
+  }
+
+private:
+  int m_fds[2];
+};

@@ -1,0 +1,181 @@
+//===- WholeProgram.h - the link phase: summaries across TUs --------------===//
+//
+// Combines the facts files of many translation units into one program and
+// resolves calls across them through the functions' summaries:
+// - blocking: a coroutine that reaches, through calls into other TUs, a
+//   function that blocks the thread;
+// - lock order: a lock held across a call whose callee, in any TU and
+//   through any chain of calls, acquires another lock.
+// Every pass is iterative and memoized, so chains of any length and
+// recursion across TUs cost time linear in the program's summaries.
+//
+//===----------------------------------------------------------------------===//
+#ifndef COROSCOPE_TOOL_WHOLEPROGRAM_H
+#define COROSCOPE_TOOL_WHOLEPROGRAM_H
+
+#include "FactsFile.h"
+#include "LockGraph.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace coroscope::link {
+
+using lockgraph::Site;
+
+/// "'Caller' calls 'Callee' here", in a chain.
+struct ChainStep {
+  std::string Caller;
+  std::string Callee;
+  Site At;
+  std::string TranslationUnit; // where Caller is defined
+};
+
+/// A coroutine that blocks its thread through calls into another TU.
+struct BlockingFinding {
+  std::string Coroutine; // its name
+  std::string CoroutineUsr;
+  std::string TranslationUnit; // the coroutine's
+  std::string Callee;          // called by the coroutine
+  std::string CalleeUsr;
+  Site At;                      // the call, in the coroutine
+  std::vector<ChainStep> Steps; // the calls after the first
+  std::string LeafFunction;
+  std::string LeafTranslationUnit;
+  lockgraph::BlockFact Leaf;
+
+  std::string message() const;
+  /// Stable when lines move: who calls whom and what blocks.
+  std::string fingerprint() const;
+};
+
+/// A function two TUs summarise from different text: one of their facts is
+/// stale, or the program breaks the one-definition rule.
+struct Mismatch {
+  std::string Name;
+  std::string FirstUnit;
+  std::string SecondUnit;
+};
+
+struct Totals {
+  size_t Units = 0;
+  size_t Functions = 0; // distinct USRs defined
+  size_t Summaries = 0; // function summaries read, duplicates included
+  size_t Calls = 0;
+  size_t OrdersThroughCalls = 0;
+};
+
+class Program {
+public:
+  /// Adds one facts file. Files must be added in a fixed order (sorted by
+  /// path) for the result not to depend on how they were found.
+  void add(lockgraph::Facts &&Facts);
+
+  /// Resolves everything added so far.
+  void link();
+
+  const std::vector<BlockingFinding> &blocking() const { return Blocking; }
+  const lockgraph::Graph &orders() const { return Orders; }
+  const std::vector<Mismatch> &mismatches() const { return Mismatches; }
+  const std::set<std::string> &locks() const { return Locks; }
+  Totals totals() const;
+
+  /// The functions whose summaries, or the summaries of anything they
+  /// call, come from \p Units: what a change to those units can affect.
+  std::vector<std::string> affectedBy(const std::set<std::string> &Units) const;
+
+private:
+  struct Call {
+    unsigned Callee;
+    Site At;
+    bool Awaited = false;
+    std::vector<lockgraph::ArgumentFact> Arguments;
+    std::vector<std::pair<unsigned, Site>> Held; // lock id, held at
+  };
+  struct Function {
+    std::string Usr;
+    std::string Name;     // as coro-blocking-call names it
+    std::string LockName; // as coro-lock-order-inversion names it
+    std::string Hash;
+    std::string Unit; // the first TU that defines it
+    bool Defined = false;
+    bool Coroutine = false;
+    bool HasBlockFacts = false;
+    bool HasLockFacts = false;
+    std::optional<lockgraph::BlockFact> Blocks;
+    std::vector<Call> BlockCalls;
+    std::vector<std::pair<unsigned, Site>> Acquires; // lock id, where
+    std::vector<Call> LockCalls;
+    /// TUs whose blocking facts summarise it (index into Units).
+    llvm::SmallVector<unsigned, 1> BlockUnits;
+  };
+  /// How a function reaches an acquisition of a lock: directly (Call < 0,
+  /// at the acquisition's index) or through one of its calls.
+  struct Reach {
+    unsigned Lock;
+    unsigned Distance;
+    int Call;
+    unsigned Acquire;
+  };
+
+  unsigned function(llvm::StringRef Usr, llvm::StringRef Name);
+  unsigned unit(const std::string &Name);
+  unsigned lock(const std::string &Name);
+  bool followsForBlocking(const Call &C) const;
+  bool followsForLocks(const Call &C) const;
+  void resolveBlocking();
+  /// A function's way to a blocking call: when it blocks (always, or only
+  /// when one of its bool parameters has a value), how far the blocking
+  /// call is, and the call it goes through (-1 for the blocking function
+  /// itself) with the condition the callee blocks under there.
+  struct Blocks {
+    unsigned Distance;
+    int Call;
+    int CalleeCondition;
+  };
+  /// Condition -1 is "always"; 2 * parameter + value is "when the parameter
+  /// has that value".
+  using BlockingMap = llvm::DenseMap<uint64_t, Blocks>;
+  static uint64_t key(unsigned Function, int Condition) {
+    return static_cast<uint64_t>(Function) << 32 |
+           static_cast<uint32_t>(Condition + 1);
+  }
+  /// The condition under which a call blocks, given that its callee blocks
+  /// under \p CalleeCondition; nullopt when it does not.
+  static std::optional<int> conditionAtCall(const Call &C, int CalleeCondition);
+  /// Every function's ways to a blocking call, argument-sensitive; only
+  /// through functions \p Unit defines, and as the check sees them (not
+  /// argument-sensitive), when it is set.
+  BlockingMap blockingDistances(std::optional<unsigned> Unit) const;
+  /// The functions each TU's blocking facts summarise, by TU.
+  std::vector<std::vector<unsigned>> UnitFunctions;
+  void resolveLockOrders();
+  void computeReach(const std::vector<unsigned> &Roots);
+  std::vector<lockgraph::Step> lockChain(unsigned From, unsigned Lock) const;
+
+  llvm::StringMap<unsigned> FunctionIds;
+  std::vector<Function> Functions;
+  llvm::StringMap<unsigned> LockIds;
+  std::vector<std::string> LockNames;
+  std::vector<std::string> Units;
+  llvm::StringMap<unsigned> UnitIds;
+  std::set<unsigned> MismatchedFunctions;
+  std::vector<lockgraph::Edge> UnitEdges;
+  size_t Summaries = 0;
+
+  std::vector<BlockingFinding> Blocking;
+  lockgraph::Graph Orders;
+  std::vector<Mismatch> Mismatches;
+  std::set<std::string> Locks;
+  std::vector<std::vector<Reach>> Reaches;
+  size_t DerivedOrders = 0;
+};
+
+} // namespace coroscope::link
+
+#endif
