@@ -129,6 +129,8 @@ private:
   /// The definition a call runs, when the analysis can see and may follow it:
   /// defined in this TU outside system headers, not a coroutine (calling one
   /// only creates it), not reached through a virtual call or a pointer.
+  /// With WantDeclared, a callee that passes the same tests but is only
+  /// declared here goes to \p Declared.
   const FunctionDecl *followable(const Expr &E,
                                  const FunctionDecl *&Declared) const {
     const FunctionDecl *Callee = nullptr;
@@ -148,15 +150,17 @@ private:
     if (!Callee)
       return nullptr;
     const FunctionDecl *Definition = Callee->getDefinition();
-    if (!Definition && WantDeclared && !Callee->isDefaulted() &&
-        !Boundary.isLibraryCode(*Callee) && !Catalogue.isAllowed(*Callee))
-      Declared = Callee;
-    if (!Definition || !Definition->hasBody() || Definition->isDefaulted())
-      return nullptr;
+    const FunctionDecl &Known = Definition ? *Definition : *Callee;
     // A library's code counts only through the catalogue.
-    if (Boundary.isLibraryCode(*Definition))
+    if (Known.isDefaulted() || Boundary.isLibraryCode(Known) ||
+        Catalogue.isAllowed(Known))
       return nullptr;
-    if (isCoroutine(*Definition) || Catalogue.isAllowed(*Definition))
+    if (!Definition) {
+      if (WantDeclared)
+        Declared = Callee;
+      return nullptr;
+    }
+    if (!Definition->hasBody() || isCoroutine(*Definition))
       return nullptr;
     return Definition;
   }
@@ -330,7 +334,7 @@ functionFacts(const FunctionDecl &FD, const ASTContext &Ctx,
   Fact.Usr = functionUsr(FD, Places);
   Fact.Name = calleeName(FD);
   Fact.At = Places.siteOf(FD.getLocation());
-  Fact.Hash = definitionHash(FD, Places);
+  Fact.Hash = definitionHash(FD, Fact.Usr, Ctx);
   Fact.Coroutine = isCoroutine(FD);
   for (const CallCollector::Visit &V :
        collectCalls(FD, Ctx, Catalogue, Boundary, FollowCalls,

@@ -6,6 +6,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include <algorithm>
 #include <deque>
+#include <numeric>
 #include <set>
 
 namespace coroscope::lockgraph {
@@ -101,8 +102,7 @@ std::vector<Cycle> Graph::cycles() const {
   std::vector<unsigned> Component(NodeCount, ~0u);
   std::vector<std::vector<unsigned>> Components;
   std::vector<unsigned> Roots(NodeCount);
-  for (unsigned I = 0; I < NodeCount; ++I)
-    Roots[I] = I;
+  std::iota(Roots.begin(), Roots.end(), 0u);
   forEachStronglyConnectedComponent(
       NodeCount, Roots, [&](unsigned Node) { return Out[Node].size(); },
       [&](unsigned Node, size_t I) -> std::optional<unsigned> {

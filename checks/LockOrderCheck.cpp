@@ -696,7 +696,7 @@ void LockOrderCheck::Analysis::analyze(const FunctionDecl &FD,
     Fact->Usr = functionUsr(FD, *Places);
     Fact->Name = functionName(FD);
     Fact->At = siteOf(FD.getLocation());
-    Fact->Hash = definitionHash(FD, *Places);
+    Fact->Hash = definitionHash(FD, Fact->Usr, *Ctx);
     Fact->Coroutine = isCoroutine(FD);
   }
   Flow.record(&Result, Fact);

@@ -91,6 +91,16 @@ const StringRef NonBlockingFlags[] = {"SOCK_NONBLOCK", "O_NONBLOCK",
                                       "FIONBIO",       "EFD_NONBLOCK",
                                       "TFD_NONBLOCK",  "IN_NONBLOCK"};
 
+/// The array of `fds[1]`, on a built-in array or a std::array; else null.
+const Expr *subscriptBase(const Expr *E) {
+  if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(E))
+    return Subscript->getBase();
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E);
+      Op && Op->getOperator() == OO_Subscript)
+    return Op->getArg(0);
+  return nullptr;
+}
+
 /// What an accessor called on `this` returns when its body is one return
 /// statement of a member of this object.
 const Expr *accessorResult(const CXXMemberCallExpr &Call) {
@@ -109,12 +119,8 @@ const Expr *accessorResult(const CXXMemberCallExpr &Call) {
   if (!Value)
     return nullptr;
   const Expr *Inner = Value->IgnoreParenImpCasts();
-  if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(Inner))
-    Inner = Subscript->getBase()->IgnoreParenImpCasts();
-  else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Inner);
-           Op && Op->getOperator() == OO_Subscript)
-    Inner = Op->getArg(0)->IgnoreParenImpCasts(); // std::array's
-
+  if (const Expr *Array = subscriptBase(Inner))
+    Inner = Array->IgnoreParenImpCasts();
   const auto *Member = dyn_cast<MemberExpr>(Inner);
   return Member && isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts())
              ? Value
@@ -140,8 +146,8 @@ llvm::SmallVector<const ValueDecl *, 2> descriptorPath(const Expr *E) {
       E = Member->getBase();
       continue;
     }
-    if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(E)) {
-      E = Subscript->getBase(); // `m_fds[1]`: the array member
+    if (const Expr *Array = subscriptBase(E)) {
+      E = Array; // `m_fds[1]`: the array member
       continue;
     }
     if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
@@ -157,9 +163,8 @@ llvm::SmallVector<const ValueDecl *, 2> descriptorPath(const Expr *E) {
       continue;
     }
     if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
-      // `(*sock).fd()`, `sock->fd()` through a smart pointer, and
-      // `m_fds[1]` on a std::array.
-      if (Op->getNumArgs() != 1 && Op->getOperator() != OO_Subscript)
+      // `(*sock).fd()`, `sock->fd()` through a smart pointer.
+      if (Op->getNumArgs() != 1)
         break;
       E = Op->getArg(0);
       continue;
@@ -210,7 +215,9 @@ public:
         Call->getNumArgs() >= 2 && mentions(Call->getArg(0)) &&
         (names(Call, Ctx, NonBlockingFlags) ||
          llvm::any_of(Call->arguments(), [&](const Expr *Arg) {
-           return llvm::is_contained(descriptorPath(Arg), FlagsHolder);
+           return llvm::any_of(descriptorPath(Arg), [&](const ValueDecl *D) {
+             return llvm::is_contained(FlagHolders, D);
+           });
          })))
       Found = true;
     else if (Classifier.classify(Call->getType()) ||
@@ -226,8 +233,9 @@ public:
   bool VisitVarDecl(VarDecl *Var) {
     if (Var == Descriptor && names(Var->getInit(), Ctx, NonBlockingFlags))
       Found = true;
-    else if (!FlagsHolder && names(Var->getInit(), Ctx, NonBlockingFlags))
-      FlagsHolder = Var;
+    else if (Var->hasLocalStorage() &&
+             names(Var->getInit(), Ctx, NonBlockingFlags))
+      FlagHolders.push_back(Var);
     return !Found;
   }
   bool VisitBinaryOperator(BinaryOperator *Op) {
@@ -240,7 +248,7 @@ public:
               dyn_cast<DeclRefExpr>(Op->getLHS()->IgnoreParenImpCasts()))
         if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
             Var && Var->hasLocalStorage())
-          FlagsHolder = Var;
+          FlagHolders.push_back(Var);
     return !Found;
   }
   bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Op) {
@@ -273,8 +281,8 @@ private:
   TaskClassifier Classifier;
   const ValueDecl *Descriptor;
   llvm::SmallVector<const ValueDecl *, 2> Aliases;
-  /// A local variable the non-blocking flag was put in.
-  const ValueDecl *FlagsHolder = nullptr;
+  /// Local variables the non-blocking flag was put in.
+  llvm::SmallVector<const ValueDecl *, 1> FlagHolders;
 };
 
 bool ownerShowsNonBlocking(const ValueDecl &Descriptor,

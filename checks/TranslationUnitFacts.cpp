@@ -30,19 +30,19 @@ std::string functionUsr(const FunctionDecl &FD, const FactsPlaces &Places) {
   return std::string(Usr);
 }
 
-std::string definitionHash(const FunctionDecl &FD, const FactsPlaces &Places) {
-  const ASTContext &Ctx = Places.context();
+std::string definitionHash(const FunctionDecl &FD, StringRef Usr,
+                           const ASTContext &Ctx) {
   const FunctionDecl *Written = &FD;
   if (const FunctionDecl *Pattern = FD.getTemplateInstantiationPattern())
     Written = Pattern;
   const SourceManager &SM = Ctx.getSourceManager();
   CharSourceRange Range = SM.getExpansionRange(Written->getSourceRange());
   StringRef Text = Lexer::getSourceText(Range, SM, Ctx.getLangOpts());
-  return lockgraph::contentHash((functionUsr(FD, Places) + "\n" + Text).str());
+  return lockgraph::contentHash((Usr + "\n" + Text).str());
 }
 
 FactsPlaces::FactsPlaces(const ASTContext &Ctx, StringRef FactsRoot)
-    : Ctx(Ctx), SM(Ctx.getSourceManager()) {
+    : SM(Ctx.getSourceManager()) {
   if (auto CWD = SM.getFileManager()
                      .getVirtualFileSystem()
                      .getCurrentWorkingDirectory())

@@ -27,10 +27,10 @@ std::string functionUsr(const clang::FunctionDecl &FD,
                         const FactsPlaces &Places);
 
 /// The hash of \p FD's definition as written (its template's, for an
-/// instantiation, with the USR that names the arguments), so every TU that
-/// summarises one inline function gives it the same hash.
-std::string definitionHash(const clang::FunctionDecl &FD,
-                           const FactsPlaces &Places);
+/// instantiation, with \p Usr, its USR, which names the arguments), so
+/// every TU that summarises one inline function gives it the same hash.
+std::string definitionHash(const clang::FunctionDecl &FD, llvm::StringRef Usr,
+                           const clang::ASTContext &Ctx);
 
 /// How a TU's facts spell files, and where they go.
 class FactsPlaces {
@@ -54,12 +54,9 @@ public:
   std::string write(llvm::StringRef FactsDirectory, llvm::StringRef Suffix,
                     const std::string &Text) const;
 
-  const clang::ASTContext &context() const { return Ctx; }
-
 private:
   std::string absolutePath(llvm::StringRef Path) const;
 
-  const clang::ASTContext &Ctx;
   const clang::SourceManager &SM;
   std::string WorkingDirectory;
   std::string Root;

@@ -152,8 +152,6 @@ private:
   /// through functions \p Unit defines, and as the check sees them (not
   /// argument-sensitive), when it is set.
   BlockingMap blockingDistances(std::optional<unsigned> Unit) const;
-  /// The functions each TU's blocking facts summarise, by TU.
-  std::vector<std::vector<unsigned>> UnitFunctions;
   void resolveLockOrders();
   void computeReach(const std::vector<unsigned> &Roots);
   std::vector<lockgraph::Step> lockChain(unsigned From, unsigned Lock) const;
@@ -166,6 +164,8 @@ private:
   llvm::StringMap<unsigned> UnitIds;
   std::set<unsigned> MismatchedFunctions;
   std::vector<lockgraph::Edge> UnitEdges;
+  /// The functions each TU's blocking facts summarise, by TU.
+  std::vector<std::vector<unsigned>> UnitFunctions;
   size_t Summaries = 0;
 
   std::vector<BlockingFinding> Blocking;
