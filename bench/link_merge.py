@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How fast `coroscope link` links a large program's facts files (format 2).
+"""How fast `coroscope link` links a large program's facts files.
 
 Writes the facts of a synthetic program of FILES translation units (default
 10,000) of FUNCS functions each (default 100) into a temporary directory,
@@ -7,12 +7,13 @@ two files per TU as the checks write them with their FactsDirectory
 option: `<tu>-<hex>.blockfacts.json` (coro-blocking-call: coroutines,
 blocking calls, calls) and `<tu>-<hex>.lockfacts.json`
 (coro-lock-order-inversion: acquisitions, calls and the locks held at
-them), one function per line, sorted by USR, as checks/FactsFile.cpp
-writes them. Then runs `coroscope link --source-root EMPTY DIR` ROUNDS
-times (default 3) and prints the median wall time, the median CPU time
-(user + system, both of its threads; steadier than wall time on a shared
-machine) and the link process's peak RSS; it does so at a quarter, half
-and all of FILES, each a program of its own, to show how the time grows.
+them), in format 3 (JSON Lines, one function per line, sorted by USR), as
+checks/FactsFile.cpp writes them. Then runs `coroscope link --source-root
+EMPTY DIR` ROUNDS times (default 3) and prints the median wall time, the
+median CPU time (user + system, all of its threads; steadier than wall
+time on a shared machine) and the link process's peak RSS; it does so at
+a quarter, half and all of FILES, each a program of its own, to show how
+the time grows.
 
 The program (seeded: the same bytes every run):
 - Each TU has internal functions (the first three quarters) and API
@@ -116,6 +117,33 @@ def site(path, line, column):
     return {"file": path, "line": line, "column": column}
 
 
+def encode(fact, table):
+    """A summary as format 3 writes it: an array whose strings are indices
+    into the file's string table (a dict, in order of first use)."""
+    def s(text):
+        return table.setdefault(text, len(table))
+
+    def place(at):
+        return [s(at["file"]), at["line"], at["column"]]
+
+    def lock_at(entry):
+        return [s(entry["lock"])] + place(entry["at"])
+
+    calls = []
+    for call in fact.get("calls", ()):
+        entry = [s(call["usr"]), s(call["name"])] + place(call["at"])
+        if call.get("awaited") or call.get("held"):
+            entry += [1 if call.get("awaited") else 0, [],
+                      [lock_at(h) for h in call.get("held", ())]]
+        calls.append(entry)
+    blocks = fact.get("blocks")
+    return ([s(fact["usr"]), s(fact["name"])] + place(fact["at"]) +
+            [fact["hash"], 1 if fact.get("coroutine") else 0,
+             [s(blocks["subject"]), s(blocks["reason"])] +
+             place(blocks["at"]) if blocks else 0,
+             [lock_at(a) for a in fact.get("acquires", ())], calls])
+
+
 def unit_functions(tu, shape, rng):
     """The TU's functions, as (index, coroutine, blocks, lock, calls), with
     calls as ((callee's TU, callee's index), whether it holds the lock)."""
@@ -206,21 +234,20 @@ def render(tu, shape, rng, planted):
         lock_entries.append((usr, fact))
 
     def document(check, entries, unit_locks):
+        """JSON Lines: the header, then each summary after the strings it
+        is the first to use."""
         entries.sort(key=lambda e: e[0])
-        parts = ['{"format": "coroscope-facts", "version": 2,\n'
-                 ' "check": "%s",\n "translation_unit": "%s",\n "inputs": [' %
-                 (check, path)]
-        parts.append(",".join("\n  " + json.dumps(i, separators=(",", ":"))
-                              for i in inputs))
-        parts.append('\n ],\n "locks": [')
-        parts.append(",".join("\n  " + json.dumps(n) for n in
-                              sorted(unit_locks)))
-        parts.append("\n ]" if unit_locks else "]")
-        parts.append(',\n "edges": [],\n "functions": [')
-        parts.append(",".join("\n  " + json.dumps(f, separators=(",", ":"))
-                              for _, f in entries))
-        parts.append("\n ]}\n" if entries else "]}\n")
-        return "".join(parts)
+        header = {"format": "coroscope-facts", "version": 3, "check": check,
+                  "translation_unit": path, "inputs": inputs,
+                  "locks": sorted(unit_locks), "edges": []}
+        lines = [json.dumps(header, separators=(",", ":"))]
+        table = {}
+        for _, fact in entries:
+            known = len(table)
+            entry = json.dumps(encode(fact, table), separators=(",", ":"))
+            lines.extend(json.dumps(t) for t in list(table)[known:])
+            lines.append(entry)
+        return "\n".join(lines) + "\n"
 
     # The block check's files list no locks; the lock check's list its own.
     return (document("coro-blocking-call", block_entries, set()),

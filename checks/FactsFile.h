@@ -84,8 +84,8 @@ struct InputFact {
 /// check (or from a run of the program).
 struct Facts {
   /// 1: lock classes and orders only (coroscope-lockfacts, also what the
-  /// runtime writes); 2: with inputs and function summaries.
-  unsigned Version = 2;
+  /// runtime writes); 3: with inputs and function summaries.
+  unsigned Version = 3;
   std::string Check; // the check that wrote it; empty for version 1
   std::string TranslationUnit;
   /// Written by the runtime ("source": "run-time"): orders a run observed.
@@ -102,12 +102,13 @@ inline constexpr size_t MaxCallsPerFunction = 4096;
 inline constexpr size_t MaxHeldPerCall = 64;
 inline constexpr size_t MaxArgumentsPerCall = 64;
 
-/// The facts file's text: JSON with a fixed key order, sorted entries, one
-/// entry per line and no timestamps: the same TU always gives the same
-/// bytes.
+/// The facts file's text, with a fixed key order, sorted entries and no
+/// timestamps, so the same TU always gives the same bytes: version 3 is JSON
+/// Lines (a header, then strings and the summaries that refer to them by
+/// number), version 1 one JSON document.
 std::string writeFacts(const Facts &F);
 
-/// Parses a facts file of version 1 or 2; the error says what is wrong,
+/// Parses a facts file of version 1 or 3; the error says what is wrong,
 /// without the path.
 llvm::Expected<Facts> readFacts(llvm::StringRef Text);
 

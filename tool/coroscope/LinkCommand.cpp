@@ -17,6 +17,7 @@
 #include "WholeProgram.h"
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/BuryPointer.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -24,6 +25,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -78,35 +80,41 @@ struct FactsInputs {
   std::vector<lockgraph::InputFact> Inputs;
 };
 
-/// Parses the files in path order, on every core, in batches that bound the
-/// memory parsed facts take before they are linked.
+/// Parses the files on every core, in batches that bound the memory parsed
+/// facts take before they are linked, and adds them in path order; the next
+/// batch is parsed while this thread adds the last one.
 std::string readAll(const std::vector<std::string> &Files, link::Program &P,
                     std::vector<FactsInputs> &Kept,
                     std::vector<std::pair<std::string, std::string>> &Hashes) {
   const unsigned Workers = std::clamp<unsigned>(
       std::thread::hardware_concurrency(), 1,
       std::max<size_t>(1, std::min<size_t>(Files.size(), 8)));
-  const size_t Batch = 256 * Workers;
+  const size_t BatchSize = 128 * Workers;
   Hashes.resize(Files.size());
-  for (size_t Begin = 0; Begin < Files.size(); Begin += Batch) {
-    const size_t End = std::min(Files.size(), Begin + Batch);
-    std::vector<std::optional<lockgraph::Facts>> Parsed(End - Begin);
-    std::vector<std::string> Errors(End - Begin);
+  struct Batch {
+    std::vector<std::optional<lockgraph::Facts>> Parsed;
+    std::vector<std::string> Errors;
+  };
+  auto Parse = [&](size_t Begin) {
+    Batch B;
+    const size_t End = std::min(Files.size(), Begin + BatchSize);
+    B.Parsed.resize(End - Begin);
+    B.Errors.resize(End - Begin);
     auto Read = [&](unsigned W) {
       for (size_t I = Begin + W; I < End; I += Workers) {
         auto Buffer = readInputFile(Files[I]);
         if (!Buffer) {
-          Errors[I - Begin] = llvm::toString(Buffer.takeError());
+          B.Errors[I - Begin] = llvm::toString(Buffer.takeError());
           continue;
         }
         Hashes[I] = {Files[I], lockgraph::contentHash((*Buffer)->getBuffer())};
         llvm::Expected<lockgraph::Facts> Facts =
             lockgraph::readFacts((*Buffer)->getBuffer());
         if (!Facts)
-          Errors[I - Begin] =
+          B.Errors[I - Begin] =
               Files[I] + ": " + llvm::toString(Facts.takeError());
         else
-          Parsed[I - Begin] = std::move(*Facts);
+          B.Parsed[I - Begin] = std::move(*Facts);
       }
     };
     std::vector<std::thread> Threads;
@@ -115,13 +123,31 @@ std::string readAll(const std::vector<std::string> &Files, link::Program &P,
     Read(0);
     for (std::thread &T : Threads)
       T.join();
-    for (size_t I = 0; I < Parsed.size(); ++I) {
-      if (!Errors[I].empty())
-        return Errors[I];
-      Kept.push_back({Files[Begin + I], Parsed[I]->TranslationUnit,
-                      std::move(Parsed[I]->Inputs)});
-      P.add(std::move(*Parsed[I]));
+    return B;
+  };
+  std::future<Batch> Next = std::async(std::launch::async, Parse, 0);
+  std::future<void> Freed;
+  for (size_t Begin = 0; Begin < Files.size(); Begin += BatchSize) {
+    Batch Current = Next.get();
+    if (Begin + BatchSize < Files.size())
+      Next = std::async(std::launch::async, Parse, Begin + BatchSize);
+    for (size_t I = 0; I < Current.Parsed.size(); ++I) {
+      if (!Current.Errors[I].empty()) {
+        if (Next.valid())
+          Next.wait(); // it writes Hashes
+        return Current.Errors[I];
+      }
+      lockgraph::Facts &Facts = *Current.Parsed[I];
+      Kept.push_back(
+          {Files[Begin + I], Facts.TranslationUnit, std::move(Facts.Inputs)});
+      P.add(std::move(Facts));
     }
+    // What add() left of the batch is freed beside the next one.
+    if (Freed.valid())
+      Freed.wait();
+    Freed = std::async(std::launch::async, [B = std::move(Current)]() mutable {
+      Batch Gone(std::move(B));
+    });
   }
   return "";
 }
@@ -233,7 +259,11 @@ int runLink(const std::vector<std::string> &Args, llvm::StringRef Name) {
   if (!sarif::resolveSourceRoot(O.Out.SourceRoot, Root))
     return fail("--source-root '" + O.Out.SourceRoot + "' does not exist");
 
-  link::Program Program;
+  // A large program's summaries take a while to free; the process is about
+  // to end, so it does not.
+  auto Owned = std::make_unique<link::Program>();
+  link::Program &Program = *Owned;
+  llvm::BuryPointer(std::move(Owned));
   std::vector<FactsInputs> Inputs;
   std::vector<std::pair<std::string, std::string>> FactsHashes;
   if (std::string Error = readAll(Files, Program, Inputs, FactsHashes);

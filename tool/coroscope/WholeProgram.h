@@ -111,8 +111,9 @@ private:
     std::vector<Call> BlockCalls;
     std::vector<std::pair<unsigned, Site>> Acquires; // lock id, where
     std::vector<Call> LockCalls;
-    /// TUs whose blocking facts summarise it (index into Units).
-    llvm::SmallVector<unsigned, 1> BlockUnits;
+    /// TUs whose blocking facts summarise it (index into Units). A
+    /// std::vector: its move does not throw, so Functions moves on growth.
+    std::vector<unsigned> BlockUnits;
   };
   /// How a function reaches an acquisition of a lock: directly (Call < 0,
   /// at the acquisition's index) or through one of its calls.
