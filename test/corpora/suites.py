@@ -3,7 +3,8 @@
 and compare: the instrumentation must not break a build nor a test that passes without it.
 
   suites.py --coroscope BUILD --work DIR [--libs ...] [--modes ...] [--jobs N] [--timeout S]
-            [--keep-going] [--tests-only] [--no-baseline] [--retries N] [--json OUT.json]
+            [--keep-going] [--tests-only] [--no-baseline] [--retries N] [--skip-case NAME]
+            [--json OUT.json]
 
 stdout: a table per library and mode, the failures, a table of the coroscope reports and, last, one line
 `suites: libs=N configure_failed=A tu_failed=B regressions=C`. Progress goes to stderr, logs to
@@ -86,6 +87,8 @@ def parse_args(argv: list[str]) -> tuple[Config, list[str], list[str], Path | No
                    "all of their test executables)")
     p.add_argument("--retries", type=int, default=0, help="Catch2 suites (libcoro): run a failed test case "
                    "alone up to this many times; one that then passes is 'flaky', not failed (default 0)")
+    p.add_argument("--skip-case", action="append", default=[], metavar="NAME", help="Catch2 suites (libcoro): "
+                   "leave out the test case of this exact name, reported 'skip' (repeatable)")
     p.add_argument("--no-baseline", action="store_true", help="run only the modes asked for; without a "
                    "baseline, every failing test of an instrumented mode counts (CI, on suites that pass whole)")
     p.add_argument("--shared-network", action="store_true", help="run the tests in the host's network namespace "
@@ -116,7 +119,8 @@ def parse_args(argv: list[str]) -> tuple[Config, list[str], list[str], Path | No
                  clang_runtime_link=CLANG_RUNTIME_LINK.format(runtime_lib=runtime_lib),
                  gxx_runtime_link=GXX_RUNTIME_LINK.format(gxx_runtime_lib=gxx_runtime_lib),
                  jobs=a.jobs, timeout=a.timeout, build_timeout=a.build_timeout, keep_going=a.keep_going,
-                 tests_only=a.tests_only, retries=a.retries, hang_ms=os.environ.get("COROSCOPE_HANG_MS"),
+                 tests_only=a.tests_only, retries=a.retries, skip_cases=frozenset(a.skip_case),
+                 hang_ms=os.environ.get("COROSCOPE_HANG_MS"),
                  netns=[] if a.shared_network else netns_prefix())
     check_environment(cfg, modes, runtime_lib, gxx_runtime_lib)
     return cfg, libs, modes, a.json

@@ -67,6 +67,7 @@ class Config:
     keep_going: bool
     tests_only: bool  # build only TEST_TARGETS
     retries: int  # Catch2 suites: runs of a failed test case alone before it counts as failed
+    skip_cases: frozenset[str]  # Catch2 suites: test cases left out, reported "skip"
     hang_ms: str | None
     netns: list[str]  # prefix of every test command; empty: the host's network
 

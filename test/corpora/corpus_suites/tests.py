@@ -214,6 +214,11 @@ def run_catch2(cfg: Config, work: Work, res: Result, build_dir: Path, env: dict[
     res.seconds["test"] = 0.0
     problems = []
     pending: list[str] | None = None  # None: every test case
+    if cfg.skip_cases & set(cases):
+        for case in cases:
+            if case in cfg.skip_cases:
+                res.tests[case] = TestResult("skip", 0.0, "left out by --skip-case")
+        pending = [c for c in cases if c not in cfg.skip_cases]
     for attempt in range(len(cases) + 1):
         step, results = run_catch2_cases(cfg, binary, cwd, env, pending, results_dir / f"run-{attempt}.xml",
                                          logs / f"catch2-{attempt}.out", f"catch2 run {attempt}")
