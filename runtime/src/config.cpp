@@ -159,6 +159,8 @@ void reset_for_testing(const config &cfg) {
       zero_thread(*t);
   }
   zero_ready_counts();
+  r.peak_threads.store(0, std::memory_order_relaxed);
+  r.system_samples.store(0, std::memory_order_relaxed);
   std::scoped_lock guard(r.records_lock, r.log_lock);
   forget_records_unlocked();
 }

@@ -248,6 +248,7 @@ void watchdog_main() {
   runtime &r = rt();
   double period_ms = std::clamp(std::min(r.cfg.slow_ms, r.cfg.hang_ms) / 4, 1.0, 100.0);
   std::unique_lock lock(r.watchdog_lock);
+  std::int64_t next_system_sample = 0;
   while (!r.watchdog_stop) {
     r.watchdog_wake.wait_for(lock, std::chrono::microseconds(std::int64_t(period_ms * 1000)));
     if (r.watchdog_stop)
@@ -258,8 +259,13 @@ void watchdog_main() {
         dump_async_stacks(std::cerr);
         trace_trigger("SIGUSR1");
       }
-      r.heartbeat_ticks.store(now_ticks(), std::memory_order_relaxed);
+      std::int64_t now = now_ticks();
+      r.heartbeat_ticks.store(now, std::memory_order_relaxed);
       watchdog_scan();
+      if (now >= next_system_sample) {
+        note_system_sample();
+        next_system_sample = now + ms_to_ticks(1000);
+      }
     } catch (...) {
     }
     lock.lock();

@@ -269,6 +269,21 @@ std::string to_json(const report &r) {
   w.end_object();
   w.end_object();
 
+  if (r.system.known) {
+    const system_usage &u = r.system;
+    w.key("system").begin_object();
+    w.key("user_cpu_s").value(u.user_cpu_s);
+    w.key("system_cpu_s").value(u.system_cpu_s);
+    w.key("rss_bytes").value(u.rss_bytes);
+    w.key("peak_rss_bytes").value(u.peak_rss_bytes);
+    w.key("threads").value(u.threads);
+    w.key("peak_threads").value(u.peak_threads);
+    w.key("voluntary_context_switches").value(u.voluntary_switches);
+    w.key("involuntary_context_switches").value(u.involuntary_switches);
+    w.key("samples").value(u.samples);
+    w.end_object();
+  }
+
   w.key("functions").begin_array();
   for (const function_stats &f : r.functions) {
     w.begin_object();

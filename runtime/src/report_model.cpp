@@ -218,6 +218,19 @@ report merge(const std::vector<report> &reports) {
       merged.hang_ms = r.hang_ms;
     }
     merged.at_exit = merged.at_exit && r.at_exit;
+    if (r.system.known) {
+      system_usage &u = merged.system;
+      u.known = true;
+      u.user_cpu_s += r.system.user_cpu_s;
+      u.system_cpu_s += r.system.system_cpu_s;
+      u.rss_bytes += r.system.rss_bytes;
+      u.peak_rss_bytes = std::max(u.peak_rss_bytes, r.system.peak_rss_bytes);
+      u.threads += r.system.threads;
+      u.peak_threads = std::max(u.peak_threads, r.system.peak_threads);
+      u.voluntary_switches += r.system.voluntary_switches;
+      u.involuntary_switches += r.system.involuntary_switches;
+      u.samples += r.system.samples;
+    }
     merged.recent.started += r.recent.started;
     merged.recent.finished += r.recent.finished;
     merged.recent.failed += r.recent.failed;

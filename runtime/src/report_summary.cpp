@@ -58,6 +58,27 @@ void more(std::ostream &out, std::size_t total, const char *what) {
     out << "  ... and " << total - kRows << " more " << what << "\n";
 }
 
+std::string megabytes(std::uint64_t bytes) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f MB", double(bytes) / 1e6);
+  return buffer;
+}
+
+std::string seconds(double s) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f s", s);
+  return buffer;
+}
+
+void render_system(const system_usage &u, std::size_t processes, std::ostream &out) {
+  out << "coroscope: system: CPU " << seconds(u.user_cpu_s) << " user + "
+      << seconds(u.system_cpu_s) << " system; " << megabytes(u.rss_bytes) << " resident"
+      << (processes > 1 ? " in all, largest peak " : ", peak ") << megabytes(u.peak_rss_bytes)
+      << "; " << plural(u.threads, "thread") << " (peak "
+      << u.peak_threads << "); " << u.voluntary_switches + u.involuntary_switches
+      << " context switches (" << u.involuntary_switches << " involuntary)\n";
+}
+
 void render_long_waits(const report &r, std::ostream &out, const std::vector<long_waits> &list,
                        std::uint64_t total, const char *title, const char *meaning) {
   if (total == 0)
@@ -313,6 +334,8 @@ void render_summary(const report &r, std::ostream &out) {
     if (leaked > kRows)
       out << "coroscope: ... and " << leaked - kRows << " more leaked\n";
   }
+  if (r.system.known)
+    render_system(r.system, r.processes.size(), out);
   std::uint64_t dropped = 0;
   for (const auto &[what, n] : r.drops)
     dropped += n;

@@ -138,6 +138,7 @@ report::report make_report(bool at_exit) {
   out.slow_ms = r.cfg.slow_ms;
   out.hang_ms = r.cfg.hang_ms;
   out.at_exit = at_exit;
+  out.system = system_usage_for_report();
 
   std::map<const site *, report::function_stats> functions;
   std::map<const site *, report::site_stats> sites;

@@ -174,6 +174,8 @@ struct runtime {
   std::atomic<thread_record *> published_threads{nullptr};
   // Now, as the watchdog last saw it: the time of a core dump.
   std::atomic<std::int64_t> heartbeat_ticks{0};
+  // The system_usage.cpp samples' peak thread count, and how many there were.
+  std::atomic<std::uint64_t> peak_threads{0}, system_samples{0};
   std::atomic<std::uint64_t> next_id_block{0};
   std::atomic<std::int64_t> site_blocks{0};
   shard shards[kShards];
@@ -316,6 +318,12 @@ void forget_records_unlocked();
 bool waits_for_its_child(const frame &f, const site *at, bool resuming);
 void start_watchdog();
 void stop_watchdog();
+
+// system_usage.cpp: the process's CPU time, memory, threads and context
+// switches now, and the figures for a report, with the peaks of the
+// watchdog's samples (note_system_sample, in testing.hpp).
+report::system_usage sample_system_usage();
+report::system_usage system_usage_for_report();
 void install_dump_signal();
 
 // snapshot.cpp; the caller of describe() holds the frame's shard lock.

@@ -7,13 +7,17 @@
 #include <coroscope/ir_abi.h>
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 extern "C" void coroscope_ir_ready_sites(void *table) noexcept; // ir_hooks.cpp
 
@@ -135,6 +139,89 @@ TEST_F(ReportTest, UnwritablePathIsOneLineErrorAndTheProgramGoesOn) {
     fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
     EXPECT_FALSE(coroscope::write_report((dir_ / "r.json").string()));
   }
+}
+
+TEST_F(ReportTest, SystemResourcesAreInTheReportAndTheSummary) {
+  // Three more threads while the watchdog's sample is taken, gone by the
+  // report: its peak keeps them.
+  std::mutex m;
+  std::condition_variable cv;
+  int arrived = 0;
+  bool release = false;
+  std::vector<std::thread> extra;
+  for (int i = 0; i < 3; ++i)
+    extra.emplace_back([&] {
+      std::unique_lock lock(m);
+      ++arrived;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+    });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return arrived == 3; });
+  }
+  coroscope::detail::note_system_sample();
+  const std::uint64_t with_extra = coroscope::detail::make_report().system.threads;
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  for (std::thread &t : extra)
+    t.join();
+  run_workload(2);
+  report::report r = coroscope::detail::make_report();
+  ASSERT_TRUE(r.system.known);
+  EXPECT_GE(with_extra, 4u); // this thread and the three
+  EXPECT_GE(r.system.peak_threads, with_extra);
+  EXPECT_GE(r.system.threads, 1u);
+  EXPECT_GT(r.system.rss_bytes, 0u);
+  EXPECT_GE(r.system.peak_rss_bytes, r.system.rss_bytes);
+  EXPECT_GE(r.system.user_cpu_s + r.system.system_cpu_s, 0.0);
+  EXPECT_GE(r.system.samples, 3u); // the watchdog's, and the two reports'
+
+  nlohmann::json j = nlohmann::json::parse(report::to_json(r));
+  ASSERT_TRUE(j.contains("system")) << j.dump();
+  EXPECT_EQ(j["system"]["peak_threads"].get<std::uint64_t>(), r.system.peak_threads);
+  EXPECT_EQ(j["system"]["rss_bytes"].get<std::uint64_t>(), r.system.rss_bytes);
+  EXPECT_EQ(j["system"].size(), 9u) << j["system"].dump();
+
+  std::ostringstream summary;
+  report::render_summary(r, summary);
+  EXPECT_NE(summary.str().find("coroscope: system: CPU "), std::string::npos) << summary.str();
+  EXPECT_NE(summary.str().find("(peak " + std::to_string(r.system.peak_threads) + ")"),
+            std::string::npos)
+      << summary.str();
+}
+
+TEST(ReportMerge, SystemResourcesAddUpAndKeepTheLargestPeaks) {
+  report::report a, b, none;
+  a.system.known = true;
+  a.system.user_cpu_s = 1.5;
+  a.system.system_cpu_s = 0.5;
+  a.system.rss_bytes = 100;
+  a.system.peak_rss_bytes = 300;
+  a.system.threads = 4;
+  a.system.peak_threads = 9;
+  a.system.voluntary_switches = 10;
+  a.system.involuntary_switches = 2;
+  a.system.samples = 5;
+  b.system = a.system;
+  b.system.user_cpu_s = 0.5;
+  b.system.peak_rss_bytes = 400;
+  b.system.peak_threads = 3;
+  report::report merged = report::merge({a, b, none});
+  ASSERT_TRUE(merged.system.known);
+  EXPECT_DOUBLE_EQ(merged.system.user_cpu_s, 2.0);
+  EXPECT_DOUBLE_EQ(merged.system.system_cpu_s, 1.0);
+  EXPECT_EQ(merged.system.rss_bytes, 200u);
+  EXPECT_EQ(merged.system.peak_rss_bytes, 400u);
+  EXPECT_EQ(merged.system.threads, 8u);
+  EXPECT_EQ(merged.system.peak_threads, 9u);
+  EXPECT_EQ(merged.system.voluntary_switches, 20u);
+  EXPECT_EQ(merged.system.involuntary_switches, 4u);
+  EXPECT_EQ(merged.system.samples, 10u);
+  EXPECT_FALSE(report::merge({none}).system.known);
 }
 
 TEST_F(ReportTest, ReportsMerge) {

@@ -128,9 +128,8 @@ void renderLocks(std::ostringstream &Out, const report::locks_section &L) {
                  "by", "thread"});
     for (size_t I = 0; I < L.cycles.size(); ++I)
       for (const report::lock_order &O : L.cycles[I].orders)
-        row(Out, {std::to_string(I + 1), O.first, O.second,
-                  O.first_at.where(), O.second_at.where(), O.holder,
-                  std::to_string(O.thread)});
+        row(Out, {std::to_string(I + 1), O.first, O.second, O.first_at.where(),
+                  O.second_at.where(), O.holder, std::to_string(O.thread)});
     Out << "</table>\n";
   }
   if (!L.held_across_suspension.empty()) {
@@ -138,10 +137,10 @@ void renderLocks(std::ostringstream &Out, const report::locks_section &L) {
     header(Out, {"lock", "acquired at", "suspended at", "coroutine", "times",
                  "resumed on another thread", "suspended for", "longest"});
     for (const report::lock_held_across &H : L.held_across_suspension)
-      row(Out, {H.lock, H.acquired_at.where(), H.suspended_at.where(),
-                H.coroutine, std::to_string(H.count),
-                std::to_string(H.other_thread), ms(double(H.suspended_ns)),
-                ms(double(H.max_suspended_ns))});
+      row(Out,
+          {H.lock, H.acquired_at.where(), H.suspended_at.where(), H.coroutine,
+           std::to_string(H.count), std::to_string(H.other_thread),
+           ms(double(H.suspended_ns)), ms(double(H.max_suspended_ns))});
     Out << "</table>\n";
   }
   if (!L.released_on_other_thread.empty()) {
@@ -156,18 +155,17 @@ void renderLocks(std::ostringstream &Out, const report::locks_section &L) {
     Out << "</table>\n";
   }
   Out << "<h3>Lock classes</h3>\n";
-  header(Out, {"lock", "kind", "acquired", "contended", "p50 wait",
-               "p99 wait", "p50 hold", "p99 hold", "longest hold",
-               "longest held from", "to", "by"});
+  header(Out, {"lock", "kind", "acquired", "contended", "p50 wait", "p99 wait",
+               "p50 hold", "p99 hold", "longest hold", "longest held from",
+               "to", "by"});
   for (const report::lock_class_stats &C : L.classes)
-    row(Out, {C.name, C.kind, std::to_string(C.acquisitions),
-              std::to_string(C.contended),
-              report::percentile_text(C.wait, 0.5),
-              report::percentile_text(C.wait, 0.99),
-              report::percentile_text(C.hold, 0.5),
-              report::percentile_text(C.hold, 0.99),
-              ms(double(C.longest_hold_ns)), C.longest_from.where(),
-              C.longest_to.where(), C.longest_holder});
+    row(Out,
+        {C.name, C.kind, std::to_string(C.acquisitions),
+         std::to_string(C.contended), report::percentile_text(C.wait, 0.5),
+         report::percentile_text(C.wait, 0.99),
+         report::percentile_text(C.hold, 0.5),
+         report::percentile_text(C.hold, 0.99), ms(double(C.longest_hold_ns)),
+         C.longest_from.where(), C.longest_to.where(), C.longest_holder});
   Out << "</table>\n";
 }
 
@@ -198,19 +196,38 @@ std::string renderHtml(const report::report &R) {
   row(Out, {std::to_string(S.started), std::to_string(S.finished),
             std::to_string(S.failed), std::to_string(R.failure_total),
             std::to_string(S.cancelled), std::to_string(S.abandoned),
-            std::to_string(S.never_started),
-            std::to_string(S.live), std::to_string(S.success_rate * 100) + "%",
+            std::to_string(S.never_started), std::to_string(S.live),
+            std::to_string(S.success_rate * 100) + "%",
             std::to_string(S.error_rate * 100) + "%",
             std::to_string(R.slow_step_total), std::to_string(R.hang_total),
             std::to_string(R.queued_total)});
   Out << "</table>\n<pre>" << escape(Summary.str()) << "</pre>\n";
+  if (R.system.known) {
+    const report::system_usage &U = R.system;
+    auto Fixed = [](double V, const char *Unit) {
+      char Buffer[48];
+      std::snprintf(Buffer, sizeof Buffer, "%.2f %s", V, Unit);
+      return std::string(Buffer);
+    };
+    Out << "<h2>System resources</h2>\n";
+    header(Out, {"user CPU", "system CPU", "resident", "peak resident",
+                 "threads", "peak threads", "voluntary switches",
+                 "involuntary switches", "samples"});
+    row(Out,
+        {Fixed(U.user_cpu_s, "s"), Fixed(U.system_cpu_s, "s"),
+         Fixed(double(U.rss_bytes) / 1e6, "MB"),
+         Fixed(double(U.peak_rss_bytes) / 1e6, "MB"), std::to_string(U.threads),
+         std::to_string(U.peak_threads), std::to_string(U.voluntary_switches),
+         std::to_string(U.involuntary_switches), std::to_string(U.samples)});
+    Out << "</table>\n";
+  }
   Out << "<h2>Timeline</h2>\n" << timeline(R);
 
   Out << "<h2>Functions</h2>\n";
-  header(Out, {"function", "defined at", "started", "finished", "failed",
-               "cancelled", "abandoned", "never started", "slow steps",
-               "p50 life", "p99 life",
-               "running", "suspended", "awaited by", "spawned by"});
+  header(Out,
+         {"function", "defined at", "started", "finished", "failed",
+          "cancelled", "abandoned", "never started", "slow steps", "p50 life",
+          "p99 life", "running", "suspended", "awaited by", "spawned by"});
   auto Callers = [](const std::vector<report::caller_edge> &Edges) {
     std::string Text;
     for (const report::caller_edge &E : Edges)
@@ -228,17 +245,17 @@ std::string renderHtml(const report::report &R) {
               ms(double(F.running_ns)), ms(double(F.suspended_ns)),
               Callers(F.awaited_by), Callers(F.spawned_by)});
   Out << "</table>\n<h2>Await sites</h2>\n";
-  header(Out, {"site", "function", "kind", "waits for", "count",
-               "did not suspend", "p50 wait", "p90 wait", "p99 wait",
-               "max wait", "p99 step before"});
+  header(Out,
+         {"site", "function", "kind", "waits for", "count", "did not suspend",
+          "p50 wait", "p90 wait", "p99 wait", "max wait", "p99 step before"});
   for (const auto &Site : R.sites)
-    row(Out, {Site.at.where(), Site.at.function, Site.kind, Site.waits_for,
-              std::to_string(Site.count), std::to_string(Site.ready),
-              report::percentile_text(Site.wait, 0.5),
-              report::percentile_text(Site.wait, 0.9),
-              report::percentile_text(Site.wait, 0.99),
-              ms(double(Site.wait.max_ns)),
-              report::percentile_text(Site.step, 0.99)});
+    row(Out,
+        {Site.at.where(), Site.at.function, Site.kind, Site.waits_for,
+         std::to_string(Site.count), std::to_string(Site.ready),
+         report::percentile_text(Site.wait, 0.5),
+         report::percentile_text(Site.wait, 0.9),
+         report::percentile_text(Site.wait, 0.99), ms(double(Site.wait.max_ns)),
+         report::percentile_text(Site.step, 0.99)});
   Out << "</table>\n<h2>Slow steps</h2>\n";
   header(Out, {"function", "from", "to", "duration", "thread"});
   for (const auto &Step : R.slow_steps)
@@ -251,8 +268,8 @@ std::string renderHtml(const report::report &R) {
       Text += (Text.empty() ? "" : " <- ") + P;
     return Text;
   };
-  header(Out, {"function", "exception", "message", "last site",
-               "propagated to", "awaited by"});
+  header(Out, {"function", "exception", "message", "last site", "propagated to",
+               "awaited by"});
   for (const auto &C : R.failures)
     row(Out, {C.body.function, C.exception_type, C.exception_what,
               C.site.where(), Joined(C.propagated_to), Joined(C.parents)});

@@ -202,9 +202,9 @@ void readCoroutine(Fields &F, report::coroutine &C) {
   }
   F.text("name", C.name);
   F.flag("named", C.named);
-  F.oneOf("state", C.state,
-          {"running", "suspended", "finished", "failed", "cancelled",
-           "abandoned"});
+  F.oneOf(
+      "state", C.state,
+      {"running", "suspended", "finished", "failed", "cancelled", "abandoned"});
   F.nested("body", [&](Fields &L) { readLocation(L, C.body); });
   F.nested("site", [&](Fields &L) { readLocation(L, C.site); });
   F.count("age_ns", C.age_ns);
@@ -270,16 +270,20 @@ void readLocks(Fields &F, report::locks_section &L) {
     E.nested("wait", [&](Fields &H) { readHistogram(H, C.wait); });
     E.nested("hold", [&](Fields &H) { readHistogram(H, C.hold); });
     E.count("longest_hold_ns", C.longest_hold_ns);
-    E.nested("longest_from", [&](Fields &Loc) { readLocation(Loc, C.longest_from); });
-    E.nested("longest_to", [&](Fields &Loc) { readLocation(Loc, C.longest_to); });
+    E.nested("longest_from",
+             [&](Fields &Loc) { readLocation(Loc, C.longest_from); });
+    E.nested("longest_to",
+             [&](Fields &Loc) { readLocation(Loc, C.longest_to); });
     E.text("longest_holder", C.longest_holder);
   });
   F.each("held_across_suspension", [&](Fields &E) {
     report::lock_held_across &H = L.held_across_suspension.emplace_back();
     E.text("lock", H.lock);
     E.text("check", H.check);
-    E.nested("acquired_at", [&](Fields &Loc) { readLocation(Loc, H.acquired_at); });
-    E.nested("suspended_at", [&](Fields &Loc) { readLocation(Loc, H.suspended_at); });
+    E.nested("acquired_at",
+             [&](Fields &Loc) { readLocation(Loc, H.acquired_at); });
+    E.nested("suspended_at",
+             [&](Fields &Loc) { readLocation(Loc, H.suspended_at); });
     E.text("coroutine", H.coroutine);
     E.count("count", H.count);
     E.count("other_thread", H.other_thread);
@@ -289,17 +293,21 @@ void readLocks(Fields &F, report::locks_section &L) {
   F.each("released_on_other_thread", [&](Fields &E) {
     report::lock_foreign_release &R = L.released_on_other_thread.emplace_back();
     E.text("lock", R.lock);
-    E.nested("acquired_at", [&](Fields &Loc) { readLocation(Loc, R.acquired_at); });
-    E.nested("released_at", [&](Fields &Loc) { readLocation(Loc, R.released_at); });
+    E.nested("acquired_at",
+             [&](Fields &Loc) { readLocation(Loc, R.acquired_at); });
+    E.nested("released_at",
+             [&](Fields &Loc) { readLocation(Loc, R.released_at); });
     E.count("acquired_thread", R.acquired_thread);
     E.count("released_thread", R.released_thread);
     E.text("holder", R.holder);
     E.count("count", R.count);
   });
-  F.each("orders", [&](Fields &E) { readLockOrder(E, L.orders.emplace_back()); });
+  F.each("orders",
+         [&](Fields &E) { readLockOrder(E, L.orders.emplace_back()); });
   F.each("cycles", [&](Fields &E) {
     report::lock_cycle &C = L.cycles.emplace_back();
-    E.each("orders", [&](Fields &O) { readLockOrder(O, C.orders.emplace_back()); });
+    E.each("orders",
+           [&](Fields &O) { readLockOrder(O, C.orders.emplace_back()); });
   });
   F.each("deadlocks", [&](Fields &E) {
     report::deadlock &D = L.deadlocks.emplace_back();
@@ -371,7 +379,8 @@ void readReportFields(Fields &F, report::report &R) {
     report::site_stats &Site = R.sites.emplace_back();
     E.nested("at", [&](Fields &L) { readLocation(L, Site.at); });
     E.oneOf("kind", Site.kind, {"await", "yield"});
-    E.oneOf("waits_for", Site.waits_for, {"event", "child", "schedule", "timer"});
+    E.oneOf("waits_for", Site.waits_for,
+            {"event", "child", "schedule", "timer"});
     E.count("count", Site.count);
     E.optionalCount("ready", Site.ready);
     E.nested("wait", [&](Fields &H) { readHistogram(H, Site.wait); });
@@ -397,6 +406,20 @@ void readReportFields(Fields &F, report::report &R) {
   F.each("live", [&](Fields &E) { readCoroutine(E, R.live.emplace_back()); });
   if (F.has("locks"))
     F.nested("locks", [&](Fields &L) { readLocks(L, R.locks); });
+  if (F.has("system"))
+    F.nested("system", [&](Fields &S) {
+      report::system_usage &U = R.system;
+      U.known = true;
+      S.number("user_cpu_s", U.user_cpu_s);
+      S.number("system_cpu_s", U.system_cpu_s);
+      S.count("rss_bytes", U.rss_bytes);
+      S.count("peak_rss_bytes", U.peak_rss_bytes);
+      S.count("threads", U.threads);
+      S.count("peak_threads", U.peak_threads);
+      S.count("voluntary_context_switches", U.voluntary_switches);
+      S.count("involuntary_context_switches", U.involuntary_switches);
+      S.count("samples", U.samples);
+    });
   if (const Object *Drops = F.object("drops"))
     for (const auto &[What, N] : *Drops) {
       uint64_t Count = 0;

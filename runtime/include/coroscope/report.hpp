@@ -197,6 +197,19 @@ struct last_minute {
   std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0;
 };
 
+// What the process used, from getrusage and /proc/self, when the report was
+// made; the peaks include the watchdog's samples (one a second while it
+// runs). Merged reports add the processes' figures and keep the largest
+// peaks.
+struct system_usage {
+  bool known = false; // false: the platform gave none
+  double user_cpu_s = 0, system_cpu_s = 0;
+  std::uint64_t rss_bytes = 0, peak_rss_bytes = 0;
+  std::uint64_t threads = 0, peak_threads = 0;
+  std::uint64_t voluntary_switches = 0, involuntary_switches = 0;
+  std::uint64_t samples = 0;
+};
+
 struct report {
   int version = kSchemaVersion;
   std::vector<std::string> processes; // "argv0 (pid N)"
@@ -218,6 +231,7 @@ struct report {
   std::vector<coroutine> live;      // at exit: suspended ones are leaks
   std::uint64_t live_running = 0, live_suspended = 0;
   locks_section locks;
+  system_usage system;
   std::map<std::string, std::uint64_t> drops;
 };
 

@@ -60,4 +60,8 @@ bool lock_waiter_for_testing();
 // The report as write_report() would write it now.
 report::report make_report(bool at_exit = false);
 
+// One of the watchdog's samples of the process's resources, whose peaks the
+// report keeps (system_usage.cpp).
+void note_system_sample();
+
 } // namespace coroscope::detail
