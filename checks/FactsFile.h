@@ -14,7 +14,10 @@
 #define COROSCOPE_CHECKS_FACTSFILE_H
 
 #include "LockGraph.h"
+#include "llvm/Support/Allocator.h"
 #include "llvm/Support/Error.h"
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +77,45 @@ struct FunctionFact {
   std::vector<CallFact> Calls;
 };
 
+/// Version 3's summaries as the file holds them, each string a number into
+/// Strings: the link phase adds them without copying a string. The same
+/// shapes serve the link's program, whose numbers index its own table.
+struct PackedSite {
+  uint32_t File = 0, Line = 0, Column = 0;
+};
+struct PackedLockAt {
+  uint32_t Lock = 0;
+  PackedSite At;
+};
+struct PackedCall {
+  uint32_t Usr = 0, Name = 0;
+  PackedSite At;
+  bool Awaited = false;
+  std::vector<ArgumentFact> Arguments;
+  std::vector<PackedLockAt> Held;
+};
+struct PackedBlock {
+  uint32_t Subject = 0, Reason = 0;
+  PackedSite At;
+  std::optional<unsigned> WhenParameter;
+  bool WhenValue = true;
+};
+struct PackedFunction {
+  uint32_t Usr = 0, Name = 0;
+  llvm::StringRef Hash; // in PackedSummaries::Storage
+  PackedSite At;
+  bool Coroutine = false;
+  std::optional<PackedBlock> Blocks;
+  std::vector<PackedLockAt> Acquires;
+  std::vector<PackedCall> Calls;
+};
+struct PackedSummaries {
+  std::vector<llvm::StringRef> Strings; // point into Storage
+  std::vector<PackedFunction> Functions;
+  /// Never changed once read, so copies share it.
+  std::shared_ptr<llvm::BumpPtrAllocator> Storage;
+};
+
 /// A file the TU was compiled from, with the hash of its contents.
 struct InputFact {
   std::string File;
@@ -94,7 +136,11 @@ struct Facts {
   std::vector<std::string> Locks;
   std::vector<Edge> Edges;
   std::vector<FunctionFact> Functions;
+  /// Instead of Functions, when read with SummaryForm::Packed.
+  PackedSummaries Packed;
 };
+
+enum class SummaryForm { Unpacked, Packed };
 
 /// Limits a facts file's reader enforces, so a hostile or broken file
 /// cannot exhaust memory through the summaries it declares.
@@ -110,7 +156,8 @@ std::string writeFacts(const Facts &F);
 
 /// Parses a facts file of version 1 or 3; the error says what is wrong,
 /// without the path.
-llvm::Expected<Facts> readFacts(llvm::StringRef Text);
+llvm::Expected<Facts> readFacts(llvm::StringRef Text,
+                                SummaryForm Form = SummaryForm::Unpacked);
 
 /// The hash facts use for file contents and function text: 16 hex digits.
 std::string contentHash(llvm::StringRef Bytes);

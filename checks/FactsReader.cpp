@@ -72,22 +72,24 @@ llvm::Error readEdge(const llvm::json::Value &V, Facts &F) {
 }
 
 /// Reads version 3's summaries, whose strings are indices into the strings
-/// the file's earlier lines declare. Each step returns false after saying
-/// what is wrong in Problem.
+/// the file's earlier lines declare, into their packed form. Each step
+/// returns false after saying what is wrong in Problem.
 class SummaryReader {
   static_assert(MaxCallsPerFunction == 4096 && MaxHeldPerCall == 64 &&
                     MaxArgumentsPerCall == 64,
                 "the messages below name the limits");
 
 public:
-  void addString(llvm::StringRef S) { Strings.push_back(S.str()); }
+  explicit SummaryReader(PackedSummaries &Into) : Into(Into) {
+    Into.Storage = std::make_shared<llvm::BumpPtrAllocator>();
+  }
 
-  bool function(const llvm::json::Value &V, Facts &F) {
-    FunctionFact Function;
-    if (!readFunction(V, Function))
-      return false;
-    F.Functions.push_back(std::move(Function));
-    return true;
+  void addString(llvm::StringRef S) {
+    Into.Strings.push_back(S.copy(*Into.Storage));
+  }
+
+  bool function(const llvm::json::Value &V) {
+    return readFunction(V, Into.Functions.emplace_back());
   }
   const char *problem() const { return Problem; }
 
@@ -106,16 +108,16 @@ private:
     return static_cast<unsigned>(*N);
   }
 
-  bool string(const llvm::json::Array &A, size_t I, std::string &Out) {
+  bool string(const llvm::json::Array &A, size_t I, uint32_t &Out) {
     std::optional<unsigned> Index = number(A, I);
-    if (!Index || *Index >= Strings.size())
+    if (!Index || *Index >= Into.Strings.size())
       return fail("a string index is missing or out of range");
-    Out = Strings[*Index];
+    Out = *Index;
     return true;
   }
 
   /// file, line, column at A[I], A[I+1], A[I+2].
-  bool place(const llvm::json::Array &A, size_t I, Site &Out) {
+  bool place(const llvm::json::Array &A, size_t I, PackedSite &Out) {
     std::optional<unsigned> Line = number(A, I + 1);
     std::optional<unsigned> Column = number(A, I + 2);
     if (!Line || !Column)
@@ -126,14 +128,16 @@ private:
   }
 
   /// [lock, file, line, column]
-  bool lockAt(const llvm::json::Value &V, std::string &Lock, Site &At) {
+  bool lockAt(const llvm::json::Value &V, PackedLockAt &Out) {
     const llvm::json::Array *A = V.getAsArray();
     if (!A || A->size() != 4)
       return fail("a lock entry is not [lock, file, line, column]");
-    return string(*A, 0, Lock) && place(*A, 1, At);
+    return string(*A, 0, Out.Lock) && place(*A, 1, Out.At);
   }
 
-  bool readFunction(const llvm::json::Value &V, FunctionFact &Function) {
+  bool nonEmpty(uint32_t Index) const { return !Into.Strings[Index].empty(); }
+
+  bool readFunction(const llvm::json::Value &V, PackedFunction &Function) {
     const llvm::json::Array *A = V.getAsArray();
     if (!A || A->size() != 10)
       return fail("a function is not an array of 10 items");
@@ -146,33 +150,31 @@ private:
                   "are malformed");
     if (Calls->size() > MaxCallsPerFunction)
       return fail("a function has more than 4096 calls");
-    Function.Hash = Hash->str();
+    Function.Hash = Hash->copy(*Into.Storage);
     Function.Coroutine = *Coroutine;
     if (!string(*A, 0, Function.Usr) || !string(*A, 1, Function.Name) ||
         !place(*A, 2, Function.At) || !blocks((*A)[7], Function))
       return false;
-    if (Function.Usr.empty())
+    if (!nonEmpty(Function.Usr))
       return fail("a function's usr is empty");
-    Function.Acquires.reserve(Acquires->size());
-    for (const llvm::json::Value &Entry : *Acquires) {
-      AcquireFact &Acquire = Function.Acquires.emplace_back();
-      if (!lockAt(Entry, Acquire.Lock, Acquire.At))
+    Function.Acquires.resize(Acquires->size());
+    for (size_t I = 0; I < Acquires->size(); ++I)
+      if (!lockAt((*Acquires)[I], Function.Acquires[I]))
         return false;
-    }
-    Function.Calls.reserve(Calls->size());
-    for (const llvm::json::Value &Entry : *Calls)
-      if (!call(Entry, Function.Calls.emplace_back()))
+    Function.Calls.resize(Calls->size());
+    for (size_t I = 0; I < Calls->size(); ++I)
+      if (!call((*Calls)[I], Function.Calls[I]))
         return false;
     return true;
   }
 
-  bool blocks(const llvm::json::Value &V, FunctionFact &Function) {
+  bool blocks(const llvm::json::Value &V, PackedFunction &Function) {
     if (V.getAsInteger() == 0)
       return true;
     const llvm::json::Array *A = V.getAsArray();
     if (!A || (A->size() != 5 && A->size() != 7))
       return fail("'blocks' is neither 0 nor an array of 5 or 7 items");
-    BlockFact &Fact = Function.Blocks.emplace();
+    PackedBlock &Fact = Function.Blocks.emplace();
     if (!string(*A, 0, Fact.Subject) || !string(*A, 1, Fact.Reason) ||
         !place(*A, 2, Fact.At))
       return false;
@@ -187,14 +189,14 @@ private:
     return true;
   }
 
-  bool call(const llvm::json::Value &V, CallFact &Call) {
+  bool call(const llvm::json::Value &V, PackedCall &Call) {
     const llvm::json::Array *A = V.getAsArray();
     if (!A || (A->size() != 5 && A->size() != 8))
       return fail("a call is not an array of 5 or 8 items");
     if (!string(*A, 0, Call.Usr) || !string(*A, 1, Call.Name) ||
         !place(*A, 2, Call.At))
       return false;
-    if (Call.Usr.empty())
+    if (!nonEmpty(Call.Usr))
       return fail("a call's usr is empty");
     if (A->size() == 5)
       return true;
@@ -225,20 +227,53 @@ private:
         return fail("an argument's value is neither a bool nor a parameter "
                     "(0-255)");
     }
-    for (const llvm::json::Value &Entry : *Held) {
-      HeldAtCall &Fact = Call.Held.emplace_back();
-      if (!lockAt(Entry, Fact.Lock, Fact.HeldAt))
+    Call.Held.resize(Held->size());
+    for (size_t I = 0; I < Held->size(); ++I)
+      if (!lockAt((*Held)[I], Call.Held[I]))
         return false;
-    }
     return true;
   }
 
-  std::vector<std::string> Strings;
+  PackedSummaries &Into;
   const char *Problem = "";
 };
 
+/// The summaries with their strings spelled out, for the checks' shapes.
+std::vector<FunctionFact> unpack(const PackedSummaries &P) {
+  auto Text = [&](uint32_t I) { return P.Strings[I].str(); };
+  auto SiteOf = [&](const PackedSite &S) {
+    return Site{Text(S.File), S.Line, S.Column};
+  };
+  std::vector<FunctionFact> Result;
+  Result.reserve(P.Functions.size());
+  for (const PackedFunction &Packed : P.Functions) {
+    FunctionFact &F = Result.emplace_back();
+    F.Usr = Text(Packed.Usr);
+    F.Name = Text(Packed.Name);
+    F.At = SiteOf(Packed.At);
+    F.Hash = Packed.Hash.str();
+    F.Coroutine = Packed.Coroutine;
+    if (const std::optional<PackedBlock> &B = Packed.Blocks)
+      F.Blocks = BlockFact{Text(B->Subject), Text(B->Reason), SiteOf(B->At),
+                           B->WhenParameter, B->WhenValue};
+    for (const PackedLockAt &A : Packed.Acquires)
+      F.Acquires.push_back({Text(A.Lock), SiteOf(A.At)});
+    for (const PackedCall &C : Packed.Calls) {
+      CallFact &Call = F.Calls.emplace_back();
+      Call.Usr = Text(C.Usr);
+      Call.Name = Text(C.Name);
+      Call.At = SiteOf(C.At);
+      Call.Arguments = C.Arguments;
+      Call.Awaited = C.Awaited;
+      for (const PackedLockAt &H : C.Held)
+        Call.Held.push_back({Text(H.Lock), SiteOf(H.At)});
+    }
+  }
+  return Result;
+}
+
 llvm::Error readVersion3Lines(llvm::StringRef Lines, Facts &F) {
-  SummaryReader Reader;
+  SummaryReader Reader(F.Packed);
   unsigned Number = 1;
   while (!Lines.empty()) {
     auto [Line, Rest] = Lines.split('\n');
@@ -255,7 +290,7 @@ llvm::Error readVersion3Lines(llvm::StringRef Lines, Facts &F) {
     else if (!V->getAsArray())
       return malformed("line " + llvm::Twine(Number) +
                        " is neither a string nor a summary");
-    else if (!Reader.function(*V, F))
+    else if (!Reader.function(*V))
       return malformed("line " + llvm::Twine(Number) + ": " + Reader.problem());
   }
   return llvm::Error::success();
@@ -263,7 +298,7 @@ llvm::Error readVersion3Lines(llvm::StringRef Lines, Facts &F) {
 
 } // namespace
 
-llvm::Expected<Facts> readFacts(llvm::StringRef Text) {
+llvm::Expected<Facts> readFacts(llvm::StringRef Text, SummaryForm Form) {
   // Version 3 is JSON Lines, its first line the header; version 1 is one
   // document, on one line or several.
   auto [First, Lines] = Text.split('\n');
@@ -338,6 +373,10 @@ llvm::Expected<Facts> readFacts(llvm::StringRef Text) {
   }
   if (llvm::Error Error = readVersion3Lines(Lines, F))
     return std::move(Error);
+  if (Form == SummaryForm::Unpacked) {
+    F.Functions = unpack(F.Packed);
+    F.Packed = {};
+  }
   return F;
 }
 

@@ -344,6 +344,9 @@ void after_fork_in_child() {
     t_state->next_id = t_state->id_limit; // a fresh id block
   }
   zero_ready_counts();
+  // The child is a new process of one thread: its peak starts there.
+  r.peak_threads.store(0, std::memory_order_relaxed);
+  r.system_samples.store(0, std::memory_order_relaxed);
   r.inherited_below.store(r.next_id_block.load() + 1);
   forget_records_unlocked();
   r.trace_budget.store(static_cast<std::int64_t>(r.cfg.max_trace_events));

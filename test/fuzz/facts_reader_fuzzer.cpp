@@ -29,10 +29,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   }
   std::string Written = writeFacts(*Read);
   {
+    llvm::Expected<Facts> Packed = readFacts(Text, SummaryForm::Packed);
+    if (!Packed) {
+      llvm::errs() << "the packed reader rejects what the other accepts: "
+                   << llvm::toString(Packed.takeError()) << "\n";
+      std::abort();
+    }
     coroscope::link::Program P;
-    Facts Copy = *Read;
+    Facts Copy = *Packed;
     Copy.TranslationUnit += ".again";
-    P.add(Facts(*Read));
+    P.add(std::move(*Packed));
     P.add(std::move(Copy));
     P.link();
     for (const auto &B : P.blocking())

@@ -176,6 +176,13 @@ def fork_child():
               "fork: the child warns once: " + r.stderr)
     parent = load(d + "/r.json")
     check(started(parent) == 11, "fork: the parent's report is its own: %s" % parent["summary"])
+    # The parent sampled 9 or more threads before the fork; the child never
+    # had more than its main thread and the runtime's two.
+    check(parent["system"]["peak_threads"] >= 9,
+          "fork: the parent keeps its peak: %s" % parent["system"])
+    if children:
+        check(child["system"]["peak_threads"] <= 3,
+              "fork: the child's thread peak is its own: %s" % child["system"])
 
     # --- which file each process writes ------------------------------------------
 

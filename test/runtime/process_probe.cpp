@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using coroscope_test::event;
 using coroscope_test::fire_and_forget;
@@ -163,6 +164,18 @@ int main(int argc, char **argv) {
   if (mode == "fork") {
     run(5);    // 10 coroutines
     waiter(never); // and one suspended: 11 started
+    {
+      // A sample with 8 more threads: the parent's peak, not the child's.
+      std::atomic<bool> sampled{false};
+      std::vector<std::thread> extra;
+      for (int i = 0; i < 8; ++i)
+        extra.emplace_back([&] { sampled.wait(false); });
+      coroscope::detail::note_system_sample();
+      sampled = true;
+      sampled.notify_all();
+      for (std::thread &t : extra)
+        t.join();
+    }
     std::fflush(nullptr);
     pid_t child = ::fork();
     if (child < 0)

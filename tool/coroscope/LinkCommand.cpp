@@ -108,8 +108,8 @@ std::string readAll(const std::vector<std::string> &Files, link::Program &P,
           continue;
         }
         Hashes[I] = {Files[I], lockgraph::contentHash((*Buffer)->getBuffer())};
-        llvm::Expected<lockgraph::Facts> Facts =
-            lockgraph::readFacts((*Buffer)->getBuffer());
+        llvm::Expected<lockgraph::Facts> Facts = lockgraph::readFacts(
+            (*Buffer)->getBuffer(), lockgraph::SummaryForm::Packed);
         if (!Facts)
           B.Errors[I - Begin] =
               Files[I] + ": " + llvm::toString(Facts.takeError());

@@ -22,28 +22,43 @@ std::string BlockingFinding::fingerprint() const {
                                 LeafFunction + "\n" + Leaf.Subject);
 }
 
+unsigned Program::text(llvm::StringRef S) {
+  auto [It, Inserted] = TextIds.try_emplace(S, Text.size());
+  if (Inserted)
+    Text.push_back(It->first());
+  return It->second;
+}
+
+Site Program::site(const PackedSite &S) const {
+  return Site{Text[S.File].str(), S.Line, S.Column};
+}
+
+lockgraph::BlockFact Program::blockFact(const lockgraph::PackedBlock &B) const {
+  return {Text[B.Subject].str(), Text[B.Reason].str(), site(B.At),
+          B.WhenParameter, B.WhenValue};
+}
+
 unsigned Program::function(llvm::StringRef Usr, llvm::StringRef Name) {
   auto [It, Inserted] = FunctionIds.try_emplace(Usr, Functions.size());
   if (Inserted) {
-    Functions.emplace_back();
-    Functions.back().Usr = Usr.str();
-    Functions.back().Name = Name.str();
-    Functions.back().LockName = Name.str();
+    Function &Fn = Functions.emplace_back();
+    Fn.Usr = It->first();
+    Fn.Name = Fn.LockName = text(Name);
   }
   return It->second;
 }
 
-unsigned Program::lock(const std::string &Name) {
+unsigned Program::lock(llvm::StringRef Name) {
   auto [It, Inserted] = LockIds.try_emplace(Name, LockNames.size());
   if (Inserted)
-    LockNames.push_back(Name);
+    LockNames.push_back(Name.str());
   return It->second;
 }
 
-unsigned Program::unit(const std::string &Name) {
+unsigned Program::unit(llvm::StringRef Name) {
   auto [It, Inserted] = UnitIds.try_emplace(Name, Units.size());
   if (Inserted)
-    Units.push_back(Name);
+    Units.push_back(Name.str());
   return It->second;
 }
 
@@ -55,33 +70,60 @@ void Program::add(lockgraph::Facts &&F) {
   const bool BlockFacts = F.Check == "coro-blocking-call";
   if (!BlockFacts && F.Check != "coro-lock-order-inversion")
     return; // another check's summaries: nothing this link knows of
-  for (lockgraph::FunctionFact &Fact : F.Functions) {
+  const lockgraph::PackedSummaries &P = F.Packed;
+  // The file's string numbers, as numbers into the program's tables, each
+  // looked up once per file.
+  constexpr unsigned None = ~0u;
+  std::vector<unsigned> TextOf(P.Strings.size(), None);
+  std::vector<unsigned> LockOf(P.Strings.size(), None);
+  std::vector<unsigned> FunctionOf(P.Strings.size(), None);
+  auto GlobalFunction = [&](uint32_t Usr, uint32_t Name) {
+    if (FunctionOf[Usr] == None)
+      FunctionOf[Usr] = function(P.Strings[Usr], P.Strings[Name]);
+    return FunctionOf[Usr];
+  };
+  auto Global = [&](uint32_t I) {
+    if (TextOf[I] == None)
+      TextOf[I] = text(P.Strings[I]);
+    return TextOf[I];
+  };
+  auto GlobalSite = [&](const PackedSite &S) {
+    return PackedSite{Global(S.File), S.Line, S.Column};
+  };
+  auto GlobalLock = [&](const LockAt &L) {
+    if (LockOf[L.Lock] == None)
+      LockOf[L.Lock] = lock(P.Strings[L.Lock]);
+    return LockAt{LockOf[L.Lock], GlobalSite(L.At)};
+  };
+  auto Calls = [&](const std::vector<lockgraph::PackedCall> &From) {
+    std::vector<Call> Result(From.size());
+    for (size_t I = 0; I < From.size(); ++I) {
+      const lockgraph::PackedCall &C = From[I];
+      Call &To = Result[I];
+      To.Callee = GlobalFunction(C.Usr, C.Name);
+      To.At = GlobalSite(C.At);
+      To.Awaited = C.Awaited;
+      To.Arguments = C.Arguments;
+      To.Held.reserve(C.Held.size());
+      for (const LockAt &H : C.Held)
+        To.Held.push_back(GlobalLock(H));
+    }
+    return Result;
+  };
+  for (const lockgraph::PackedFunction &Fact : P.Functions) {
     ++Summaries;
-    const unsigned Id = function(Fact.Usr, Fact.Name);
-    auto Calls = [&](std::vector<lockgraph::CallFact> &From) {
-      std::vector<Call> Result;
-      Result.reserve(From.size());
-      for (lockgraph::CallFact &C : From) {
-        Call Resolved{function(C.Usr, C.Name),
-                      std::move(C.At),
-                      C.Awaited,
-                      std::move(C.Arguments),
-                      {}};
-        for (lockgraph::HeldAtCall &H : C.Held)
-          Resolved.Held.push_back({lock(H.Lock), std::move(H.HeldAt)});
-        Result.push_back(std::move(Resolved));
-      }
-      return Result;
-    };
+    const unsigned Id = GlobalFunction(Fact.Usr, Fact.Name);
+    const unsigned Hash = text(Fact.Hash);
     Function *Fn = &Functions[Id];
     if (!Fn->Defined) {
       Fn->Defined = true;
-      Fn->Hash = Fact.Hash;
-      Fn->Unit = F.TranslationUnit;
-    } else if (Fn->Hash != Fact.Hash) {
+      Fn->Hash = Hash;
+      Fn->Unit = UnitIndex;
+    } else if (Fn->Hash != Hash) {
       // The first summary (in path order) stands; the other is reported.
       if (MismatchedFunctions.insert(Id).second)
-        Mismatches.push_back({Fn->Name, Fn->Unit, F.TranslationUnit});
+        Mismatches.push_back(
+            {Text[Fn->Name].str(), Units[Fn->Unit], F.TranslationUnit});
       continue;
     }
     Fn->Coroutine |= Fact.Coroutine;
@@ -91,21 +133,28 @@ void Program::add(lockgraph::Facts &&F) {
       if (Fn->HasBlockFacts)
         continue; // the same text: the same summary, deduplicated
       std::vector<Call> Resolved = Calls(Fact.Calls);
+      std::optional<lockgraph::PackedBlock> Blocks = Fact.Blocks;
+      if (Blocks) {
+        Blocks->Subject = Global(Blocks->Subject);
+        Blocks->Reason = Global(Blocks->Reason);
+        Blocks->At = GlobalSite(Blocks->At);
+      }
       Fn = &Functions[Id]; // Calls() may have grown Functions
       Fn->HasBlockFacts = true;
-      Fn->Name = Fact.Name;
-      Fn->Blocks = std::move(Fact.Blocks);
+      Fn->Name = Global(Fact.Name);
+      Fn->Blocks = Blocks;
       Fn->BlockCalls = std::move(Resolved);
     } else {
       if (Fn->HasLockFacts)
         continue;
       std::vector<Call> Resolved = Calls(Fact.Calls);
-      std::vector<std::pair<unsigned, Site>> Acquires;
-      for (lockgraph::AcquireFact &A : Fact.Acquires)
-        Acquires.push_back({lock(A.Lock), std::move(A.At)});
+      std::vector<LockAt> Acquires;
+      Acquires.reserve(Fact.Acquires.size());
+      for (const LockAt &A : Fact.Acquires)
+        Acquires.push_back(GlobalLock(A));
       Fn = &Functions[Id];
       Fn->HasLockFacts = true;
-      Fn->LockName = Fact.Name;
+      Fn->LockName = Global(Fact.Name);
       Fn->Acquires = std::move(Acquires);
       Fn->LockCalls = std::move(Resolved);
     }
@@ -234,26 +283,27 @@ void Program::resolveBlocking() {
       if (LocalIt->second.count(key(C.Callee, -1)))
         continue;
       BlockingFinding F;
-      F.Coroutine = Coroutine.Name;
-      F.CoroutineUsr = Coroutine.Usr;
+      F.Coroutine = Text[Coroutine.Name].str();
+      F.CoroutineUsr = Coroutine.Usr.str();
       F.TranslationUnit = Units[Home];
-      F.Callee = Functions[C.Callee].Name;
-      F.CalleeUsr = Functions[C.Callee].Usr;
-      F.At = C.At;
+      F.Callee = Text[Functions[C.Callee].Name].str();
+      F.CalleeUsr = Functions[C.Callee].Usr.str();
+      F.At = site(C.At);
       unsigned Node = C.Callee;
       int Condition = *Best;
       for (size_t Guard = 0; Guard <= Functions.size(); ++Guard) {
         const Function &Fn = Functions[Node];
         const Blocks Way = Global.lookup(key(Node, Condition));
         if (Way.Call < 0) {
-          F.LeafFunction = Fn.Name;
-          F.LeafTranslationUnit = Fn.Unit;
-          F.Leaf = *Fn.Blocks;
+          F.LeafFunction = Text[Fn.Name].str();
+          F.LeafTranslationUnit = Units[Fn.Unit];
+          F.Leaf = blockFact(*Fn.Blocks);
           break;
         }
         const Call &Hop = Fn.BlockCalls[Way.Call];
-        F.Steps.push_back(
-            {Fn.Name, Functions[Hop.Callee].Name, Hop.At, Fn.Unit});
+        F.Steps.push_back({Text[Fn.Name].str(),
+                           Text[Functions[Hop.Callee].Name].str(), site(Hop.At),
+                           Units[Fn.Unit]});
         Node = Hop.Callee;
         Condition = Way.CalleeCondition;
       }
@@ -275,7 +325,7 @@ void Program::computeReach(const std::vector<unsigned> &Roots) {
   auto Settle = [&](const std::vector<unsigned> &Members) {
     for (unsigned M : Members)
       for (size_t A = 0; A < Functions[M].Acquires.size(); ++A) {
-        unsigned Lock = Functions[M].Acquires[A].first;
+        unsigned Lock = Functions[M].Acquires[A].Lock;
         if (llvm::none_of(Reaches[M],
                           [&](const Reach &R) { return R.Lock == Lock; }))
           Reaches[M].push_back({Lock, 0, -1, static_cast<unsigned>(A)});
@@ -330,11 +380,12 @@ std::vector<lockgraph::Step> Program::lockChain(unsigned From,
     if (It == Reaches[Node].end())
       break;
     if (It->Call < 0) {
-      Chain.push_back({Fn.LockName, Fn.Acquires[It->Acquire].second});
+      Chain.push_back(
+          {Text[Fn.LockName].str(), site(Fn.Acquires[It->Acquire].At)});
       break;
     }
     const Call &Hop = Fn.LockCalls[It->Call];
-    Chain.push_back({Fn.LockName, Hop.At});
+    Chain.push_back({Text[Fn.LockName].str(), site(Hop.At)});
     Node = Hop.Callee;
   }
   return Chain;
@@ -356,12 +407,13 @@ void Program::resolveLockOrders() {
   struct Candidate {
     unsigned Caller;
     const Call *Through;
-    const Site *HeldAt;
+    const PackedSite *HeldAt;
   };
   std::map<std::pair<unsigned, unsigned>, Candidate> Best;
   auto Key = [&](const Candidate &C) {
-    return std::tie(Functions[C.Caller].Unit, C.Through->At.File,
-                    C.Through->At.Line, C.Through->At.Column);
+    return std::make_tuple(llvm::StringRef(Units[Functions[C.Caller].Unit]),
+                           Text[C.Through->At.File], C.Through->At.Line,
+                           C.Through->At.Column);
   };
   for (unsigned Id = 0; Id < Functions.size(); ++Id)
     for (const Call &C : Functions[Id].LockCalls) {
@@ -381,11 +433,11 @@ void Program::resolveLockOrders() {
     lockgraph::Edge E;
     E.From = LockNames[Pair.first];
     E.To = LockNames[Pair.second];
-    E.Function = Functions[C.Caller].LockName;
-    E.At = C.Through->At;
-    E.HeldAt = *C.HeldAt;
+    E.Function = Text[Functions[C.Caller].LockName].str();
+    E.At = site(C.Through->At);
+    E.HeldAt = site(*C.HeldAt);
     E.Via = lockChain(C.Through->Callee, Pair.second);
-    E.TranslationUnit = Functions[C.Caller].Unit;
+    E.TranslationUnit = Units[Functions[C.Caller].Unit];
     Locks.insert(E.From);
     Locks.insert(E.To);
     Orders.add(std::move(E));
@@ -420,7 +472,7 @@ Program::affectedBy(const std::set<std::string> &Changed) const {
     for (const auto *Calls : {&Fn.BlockCalls, &Fn.LockCalls})
       for (const Call &C : *Calls)
         Callers[C.Callee].push_back(Id);
-    bool Seeded = !Fn.Defined || Changed.count(Fn.Unit);
+    bool Seeded = !Fn.Defined || Changed.count(Units[Fn.Unit]);
     for (unsigned U : Fn.BlockUnits)
       Seeded |= Changed.count(Units[U]) > 0;
     if (Seeded) {
@@ -443,7 +495,7 @@ Program::affectedBy(const std::set<std::string> &Changed) const {
   std::vector<std::string> Result;
   for (unsigned Id = 0; Id < Functions.size(); ++Id)
     if (Affected[Id] && Functions[Id].Defined)
-      Result.push_back(Functions[Id].Usr);
+      Result.push_back(Functions[Id].Usr.str());
   std::sort(Result.begin(), Result.end());
   return Result;
 }

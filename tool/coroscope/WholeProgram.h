@@ -72,8 +72,9 @@ struct Totals {
 
 class Program {
 public:
-  /// Adds one facts file. Files must be added in a fixed order (sorted by
-  /// path) for the result not to depend on how they were found.
+  /// Adds one facts file, read with SummaryForm::Packed. Files must be
+  /// added in a fixed order (sorted by path) for the result not to depend
+  /// on how they were found.
   void add(lockgraph::Facts &&Facts);
 
   /// Resolves everything added so far.
@@ -90,26 +91,30 @@ public:
   std::vector<std::string> affectedBy(const std::set<std::string> &Units) const;
 
 private:
+  using PackedSite = lockgraph::PackedSite;
+  using LockAt = lockgraph::PackedLockAt; // a lock id, where
+  /// Calls, functions and sites hold numbers into the program's tables
+  /// (Text, Units, LockNames): a million summaries share their strings.
   struct Call {
     unsigned Callee;
-    Site At;
+    PackedSite At;
     bool Awaited = false;
     std::vector<lockgraph::ArgumentFact> Arguments;
-    std::vector<std::pair<unsigned, Site>> Held; // lock id, held at
+    std::vector<LockAt> Held;
   };
   struct Function {
-    std::string Usr;
-    std::string Name;     // as coro-blocking-call names it
-    std::string LockName; // as coro-lock-order-inversion names it
-    std::string Hash;
-    std::string Unit; // the first TU that defines it
+    llvm::StringRef Usr;   // FunctionIds' key
+    unsigned Name = 0;     // as coro-blocking-call names it
+    unsigned LockName = 0; // as coro-lock-order-inversion names it
+    unsigned Hash = 0;
+    unsigned Unit = 0; // the first TU that defines it
     bool Defined = false;
     bool Coroutine = false;
     bool HasBlockFacts = false;
     bool HasLockFacts = false;
-    std::optional<lockgraph::BlockFact> Blocks;
+    std::optional<lockgraph::PackedBlock> Blocks;
     std::vector<Call> BlockCalls;
-    std::vector<std::pair<unsigned, Site>> Acquires; // lock id, where
+    std::vector<LockAt> Acquires;
     std::vector<Call> LockCalls;
     /// TUs whose blocking facts summarise it (index into Units). A
     /// std::vector: its move does not throw, so Functions moves on growth.
@@ -125,8 +130,11 @@ private:
   };
 
   unsigned function(llvm::StringRef Usr, llvm::StringRef Name);
-  unsigned unit(const std::string &Name);
-  unsigned lock(const std::string &Name);
+  unsigned unit(llvm::StringRef Name);
+  unsigned lock(llvm::StringRef Name);
+  unsigned text(llvm::StringRef S);
+  Site site(const PackedSite &S) const;
+  lockgraph::BlockFact blockFact(const lockgraph::PackedBlock &B) const;
   bool followsForBlocking(const Call &C) const;
   bool followsForLocks(const Call &C) const;
   void resolveBlocking();
@@ -157,6 +165,8 @@ private:
   void computeReach(const std::vector<unsigned> &Roots);
   std::vector<lockgraph::Step> lockChain(unsigned From, unsigned Lock) const;
 
+  llvm::StringMap<unsigned> TextIds;
+  std::vector<llvm::StringRef> Text; // TextIds' keys
   llvm::StringMap<unsigned> FunctionIds;
   std::vector<Function> Functions;
   llvm::StringMap<unsigned> LockIds;
