@@ -160,6 +160,7 @@ void begin_coroutine(frame &f, const site *body) noexcept {
   std::lock_guard guard(s.lock);
   link_live(f);
   s.recent.add(seconds_since_start(now), 0);
+  ++s.fates[fate_started];
 }
 
 void end_coroutine(frame &f) noexcept {
@@ -249,6 +250,10 @@ void end_coroutine(frame &f) noexcept {
   s.recent.add(seconds_since_start(now), outcome == state::finished ? 1
                                          : outcome == state::failed ? 2
                                                                     : 3);
+  ++s.fates[outcome == state::finished    ? fate_finished
+            : outcome == state::failed    ? fate_failed
+            : outcome == state::abandoned ? fate_abandoned
+                                          : fate_cancelled];
   f.body_ = nullptr;
 }
 
@@ -284,6 +289,7 @@ void coroscope_never_started(const coroscope::site *body) noexcept {
   using namespace coroscope::detail;
   if (body == nullptr || !tracking())
     return;
+  rt().never_started_total.fetch_add(1, std::memory_order_relaxed);
   try {
     stats_for(*this_thread(), body)->never_started.add(1);
     runtime &r = rt();

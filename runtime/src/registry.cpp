@@ -91,12 +91,15 @@ void forget_records_unlocked() {
   r.cancelled.clear();
   for (auto *counter : {&r.slow_total, &r.hang_total, &r.queued_total, &r.failure_total,
                         &r.drop_sites, &r.drop_slow, &r.drop_hangs, &r.drop_failures,
-                        &r.drop_cancelled, &r.drop_trace, &r.drop_log})
+                        &r.drop_cancelled, &r.drop_trace, &r.drop_log,
+                        &r.never_started_total})
     counter->store(0);
   for (auto &slot : r.adopted)
     slot.store(0);
-  for (shard &s : r.shards)
+  for (shard &s : r.shards) {
     s.recent = minute_ring{};
+    std::fill(std::begin(s.fates), std::end(s.fates), 0);
+  }
   r.log_second = -1;
   forget_lock_records();
 }

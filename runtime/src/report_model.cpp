@@ -72,6 +72,17 @@ summary summarize(const report &r) {
     s.never_started += f.never_started;
     s.duration.merge(f.duration);
   }
+  if (r.exact.known) {
+    std::uint64_t attributed = s.started + s.never_started;
+    s.started = r.exact.started;
+    s.finished = r.exact.finished;
+    s.failed = r.exact.failed;
+    s.cancelled = r.exact.cancelled;
+    s.abandoned = r.exact.abandoned;
+    s.never_started = r.exact.never_started;
+    std::uint64_t all = s.started + s.never_started;
+    s.unattributed = all > attributed ? all - attributed : 0;
+  }
   s.running = r.live_running;
   s.suspended = r.live_suspended;
   s.live = s.running + s.suspended;
@@ -230,6 +241,18 @@ report merge(const std::vector<report> &reports) {
       u.voluntary_switches += r.system.voluntary_switches;
       u.involuntary_switches += r.system.involuntary_switches;
       u.samples += r.system.samples;
+    }
+    {
+      // Each report's own best counts: exact, or its functions' sums.
+      summary counts = summarize(r);
+      totals &t = merged.exact;
+      t.known = true;
+      t.started += counts.started;
+      t.finished += counts.finished;
+      t.failed += counts.failed;
+      t.cancelled += counts.cancelled;
+      t.abandoned += counts.abandoned;
+      t.never_started += counts.never_started;
     }
     merged.recent.started += r.recent.started;
     merged.recent.finished += r.recent.finished;

@@ -336,6 +336,11 @@ void render_summary(const report &r, std::ostream &out) {
   }
   if (r.system.known)
     render_system(r.system, r.processes.size(), out);
+  if (s.unattributed != 0)
+    out << "coroscope: the statistics by function and site are partial: "
+        << plural(s.unattributed, "coroutine") << " of " << s.started + s.never_started
+        << " not counted there (their statistics blocks were dropped; "
+           "COROSCOPE_MAX_SITES raises the limit)\n";
   std::uint64_t dropped = 0;
   for (const auto &[what, n] : r.drops)
     dropped += n;

@@ -232,8 +232,15 @@ report::report make_report(bool at_exit) {
                              &out.live_suspended);
 
   auto now_second = seconds_since_start(now_ticks());
+  out.exact.known = true;
+  out.exact.never_started = r.never_started_total.load();
   for (shard &s : r.shards) {
     std::lock_guard guard(s.lock);
+    out.exact.started += s.fates[fate_started];
+    out.exact.finished += s.fates[fate_finished];
+    out.exact.failed += s.fates[fate_failed];
+    out.exact.cancelled += s.fates[fate_cancelled];
+    out.exact.abandoned += s.fates[fate_abandoned];
     for (int slot = 0; slot < 60; ++slot)
       if (now_second - s.recent.second[slot] < 60 &&
           (s.recent.second[slot] != 0 || slot == 0)) {

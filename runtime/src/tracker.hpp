@@ -131,9 +131,15 @@ struct minute_ring {
   }
 };
 
+// Indices of shard::fates.
+enum fate { fate_started, fate_finished, fate_failed, fate_cancelled, fate_abandoned, kFates };
+
 struct shard {
   std::mutex lock;
   frame *head = nullptr;
+  // Every coroutine started and ended on this shard, by fate: the report's
+  // exact totals. Counted under the lock the list change takes anyway.
+  std::uint64_t fates[kFates] = {};
   // Odd while the list changes (under the lock): a reader outside the
   // process that saw it change during its walk retries (debug_layout.hpp).
   std::atomic<std::uint64_t> generation{0};
@@ -186,6 +192,7 @@ struct runtime {
   std::unordered_set<const site *> never_started_logged; // logged once each
   std::vector<report::coroutine> failures, cancelled;
   std::atomic<std::uint64_t> slow_total{0}, hang_total{0}, queued_total{0}, failure_total{0};
+  std::atomic<std::uint64_t> never_started_total{0};
 
   // Which coroutines adopted a child during their current suspension,
   // hashed by (id, suspension count): a long wait at a child site is the

@@ -427,6 +427,83 @@ TEST_F(ManualClockTest, HangsAreAggregatedPerSiteWithTheWorstAndTotals) {
       << out.str();
 }
 
+task<int> fails_unseen() {
+  COROSCOPE_CORO();
+  COROSCOPE_TRY {
+    COROSCOPE_AWAIT(std::suspend_never{});
+    throw std::runtime_error("unseen");
+  }
+  COROSCOPE_CATCH
+}
+
+task<int> finishes_unseen() {
+  COROSCOPE_CORO();
+  COROSCOPE_RETURN(COROSCOPE_AWAIT(ready_value{}));
+}
+
+// Reduced from a suite whose summary said 9 failed coroutines while the
+// report held 467 failures: the summary counted per-function statistics,
+// whose blocks had run out.
+TEST_F(RuntimeTest, TotalsStayExactWhenStatisticsBlocksRunOut) {
+  auto cfg = config();
+  cfg.max_site_blocks = 0; // every statistics block is dropped
+  reset(cfg);
+  for (int i = 0; i < 4; ++i) {
+    auto t = finishes_unseen();
+    t.start();
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto t = fails_unseen();
+    t.start();
+    ASSERT_TRUE(t.failed());
+  }
+  report::report r = coroscope::detail::make_report();
+  EXPECT_EQ(function_named(r, "finishes_unseen"), nullptr);
+  EXPECT_EQ(function_named(r, "fails_unseen"), nullptr);
+  EXPECT_GT(r.drops["site_statistics"], 0u);
+  ASSERT_TRUE(r.exact.known);
+  report::summary s = report::summarize(r);
+  EXPECT_EQ(s.started, 7u);
+  EXPECT_EQ(s.finished, 4u);
+  EXPECT_EQ(s.failed, 3u);
+  EXPECT_EQ(s.unattributed, 7u);
+  EXPECT_DOUBLE_EQ(s.error_rate, 3.0 / 7.0);
+  EXPECT_EQ(r.failure_total, 3u);
+  std::ostringstream out;
+  report::render_summary(r, out);
+  EXPECT_NE(out.str().find("coroscope: 7 coroutines in "), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find(": 4 finished, 3 failed (3 failures)"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("coroscope: the statistics by function and site are partial: 7 "
+                           "coroutines of 7 not counted there"),
+            std::string::npos)
+      << out.str();
+  // Two processes' reports merge to the sum of their exact totals.
+  report::report merged = report::merge({r, r});
+  report::summary both = report::summarize(merged);
+  EXPECT_EQ(both.started, 14u);
+  EXPECT_EQ(both.failed, 6u);
+  EXPECT_EQ(both.unattributed, 14u);
+}
+
+TEST_F(RuntimeTest, TotalsAgreeWithTheStatisticsWhenNothingDrops) {
+  for (int i = 0; i < 2; ++i) {
+    auto t = finishes_unseen();
+    t.start();
+  }
+  auto t = fails_unseen();
+  t.start();
+  report::report r = coroscope::detail::make_report();
+  report::summary s = report::summarize(r);
+  EXPECT_EQ(s.started, 3u);
+  EXPECT_EQ(function_named(r, "finishes_unseen")->finished, 2u);
+  EXPECT_EQ(function_named(r, "fails_unseen")->failed, 1u);
+  EXPECT_EQ(s.unattributed, 0u);
+  std::ostringstream out;
+  report::render_summary(r, out);
+  EXPECT_EQ(out.str().find("partial"), std::string::npos) << out.str();
+}
+
 TEST(Percentiles, ABucketIsPrintedAsARangeNotAsOneValue) {
   report::histogram h;
   // 1000 waits spread between 16.8 s and 18.8 s: the median's bucket holds

@@ -343,6 +343,19 @@ void readReportFields(Fields &F, report::report &R) {
     C.number("hang_ms", R.hang_ms);
   });
   F.nested("summary", [&](Fields &S) {
+    // The runtime counts these where coroutines start and end: exact.
+    // Older reports lack some; their functions' sums stand then.
+    R.exact.known = S.has("started") && S.has("finished") && S.has("failed") &&
+                    S.has("cancelled") && S.has("abandoned") &&
+                    S.has("never_started");
+    if (R.exact.known) {
+      S.count("started", R.exact.started);
+      S.count("finished", R.exact.finished);
+      S.count("failed", R.exact.failed);
+      S.count("cancelled", R.exact.cancelled);
+      S.count("abandoned", R.exact.abandoned);
+      S.count("never_started", R.exact.never_started);
+    }
     S.count("slow_steps", R.slow_step_total);
     S.count("hangs", R.hang_total);
     S.count("queued", R.queued_total);

@@ -197,6 +197,14 @@ struct last_minute {
   std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0;
 };
 
+// Every coroutine's fate, counted where it starts and ends: exact, whatever
+// the per-function statistics dropped.
+struct totals {
+  bool known = false; // false: only the per-function statistics say
+  std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0, abandoned = 0;
+  std::uint64_t never_started = 0;
+};
+
 // What the process used, from getrusage and /proc/self, when the report was
 // made; the peaks include the watchdog's samples (one a second while it
 // runs). Merged reports add the processes' figures and keep the largest
@@ -219,6 +227,7 @@ struct report {
   bool at_exit = false;
   std::string terminated_by; // "SIGTERM" when a signal ended the process
   last_minute recent;
+  totals exact;
   std::vector<function_stats> functions;
   std::vector<site_stats> sites;
   std::vector<slow_step> slow_steps;
@@ -239,6 +248,9 @@ struct report {
 struct summary {
   std::uint64_t started = 0, finished = 0, failed = 0, cancelled = 0, abandoned = 0;
   std::uint64_t never_started = 0;
+  // Coroutines the per-function statistics miss (their blocks dropped):
+  // the breakdown by function is partial by this much.
+  std::uint64_t unattributed = 0;
   std::uint64_t live = 0, running = 0, suspended = 0;
   double success_rate = 0, error_rate = 0;
   histogram duration;
