@@ -52,7 +52,9 @@ exec 3>&-
 kill "$server"
 wait "$server" 2>/dev/null || true
 trap - EXIT
+"$build/bin/coroscope" report --html -o "$out/jobqueue-report.html" "$out/jobqueue-report.json"
 echo
 echo "== where the data went"
-echo "   JSON report:      $out/jobqueue-report.json  (coroscope report --html -o report.html it)"
+echo "   HTML report:      $out/jobqueue-report.html  (one file, no network: open it in a browser)"
+echo "   JSON report:      $out/jobqueue-report.json  (coroscope report it for the summary)"
 echo "   Perfetto trace:   $out/jobqueue-trace.json   (open in https://ui.perfetto.dev)"
