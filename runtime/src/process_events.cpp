@@ -336,6 +336,7 @@ void after_fork_in_child() {
   // Only the forking thread lives on; the others' records are left behind.
   thread_record *self = t_state != nullptr ? record_of(*t_state) : nullptr;
   r.threads.clear();
+  r.free_records.clear(); // the parent's, and no longer reported
   if (self != nullptr) {
     r.threads.push_back(self);
     zero_thread(*self);

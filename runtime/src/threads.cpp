@@ -3,6 +3,7 @@
 #include "lock_tracker.hpp"
 #include "tracker.hpp"
 
+#include <algorithm>
 #include <new>
 
 #include <sys/syscall.h>
@@ -34,8 +35,87 @@ void zero(site_stats &s) {
   zero(s.step);
 }
 
+namespace {
+
+// Gives the thread's record back when the thread exits. Its statistics stay
+// where readers find them; only what the owner alone touches is reset when
+// another thread takes it over.
+struct record_release {
+  thread_record *record = nullptr;
+  ~record_release();
+};
+thread_local record_release t_release;
+// Set once the thread's record is given back: a coroutine that a later
+// thread_local destructor runs gets a record that is never given back.
+constinit thread_local bool t_released = false;
+
+// A record another thread can own next: one whose trace or held locks
+// would otherwise be attributed to the wrong thread is not.
+bool reusable(thread_record &t) {
+  if (t.trace_head.load(std::memory_order_relaxed) != nullptr)
+    return false;
+  thread_locks *tl = t.locks.load(std::memory_order_relaxed);
+  return tl == nullptr || (tl->outside.depth == 0 &&
+                           tl->waiting_mutex.load(std::memory_order_relaxed) == nullptr);
+}
+
+record_release::~record_release() {
+  if (record == nullptr)
+    return;
+  t_released = true;
+  t_state = nullptr;
+  if (record->state.current != nullptr || !reusable(*record))
+    return;
+  runtime &r = rt();
+  try {
+    std::lock_guard guard(r.registry_lock);
+    r.free_records.push_back(record);
+  } catch (...) {
+  }
+}
+
+// A record given back by an exited thread, made this thread's: a new thread
+// number, its tid, and the per-thread state of a thread that has run
+// nothing yet. The statistics and the caches that point at them stay.
+thread_record *take_free_record() noexcept {
+  runtime &r = rt();
+  try {
+    std::lock_guard guard(r.registry_lock);
+    if (r.free_records.empty())
+      return nullptr;
+    thread_record *record = r.free_records.back();
+    r.free_records.pop_back();
+    thread_state &s = record->state;
+    const std::uint64_t next_id = s.next_id, id_limit = s.id_limit;
+    void *locks = s.locks;
+    thread_state fresh;
+    std::copy(std::begin(s.cache), std::end(s.cache), std::begin(fresh.cache));
+    fresh.next_id = next_id;
+    fresh.id_limit = id_limit;
+    fresh.locks = locks;
+    fresh.owner = record;
+    fresh.index = r.next_thread.fetch_add(1, std::memory_order_relaxed);
+    s = fresh;
+    record->last_failure = {};
+    record->trace_tid.store(static_cast<std::int32_t>(::syscall(SYS_gettid)),
+                            std::memory_order_relaxed);
+    return record;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+} // namespace
+
 thread_state *make_thread_state() noexcept {
   static thread_record overflow; // used only when memory runs out
+  if (!t_released) {
+    if (thread_record *record = take_free_record()) {
+      t_release.record = record;
+      t_state = &record->state;
+      return t_state;
+    }
+  }
   auto *record = new (std::nothrow) thread_record;
   if (record == nullptr) {
     g_gate.store(2, std::memory_order_relaxed);
@@ -55,8 +135,16 @@ thread_state *make_thread_state() noexcept {
     r.published_threads.store(record, std::memory_order_release);
   } catch (...) {
   }
+  if (!t_released)
+    t_release.record = record;
   t_state = &record->state;
   return t_state;
+}
+
+std::size_t thread_records_for_testing() {
+  runtime &r = rt();
+  std::lock_guard guard(r.registry_lock);
+  return r.threads.size();
 }
 
 site_stats *intern_site(thread_state &thread, const site *where) noexcept {

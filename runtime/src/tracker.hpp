@@ -149,7 +149,9 @@ struct shard {
 struct thread_locks; // lock_tracker.hpp
 
 // Everything one thread owns. Records outlive their threads, so reports keep
-// the statistics of threads that have exited.
+// the statistics of threads that have exited; a thread that starts takes
+// over the record of one that exited (threads.cpp), so a program that makes
+// many short-lived threads keeps as many records as it had threads at once.
 struct thread_record {
   thread_state state;
   std::unordered_map<const site *, site_stats *> sites; // owner thread only
@@ -173,8 +175,10 @@ struct thread_record {
 
 struct runtime {
   config cfg;
-  std::mutex registry_lock; // threads
+  std::mutex registry_lock; // threads, free_records
   std::vector<thread_record *> threads;
+  // Records of exited threads, for the next thread to take over.
+  std::vector<thread_record *> free_records;
   std::atomic<std::uint32_t> next_thread{1};
   // Every thread record, newest first, for readers outside the process.
   std::atomic<thread_record *> published_threads{nullptr};

@@ -6,6 +6,8 @@
 #include "test_util.hpp"
 
 #include <latch>
+#include <stdexcept>
+#include <vector>
 
 using namespace coroscope_test;
 
@@ -99,6 +101,69 @@ TEST_F(RuntimeTest, TraceRingsAreReadWhileWritten) {
     reader.join();
   }
   EXPECT_TRUE(coroscope::write_trace("/dev/null"));
+}
+
+task<int> short_lived_ok(int v) {
+  COROSCOPE_CORO();
+  COROSCOPE_AWAIT(std::suspend_never{});
+  COROSCOPE_RETURN(v);
+}
+
+task<int> short_lived_fails() {
+  COROSCOPE_CORO();
+  COROSCOPE_TRY {
+    COROSCOPE_AWAIT(std::suspend_never{});
+    throw std::runtime_error("short-lived");
+  }
+  COROSCOPE_CATCH
+}
+
+// A test suite's shape: many threads, each living for a few coroutines,
+// while reports are taken. The totals are exact, and the runtime keeps as
+// many thread records as there were threads at once, not one per thread:
+// an exited thread's record, its statistics kept, is the next one's.
+TEST_F(RuntimeTest, ShortLivedThreadsKeepExactTotalsInBoundedMemory) {
+  constexpr int kShortThreads = 10'000, kAtOnce = 8;
+  const std::size_t records_before = coroscope::detail::thread_records_for_testing();
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      auto r = coroscope::detail::make_report();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::atomic<int> sum{0};
+  for (int wave = 0; wave < kShortThreads / kAtOnce; ++wave) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kAtOnce; ++i)
+      threads.emplace_back([&] {
+        auto ok = short_lived_ok(1);
+        ok.start();
+        sum += ok.result();
+        auto failing = short_lived_fails();
+        failing.start();
+      });
+    for (std::thread &t : threads)
+      t.join();
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(sum.load(), kShortThreads);
+  auto r = coroscope::detail::make_report();
+  auto s = coroscope::report::summarize(r);
+  EXPECT_EQ(s.started, 2u * kShortThreads);
+  EXPECT_EQ(s.finished, std::uint64_t(kShortThreads));
+  EXPECT_EQ(s.failed, std::uint64_t(kShortThreads));
+  EXPECT_EQ(r.failure_total, std::uint64_t(kShortThreads));
+  EXPECT_DOUBLE_EQ(s.error_rate, 0.5);
+  // Every exited thread's statistics are in the breakdown, none dropped.
+  EXPECT_EQ(function_named(r, "short_lived_ok")->finished, std::uint64_t(kShortThreads));
+  EXPECT_EQ(function_named(r, "short_lived_fails")->failed, std::uint64_t(kShortThreads));
+  EXPECT_EQ(s.unattributed, 0u);
+  EXPECT_EQ(r.drops["site_statistics"], 0u);
+  // The threads at once, the reader, and slack for a thread whose record
+  // is given back only after join() returned.
+  EXPECT_LE(coroscope::detail::thread_records_for_testing(), records_before + 2 * kAtOnce + 1);
 }
 
 } // namespace

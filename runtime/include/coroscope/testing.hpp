@@ -64,4 +64,8 @@ report::report make_report(bool at_exit = false);
 // report keeps (system_usage.cpp).
 void note_system_sample();
 
+// How many thread records the runtime keeps: threads that exited give theirs
+// to the next thread that starts (threads.cpp).
+std::size_t thread_records_for_testing();
+
 } // namespace coroscope::detail
