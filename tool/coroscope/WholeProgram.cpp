@@ -22,19 +22,12 @@ std::string BlockingFinding::fingerprint() const {
                                 LeafFunction + "\n" + Leaf.Subject);
 }
 
-unsigned Program::text(llvm::StringRef S) {
-  auto [It, Inserted] = TextIds.try_emplace(S, Text.size());
-  if (Inserted)
-    Text.push_back(It->first());
-  return It->second;
-}
-
 Site Program::site(const PackedSite &S) const {
-  return Site{Text[S.File].str(), S.Line, S.Column};
+  return Site{Texts[S.File].str(), S.Line, S.Column};
 }
 
 lockgraph::BlockFact Program::blockFact(const lockgraph::PackedBlock &B) const {
-  return {Text[B.Subject].str(), Text[B.Reason].str(), site(B.At),
+  return {Texts[B.Subject].str(), Texts[B.Reason].str(), site(B.At),
           B.WhenParameter, B.WhenValue};
 }
 
@@ -43,27 +36,13 @@ unsigned Program::function(llvm::StringRef Usr, llvm::StringRef Name) {
   if (Inserted) {
     Function &Fn = Functions.emplace_back();
     Fn.Usr = It->first();
-    Fn.Name = Fn.LockName = text(Name);
+    Fn.Name = Fn.LockName = Texts.id(Name);
   }
   return It->second;
 }
 
-unsigned Program::lock(llvm::StringRef Name) {
-  auto [It, Inserted] = LockIds.try_emplace(Name, LockNames.size());
-  if (Inserted)
-    LockNames.push_back(Name.str());
-  return It->second;
-}
-
-unsigned Program::unit(llvm::StringRef Name) {
-  auto [It, Inserted] = UnitIds.try_emplace(Name, Units.size());
-  if (Inserted)
-    Units.push_back(Name.str());
-  return It->second;
-}
-
 void Program::add(lockgraph::Facts &&F) {
-  const unsigned UnitIndex = unit(F.TranslationUnit);
+  const unsigned UnitIndex = Units.id(F.TranslationUnit);
   Locks.insert(F.Locks.begin(), F.Locks.end());
   for (lockgraph::Edge &E : F.Edges)
     UnitEdges.push_back(std::move(E));
@@ -84,7 +63,7 @@ void Program::add(lockgraph::Facts &&F) {
   };
   auto Global = [&](uint32_t I) {
     if (TextOf[I] == None)
-      TextOf[I] = text(P.Strings[I]);
+      TextOf[I] = Texts.id(P.Strings[I]);
     return TextOf[I];
   };
   auto GlobalSite = [&](const PackedSite &S) {
@@ -92,7 +71,7 @@ void Program::add(lockgraph::Facts &&F) {
   };
   auto GlobalLock = [&](const LockAt &L) {
     if (LockOf[L.Lock] == None)
-      LockOf[L.Lock] = lock(P.Strings[L.Lock]);
+      LockOf[L.Lock] = LockNames.id(P.Strings[L.Lock]);
     return LockAt{LockOf[L.Lock], GlobalSite(L.At)};
   };
   auto Calls = [&](const std::vector<lockgraph::PackedCall> &From) {
@@ -113,7 +92,7 @@ void Program::add(lockgraph::Facts &&F) {
   for (const lockgraph::PackedFunction &Fact : P.Functions) {
     ++Summaries;
     const unsigned Id = GlobalFunction(Fact.Usr, Fact.Name);
-    const unsigned Hash = text(Fact.Hash);
+    const unsigned Hash = Texts.id(Fact.Hash);
     Function *Fn = &Functions[Id];
     if (!Fn->Defined) {
       Fn->Defined = true;
@@ -123,7 +102,7 @@ void Program::add(lockgraph::Facts &&F) {
       // The first summary (in path order) stands; the other is reported.
       if (MismatchedFunctions.insert(Id).second)
         Mismatches.push_back(
-            {Text[Fn->Name].str(), Units[Fn->Unit], F.TranslationUnit});
+            {Texts[Fn->Name].str(), Units[Fn->Unit].str(), F.TranslationUnit});
       continue;
     }
     Fn->Coroutine |= Fact.Coroutine;
@@ -283,10 +262,10 @@ void Program::resolveBlocking() {
       if (LocalIt->second.count(key(C.Callee, -1)))
         continue;
       BlockingFinding F;
-      F.Coroutine = Text[Coroutine.Name].str();
+      F.Coroutine = Texts[Coroutine.Name].str();
       F.CoroutineUsr = Coroutine.Usr.str();
-      F.TranslationUnit = Units[Home];
-      F.Callee = Text[Functions[C.Callee].Name].str();
+      F.TranslationUnit = Units[Home].str();
+      F.Callee = Texts[Functions[C.Callee].Name].str();
       F.CalleeUsr = Functions[C.Callee].Usr.str();
       F.At = site(C.At);
       unsigned Node = C.Callee;
@@ -295,15 +274,15 @@ void Program::resolveBlocking() {
         const Function &Fn = Functions[Node];
         const Blocks Way = Global.lookup(key(Node, Condition));
         if (Way.Call < 0) {
-          F.LeafFunction = Text[Fn.Name].str();
-          F.LeafTranslationUnit = Units[Fn.Unit];
+          F.LeafFunction = Texts[Fn.Name].str();
+          F.LeafTranslationUnit = Units[Fn.Unit].str();
           F.Leaf = blockFact(*Fn.Blocks);
           break;
         }
         const Call &Hop = Fn.BlockCalls[Way.Call];
-        F.Steps.push_back({Text[Fn.Name].str(),
-                           Text[Functions[Hop.Callee].Name].str(), site(Hop.At),
-                           Units[Fn.Unit]});
+        F.Steps.push_back({Texts[Fn.Name].str(),
+                           Texts[Functions[Hop.Callee].Name].str(),
+                           site(Hop.At), Units[Fn.Unit].str()});
         Node = Hop.Callee;
         Condition = Way.CalleeCondition;
       }
@@ -381,11 +360,11 @@ std::vector<lockgraph::Step> Program::lockChain(unsigned From,
       break;
     if (It->Call < 0) {
       Chain.push_back(
-          {Text[Fn.LockName].str(), site(Fn.Acquires[It->Acquire].At)});
+          {Texts[Fn.LockName].str(), site(Fn.Acquires[It->Acquire].At)});
       break;
     }
     const Call &Hop = Fn.LockCalls[It->Call];
-    Chain.push_back({Text[Fn.LockName].str(), site(Hop.At)});
+    Chain.push_back({Texts[Fn.LockName].str(), site(Hop.At)});
     Node = Hop.Callee;
   }
   return Chain;
@@ -411,8 +390,8 @@ void Program::resolveLockOrders() {
   };
   std::map<std::pair<unsigned, unsigned>, Candidate> Best;
   auto Key = [&](const Candidate &C) {
-    return std::make_tuple(llvm::StringRef(Units[Functions[C.Caller].Unit]),
-                           Text[C.Through->At.File], C.Through->At.Line,
+    return std::make_tuple(Units[Functions[C.Caller].Unit],
+                           Texts[C.Through->At.File], C.Through->At.Line,
                            C.Through->At.Column);
   };
   for (unsigned Id = 0; Id < Functions.size(); ++Id)
@@ -431,13 +410,13 @@ void Program::resolveLockOrders() {
     }
   for (const auto &[Pair, C] : Best) {
     lockgraph::Edge E;
-    E.From = LockNames[Pair.first];
-    E.To = LockNames[Pair.second];
-    E.Function = Text[Functions[C.Caller].LockName].str();
+    E.From = LockNames[Pair.first].str();
+    E.To = LockNames[Pair.second].str();
+    E.Function = Texts[Functions[C.Caller].LockName].str();
     E.At = site(C.Through->At);
     E.HeldAt = site(*C.HeldAt);
     E.Via = lockChain(C.Through->Callee, Pair.second);
-    E.TranslationUnit = Units[Functions[C.Caller].Unit];
+    E.TranslationUnit = Units[Functions[C.Caller].Unit].str();
     Locks.insert(E.From);
     Locks.insert(E.To);
     Orders.add(std::move(E));
@@ -472,9 +451,9 @@ Program::affectedBy(const std::set<std::string> &Changed) const {
     for (const auto *Calls : {&Fn.BlockCalls, &Fn.LockCalls})
       for (const Call &C : *Calls)
         Callers[C.Callee].push_back(Id);
-    bool Seeded = !Fn.Defined || Changed.count(Units[Fn.Unit]);
+    bool Seeded = !Fn.Defined || Changed.count(Units[Fn.Unit].str());
     for (unsigned U : Fn.BlockUnits)
-      Seeded |= Changed.count(Units[U]) > 0;
+      Seeded |= Changed.count(Units[U].str()) > 0;
     if (Seeded) {
       Affected[Id] = true;
       Queue.push_back(Id);

@@ -28,6 +28,23 @@ namespace coroscope::link {
 
 using lockgraph::Site;
 
+/// Strings numbered in the order they are first seen, each kept once.
+class NumberedStrings {
+public:
+  unsigned id(llvm::StringRef S) {
+    auto [It, Inserted] = Ids.try_emplace(S, Strings.size());
+    if (Inserted)
+      Strings.push_back(It->first());
+    return It->second;
+  }
+  llvm::StringRef operator[](unsigned Id) const { return Strings[Id]; }
+  size_t size() const { return Strings.size(); }
+
+private:
+  llvm::StringMap<unsigned> Ids;
+  std::vector<llvm::StringRef> Strings; // Ids' keys
+};
+
 /// "'Caller' calls 'Callee' here", in a chain.
 struct ChainStep {
   std::string Caller;
@@ -94,7 +111,7 @@ private:
   using PackedSite = lockgraph::PackedSite;
   using LockAt = lockgraph::PackedLockAt; // a lock id, where
   /// Calls, functions and sites hold numbers into the program's tables
-  /// (Text, Units, LockNames): a million summaries share their strings.
+  /// (Texts, Units, LockNames): a million summaries share their strings.
   struct Call {
     unsigned Callee;
     PackedSite At;
@@ -130,9 +147,6 @@ private:
   };
 
   unsigned function(llvm::StringRef Usr, llvm::StringRef Name);
-  unsigned unit(llvm::StringRef Name);
-  unsigned lock(llvm::StringRef Name);
-  unsigned text(llvm::StringRef S);
   Site site(const PackedSite &S) const;
   lockgraph::BlockFact blockFact(const lockgraph::PackedBlock &B) const;
   bool followsForBlocking(const Call &C) const;
@@ -165,14 +179,11 @@ private:
   void computeReach(const std::vector<unsigned> &Roots);
   std::vector<lockgraph::Step> lockChain(unsigned From, unsigned Lock) const;
 
-  llvm::StringMap<unsigned> TextIds;
-  std::vector<llvm::StringRef> Text; // TextIds' keys
+  NumberedStrings Texts; // names, files, hashes, what blocks and why
   llvm::StringMap<unsigned> FunctionIds;
   std::vector<Function> Functions;
-  llvm::StringMap<unsigned> LockIds;
-  std::vector<std::string> LockNames;
-  std::vector<std::string> Units;
-  llvm::StringMap<unsigned> UnitIds;
+  NumberedStrings LockNames;
+  NumberedStrings Units;
   std::set<unsigned> MismatchedFunctions;
   std::vector<lockgraph::Edge> UnitEdges;
   /// The functions each TU's blocking facts summarise, by TU.
