@@ -156,25 +156,28 @@ void writeFunction(llvm::json::OStream &J, StringTable &Strings,
 }
 
 /// Sorted copies, so the text does not depend on the order facts arrive in.
+/// Stable sorts: entries equal in their keys keep their order, so writing
+/// what was read gives the same text again.
 FunctionFact canonical(FunctionFact F) {
-  std::sort(F.Acquires.begin(), F.Acquires.end(),
-            [](const AcquireFact &A, const AcquireFact &B) {
-              return std::tie(A.Lock, A.At.File, A.At.Line, A.At.Column) <
-                     std::tie(B.Lock, B.At.File, B.At.Line, B.At.Column);
-            });
+  std::stable_sort(F.Acquires.begin(), F.Acquires.end(),
+                   [](const AcquireFact &A, const AcquireFact &B) {
+                     return std::tie(A.Lock, A.At.File, A.At.Line,
+                                     A.At.Column) <
+                            std::tie(B.Lock, B.At.File, B.At.Line, B.At.Column);
+                   });
   for (CallFact &C : F.Calls)
-    std::sort(C.Held.begin(), C.Held.end(),
-              [](const HeldAtCall &A, const HeldAtCall &B) {
-                return std::tie(A.Lock, A.HeldAt.File, A.HeldAt.Line,
-                                A.HeldAt.Column) <
-                       std::tie(B.Lock, B.HeldAt.File, B.HeldAt.Line,
-                                B.HeldAt.Column);
-              });
-  std::sort(F.Calls.begin(), F.Calls.end(),
-            [](const CallFact &A, const CallFact &B) {
-              return std::tie(A.At.File, A.At.Line, A.At.Column, A.Usr) <
-                     std::tie(B.At.File, B.At.Line, B.At.Column, B.Usr);
-            });
+    std::stable_sort(C.Held.begin(), C.Held.end(),
+                     [](const HeldAtCall &A, const HeldAtCall &B) {
+                       return std::tie(A.Lock, A.HeldAt.File, A.HeldAt.Line,
+                                       A.HeldAt.Column) <
+                              std::tie(B.Lock, B.HeldAt.File, B.HeldAt.Line,
+                                       B.HeldAt.Column);
+                     });
+  std::stable_sort(F.Calls.begin(), F.Calls.end(),
+                   [](const CallFact &A, const CallFact &B) {
+                     return std::tie(A.At.File, A.At.Line, A.At.Column, A.Usr) <
+                            std::tie(B.At.File, B.At.Line, B.At.Column, B.Usr);
+                   });
   return F;
 }
 
@@ -187,21 +190,22 @@ std::string writeFacts(const Facts &F) {
   std::vector<const Edge *> Edges;
   for (const Edge &E : F.Edges)
     Edges.push_back(&E);
-  std::sort(Edges.begin(), Edges.end(), [](const Edge *A, const Edge *B) {
-    return std::tie(A->From, A->To, A->At.File, A->At.Line, A->At.Column) <
-           std::tie(B->From, B->To, B->At.File, B->At.Line, B->At.Column);
-  });
+  std::stable_sort(
+      Edges.begin(), Edges.end(), [](const Edge *A, const Edge *B) {
+        return std::tie(A->From, A->To, A->At.File, A->At.Line, A->At.Column) <
+               std::tie(B->From, B->To, B->At.File, B->At.Line, B->At.Column);
+      });
   std::vector<InputFact> Inputs = F.Inputs;
-  std::sort(
+  std::stable_sort(
       Inputs.begin(), Inputs.end(),
       [](const InputFact &A, const InputFact &B) { return A.File < B.File; });
   std::vector<FunctionFact> Functions;
   for (const FunctionFact &Function : F.Functions)
     Functions.push_back(canonical(Function));
-  std::sort(Functions.begin(), Functions.end(),
-            [](const FunctionFact &A, const FunctionFact &B) {
-              return A.Usr < B.Usr;
-            });
+  std::stable_sort(Functions.begin(), Functions.end(),
+                   [](const FunctionFact &A, const FunctionFact &B) {
+                     return A.Usr < B.Usr;
+                   });
 
   std::string Text;
   llvm::raw_string_ostream OS(Text);
